@@ -1,0 +1,75 @@
+/**
+ * The seam between the sans-I/O broker core and its socket shell (protocol/spec.md §Scheduling rules).
+ *
+ * The shell decodes frames with the codec, feeds `Input`s and the current time to `BrokerCore.handle`, calls
+ * `BrokerCore.tick(now)` when `nextDeadline()` is reached, and performs every `Output` in order. The core owns every
+ * scheduling rule and never touches a socket, a timer, the clock or a random source.
+ */
+import type {
+  AdminReply,
+  AdminRequest,
+  BrokerToWorker,
+  ClientMessage,
+  ClientReply,
+  LegacyAnswer,
+  Snapshot,
+  SnapshotQuery,
+  TaskInspection,
+  WorkerMessage,
+} from "../protocol/messages";
+
+/** An opaque key for a ROUTER peer (the shell derives it from the routing id and maps it back). */
+export type PeerKey = string;
+
+export type Endpoint = "clients" | "workers" | "answers" | "admin";
+
+export interface CoreConfig {
+  /** Max attempts per task (-t); null = unlimited. */
+  tries: number | null;
+  /** Per-attempt timeout in ms (-T); null = none. */
+  timeout: number | null;
+  /** The broker's heartbeat interval in ms, announced to workers. */
+  heartbeat: number;
+  /** Max tasks waiting per service; null = unbounded. */
+  maxQueue: number | null;
+  /** Finished tasks kept for monitors. */
+  history: number;
+  /** If non-empty, the only services accepted (others get unknown-service). */
+  services: string[];
+  /** Random per boot: prefix of generated task ids so ids never repeat across restarts. */
+  bootNonce: string;
+  /** Endpoints and version, reported to monitors. */
+  info: { version: string; endpoints: { clients: string; workers: string; answers: string; admin: string | null } };
+}
+
+export type Input =
+  | { kind: "client"; peer: PeerKey; msg: ClientMessage }
+  | { kind: "worker"; peer: PeerKey; msg: WorkerMessage }
+  | { kind: "answer"; msg: LegacyAnswer }
+  | { kind: "admin"; peer: PeerKey; msg: AdminRequest }
+  /** A message the codec rejected; the core counts it and, per the spec, answers or disconnects the peer. */
+  | { kind: "malformed"; endpoint: Endpoint; peer?: PeerKey; code: string; detail: string; replyPath?: readonly Uint8Array[]; enveloped?: boolean }
+  /** Stop taking requests; running tasks get `grace` ms, then every pending client gets failed/shutdown. */
+  | { kind: "shutdown"; grace: number };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export type Output =
+  | { kind: "to-client"; peer: PeerKey; msg: ClientReply }
+  | { kind: "to-worker"; peer: PeerKey; msg: BrokerToWorker }
+  | { kind: "to-admin"; peer: PeerKey; msg: AdminReply }
+  | { kind: "log"; level: LogLevel; event: string; fields: Record<string, string | number | boolean | null> }
+  /** Emitted once, after shutdown, when nothing is pending any more: the shell may close its sockets. */
+  | { kind: "stopped" };
+
+export interface BrokerCoreApi {
+  handle(input: Input, now: number): Output[];
+  /** Fire every deadline that is due at `now` (attempt timeouts, heartbeats, dead workers, leases, shutdown grace). */
+  tick(now: number): Output[];
+  /** The earliest time `tick` has work to do, or undefined. */
+  nextDeadline(): number | undefined;
+  snapshot(query: SnapshotQuery, now: number): Snapshot;
+  inspect(task: string): TaskInspection | undefined;
+}
+
+export type { AdminRequest, BrokerToWorker, ClientMessage, ClientReply, LegacyAnswer, WorkerMessage };

@@ -1,0 +1,239 @@
+/**
+ * Typed messages of ztb protocol v1 (protocol/spec.md). The codec (broker/src/codec) is the only code that turns
+ * frames into these and back; everything else — the broker core, the socket shells, the libraries — sees only these.
+ *
+ * `Frame` payloads are kept as `Uint8Array` (zeromq.js hands out Buffers, which are Uint8Arrays).
+ */
+
+export type Frame = Uint8Array;
+
+export const SIGNATURE = {
+  client: "ZTBC01",
+  worker: "ZTBW01",
+  admin: "ZTBA01",
+} as const;
+
+/** §Client protocol: failure reasons carried by REPLY (and shown by monitors). */
+export const FAILURE_REASONS = [
+  "timeout",
+  "worker-failed",
+  "worker-lost",
+  "queue-full",
+  "malformed",
+  "unknown-service",
+  "cancelled",
+  "shutdown",
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** The routing path of a ROUTER peer: every frame up to and including the first empty frame (§Envelopes). */
+export type RoutingPath = readonly Frame[];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clients endpoint
+
+export interface RequestOptions {
+  service?: string;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
+  attempts?: number;
+  /** Client correlation id, echoed in the REPLY. */
+  id?: string;
+}
+
+export interface ReplyDetail {
+  status: "succeeded" | "failed";
+  reason?: FailureReason;
+  message?: string;
+  id?: string;
+  task?: string;
+  attempts: number;
+  worker?: string;
+  elapsed: number;
+  /** Codec error code when reason is "malformed". */
+  error?: string;
+}
+
+/** Client -> broker. */
+export type ClientMessage =
+  | { type: "plain-request"; path: RoutingPath; payload: Frame[] }
+  | { type: "request"; path: RoutingPath; options: RequestOptions; payload: Frame[] }
+  | { type: "cancel"; path: RoutingPath; id: string };
+
+/** Broker -> client. */
+export type ClientReply =
+  | { type: "plain-reply"; path: RoutingPath; payload: Frame[] } // failure: payload = [empty frame]
+  | { type: "reply"; path: RoutingPath; detail: ReplyDetail; payload: Frame[] };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workers endpoint
+
+export interface ReadyOptions {
+  name: string;
+  services?: string[];
+  capacity: number;
+  /** The worker's heartbeat interval in ms. */
+  heartbeat: number;
+}
+
+export interface TaskHeader {
+  service: string;
+  attempt: number;
+  /** Maximum attempts, null = unlimited. */
+  attempts: number | null;
+  /** This attempt's timeout in ms, null = none. */
+  timeout: number | null;
+}
+
+export const DISCONNECT_REASONS = ["shutdown", "protocol-error", "unknown-worker", "draining", "bye"] as const;
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
+
+export const CANCEL_REASONS = ["timeout", "answered", "cancelled"] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+export interface DisconnectDetail {
+  reason: DisconnectReason;
+  message?: string;
+}
+
+/** Worker -> broker on the workers endpoint. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
+export type WorkerMessage =
+  | { type: "ready"; options: ReadyOptions }
+  | { type: "result"; task: Frame; payload: Frame[] }
+  | { type: "fail"; task: Frame; message: string; retryable: boolean }
+  | { type: "heartbeat"; interval: number }
+  | { type: "disconnect"; detail?: DisconnectDetail }
+  | { type: "extend"; task: Frame; timeout: number }
+  | { type: "legacy-ready"; path: RoutingPath; frame: Frame }
+  | { type: "peer-gone" };
+
+/** Broker -> worker. Modern commands carry no path (a DEALER peer's path is just the delimiter). */
+export type BrokerToWorker =
+  | { type: "task"; task: Frame; header: TaskHeader; payload: Frame[] }
+  | { type: "heartbeat"; interval: number }
+  | { type: "disconnect"; detail?: DisconnectDetail }
+  | { type: "cancel"; task: Frame; reason: CancelReason }
+  | { type: "legacy-task"; path: RoutingPath; task: Frame; payload: Frame[] };
+
+/** Legacy worker -> broker on the answers endpoint (PULL). */
+export interface LegacyAnswer {
+  type: "legacy-answer";
+  task: Frame;
+  payload: Frame[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Admin endpoint
+
+export const TASK_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** A frame shown to a person: UTF-8 text when printable, hex otherwise. */
+export type FrameView = { text: string } | { hex: string };
+
+export interface TaskView {
+  id: string;
+  service: string;
+  state: TaskState;
+  attempt: number;
+  attempts: number | null;
+  worker: string | null;
+  origin: "plain" | "enveloped" | "admin";
+  createdAt: number;
+  dispatchedAt?: number;
+  finishedAt?: number;
+  reason?: FailureReason;
+  message?: string;
+  size: number;
+  preview: FrameView;
+}
+
+export interface WorkerView {
+  id: string;
+  name: string;
+  kind: "modern" | "legacy";
+  state: "idle" | "busy" | "draining";
+  services: string[];
+  capacity: number;
+  held: number;
+  tasks: string[];
+  done: number;
+  failed: number;
+  lastSeen: number;
+  heartbeat: number | null;
+}
+
+export interface Counters {
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  retried: number;
+  workers: number;
+  requests: number;
+  replies: number;
+  late: number;
+  rejected: number;
+  malformed: { client: number; worker: number; answers: number; admin: number };
+}
+
+export interface BrokerInfo {
+  version: string;
+  endpoints: { clients: string; workers: string; answers: string; admin: string | null };
+  tries: number | null;
+  timeout: number | null;
+  heartbeat: number;
+  maxQueue: number | null;
+  startedAt: number;
+  state: "running" | "draining" | "stopping";
+}
+
+export interface SnapshotQuery {
+  tasks?: { state?: TaskState; offset?: number; limit?: number };
+}
+
+export interface Snapshot {
+  seq: number;
+  time: number;
+  broker: BrokerInfo;
+  counters: Counters;
+  workers: WorkerView[];
+  tasks: { total: number; offset: number; items: TaskView[] };
+}
+
+export interface TaskInspection {
+  task: TaskView;
+  request: FrameView[];
+  reply?: FrameView[];
+  truncated?: boolean;
+}
+
+export interface AdminEvent {
+  seq: number;
+  time: number;
+  counters: Counters;
+  tasks: TaskView[];
+  workers: WorkerView[];
+  removed: { tasks: string[]; workers: string[] };
+}
+
+export const ADMIN_ERROR_CODES = ["unknown-task", "unknown-worker", "bad-state", "malformed"] as const;
+export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
+
+/** Monitor -> broker. */
+export type AdminRequest =
+  | { type: "snapshot"; path: RoutingPath; query: SnapshotQuery }
+  | { type: "subscribe"; path: RoutingPath; lease?: number }
+  | { type: "inspect"; path: RoutingPath; task: string }
+  | { type: "cancel"; path: RoutingPath; task: string }
+  | { type: "retry"; path: RoutingPath; task: string }
+  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean };
+
+/** Broker -> monitor. */
+export type AdminReply =
+  | { type: "snapshot"; path: RoutingPath; snapshot: Snapshot }
+  | { type: "ack"; path: RoutingPath; body: Record<string, unknown> }
+  | { type: "error"; path: RoutingPath; code: AdminErrorCode; message: string }
+  | { type: "task"; path: RoutingPath; inspection: TaskInspection }
+  | { type: "event"; path: RoutingPath; event: AdminEvent };

@@ -1,0 +1,33 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["out/**", "node_modules/**", "extension/dist/**", ".cache/**", "protocol/implementations/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The sans-I/O core and the codec: no sockets, no clocks, no randomness (inputs carry them).
+    files: ["broker/src/core/**/*.ts", "broker/src/codec/**/*.ts", "broker/src/protocol/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: ["zeromq", "vscode", "node:*", "fs", "net", "child_process"] }],
+      "no-restricted-globals": ["error", "setTimeout", "setInterval", "setImmediate", "process"],
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "inject the clock" },
+        { object: "Math", property: "random", message: "inject randomness" },
+      ],
+    },
+  },
+  {
+    files: ["**/*.mjs", "**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+);
