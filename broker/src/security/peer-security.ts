@@ -1,0 +1,55 @@
+/**
+ * CURVE for the broker's peers (workers, clients, monitors): their own key pair and the broker's public key
+ * (protocol/spec.md §Security). The CLIs take `--curve-key FILE` (the peer's NAME.key_secret) and
+ * `--server-key FILE|Z85` (the broker's NAME.key, or the key itself).
+ */
+import type { Socket } from "zeromq";
+import { loadKeyPair, loadPublicKey } from "./keys";
+import { isZ85Key } from "./z85";
+
+export interface PeerKeys {
+  /** This peer's key pair (Z85): its public key must be in the broker's allow-list for the endpoint. */
+  publicKey: string;
+  secretKey: string;
+  /** The broker's public key (Z85). */
+  serverKey: string;
+}
+
+/** A peer option that could not be used; message `--curve-key /x: ...`, one line. */
+export class SecurityOptionError extends Error {
+  constructor(
+    readonly option: string,
+    readonly detail: Error,
+  ) {
+    super(`${option} ${detail.message}`);
+    this.name = "SecurityOptionError";
+  }
+}
+
+/** Loads --curve-key and --server-key; errors are SecurityOptionErrors naming the option. */
+export async function loadPeerKeys(options: { curveKey: string; serverKey: string }): Promise<PeerKeys> {
+  const pair = await loadKeyPair(options.curveKey).catch((error: Error) => {
+    throw new SecurityOptionError("--curve-key", error);
+  });
+  const serverKey = await loadPublicKey(options.serverKey).catch((error: Error) => {
+    throw new SecurityOptionError("--server-key", error);
+  });
+  return { ...pair, serverKey };
+}
+
+/**
+ * Makes `socket` a CURVE client of the broker (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY).
+ * Call before `connect`: libzmq takes the options when the connection is created.
+ */
+export function applyClientSecurity(socket: Socket, keys: PeerKeys): void {
+  for (const [name, key] of [
+    ["publicKey", keys.publicKey],
+    ["secretKey", keys.secretKey],
+    ["serverKey", keys.serverKey],
+  ] as const) {
+    if (!isZ85Key(key)) throw new RangeError(`${name} is not a Z85 key`);
+  }
+  socket.curveServerKey = keys.serverKey;
+  socket.curvePublicKey = keys.publicKey;
+  socket.curveSecretKey = keys.secretKey;
+}
