@@ -1,0 +1,105 @@
+/**
+ * `ztb client send CLIENTS PAYLOAD...`: one enveloped request. The reply's frames go to stdout (one line each: text,
+ * or 0x-hex when not printable), its status to stderr.
+ * Exit codes: 0 succeeded, 1 failure reply, 2 usage error, 3 no reply before the client-side deadline.
+ */
+import { parseArgs } from "node:util";
+import { Client, ClientTimeoutError, type RequestCallOptions } from "../client";
+import { connectError, duration, endpoint, integer, parsing, UsageError } from "./peer-args";
+import { showFrame } from "./show";
+
+export const CLIENT_SEND_USAGE = `Usage: ztb client send [options] CLIENTS [PAYLOAD...]
+
+Sends one enveloped request to the broker's CLIENTS endpoint and prints the reply: each reply frame on its own
+line on stdout (UTF-8 text, or 0x followed by hex when not printable), the status on stderr.
+Each PAYLOAD argument is one frame; with no PAYLOAD, or "-", the frame is read from stdin.
+
+Options:
+  --service NAME       service to request (default "default")
+  --timeout DURATION   per-attempt timeout to ask for, e.g. 500ms or 2s (the broker's -T caps it)
+  --attempts N         attempts to ask for (the broker's -t caps it)
+  --id ID              correlation id (default generated)
+  --deadline DURATION  give up when no reply came after this long (default 30s, or longer when
+                       timeout x attempts needs it)
+  -h, --help           show this help
+
+Exit status: 0 succeeded, 1 the broker replied with a failure, 2 usage error, 3 no reply before the deadline.
+
+Example:
+  ztb client send tcp://localhost:4161 "hello" "world"
+`;
+
+const OPTIONS = {
+  service: { type: "string" },
+  timeout: { type: "string" },
+  attempts: { type: "string" },
+  id: { type: "string" },
+  deadline: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export const EXIT_FAILED_REPLY = 1;
+export const EXIT_CLIENT_TIMEOUT = 3;
+
+export async function runClientSend(argv: string[]): Promise<number> {
+  const { values, positionals } = parsing(() => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
+  if (values.help === true) {
+    process.stdout.write(CLIENT_SEND_USAGE);
+    return 0;
+  }
+  if (positionals.length < 1) throw new UsageError("expected CLIENTS [PAYLOAD...]");
+  const [target, ...args] = positionals as [string, ...string[]];
+  const request: RequestCallOptions = {};
+  if (values.service !== undefined) {
+    if (values.service.length < 1 || values.service.length > 64) throw new UsageError("--service must be 1 to 64 characters");
+    request.service = values.service;
+  }
+  if (values.timeout !== undefined) request.timeout = duration("--timeout", values.timeout, 0, 1, 2 ** 31 - 1);
+  if (values.attempts !== undefined) request.attempts = integer("--attempts", values.attempts, 1, 1, 1_000_000);
+  if (values.id !== undefined) {
+    if (values.id.length < 1 || values.id.length > 128) throw new UsageError("--id must be 1 to 128 characters");
+    request.id = values.id;
+  }
+  if (values.deadline !== undefined) request.deadline = duration("--deadline", values.deadline, 0, 1, 2 ** 31 - 1);
+  if (args.filter((arg) => arg === "-").length > 1) throw new UsageError('stdin ("-") can be only one frame');
+  endpoint("CLIENTS", target);
+
+  const stdin = args.length === 0 || args.includes("-") ? await readStdin() : undefined;
+  const payload = args.length === 0 ? [stdin ?? Buffer.alloc(0)] : args.map((arg) => (arg === "-" ? (stdin ?? Buffer.alloc(0)) : Buffer.from(arg)));
+
+  let client: Client;
+  try {
+    client = new Client({ endpoint: target });
+  } catch (err) {
+    throw connectError(target, err);
+  }
+  try {
+    const reply = await client.request(payload, request);
+    for (const frame of reply.payload) process.stdout.write(showFrame(frame) + "\n");
+    const where = [
+      reply.task === undefined ? undefined : `task ${reply.task}`,
+      reply.worker === undefined ? undefined : `worker ${reply.worker}`,
+      `${reply.attempts} attempt${reply.attempts === 1 ? "" : "s"}`,
+      `${reply.elapsed} ms`,
+    ].filter((part) => part !== undefined);
+    if (reply.status === "succeeded") {
+      process.stderr.write(`succeeded (${where.join(", ")})\n`);
+      return 0;
+    }
+    const detail = [reply.message, reply.error].filter((part) => part !== undefined).join("; ");
+    process.stderr.write(`failed: ${reply.reason ?? "unknown"}${detail === "" ? "" : ` (${detail})`} (${where.join(", ")})\n`);
+    return EXIT_FAILED_REPLY;
+  } catch (err) {
+    if (!(err instanceof ClientTimeoutError)) throw err;
+    process.stderr.write(`ztb client send: no reply from ${target} within ${err.deadline} ms\n`);
+    return EXIT_CLIENT_TIMEOUT;
+  } finally {
+    client.close();
+  }
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
