@@ -1,0 +1,1066 @@
+/**
+ * THE RULES. This is the one file that holds the broker's scheduling and protocol rules (protocol/spec.md
+ * §Scheduling rules 1–8, §Client protocol, §Worker protocol, §Admin); the other files in core/ are data structures
+ * and views. It is sans-I/O: inputs and the time come in, outputs go out, and `nextDeadline()` says when to call
+ * `tick` — no sockets, clocks, timers or randomness.
+ *
+ * Cost per operation does not grow with the number of queued or running tasks: tasks wait in per-service FIFOs,
+ * workers with free capacity in per-service LRU sets, deadlines in one heap, and everything is found by id in Maps.
+ *
+ * Decisions where the brief is silent (also listed in the helper's report):
+ * - Counters: `requests` counts accepted tasks (client requests and admin RETRYs), so queued + running + succeeded +
+ *   failed + cancelled == requests; `rejected` counts requests refused without a task (queue-full, unknown-service,
+ *   shutdown); `replies` counts every client reply; a foreign-task message counts in `malformed.worker`;
+ *   a FAIL/EXTEND for an attempt that already ended (or an unknown task) counts as `late`.
+ * - A READY from a peer already registered starts a new worker: the old record is lost (its tasks re-queued).
+ * - A legacy request-for-work from a peer registered as modern is a protocol error (DISCONNECT, forgotten).
+ * - A malformed message on the workers endpoint gets DISCONNECT{protocol-error} when the peer is a modern worker or
+ *   the message carried the worker signature (`enveloped`); otherwise it is only counted and logged.
+ * - Legacy workers serve the "default" service with capacity 1.
+ * - A task whose attempt ends while the broker is draining fails at once: with the attempt's reason when no attempts
+ *   remain, else with "shutdown".
+ * - EVENTs carry at most `EVENT_TASKS` task views; the rest stay marked and go out in the next EVENT.
+ * - A client's correlation ids are scoped to its peer and routing path; a newer pending request with the same id
+ *   takes the id over.
+ */
+import type {
+  AdminReply,
+  AdminRequest,
+  BrokerToWorker,
+  CancelReason,
+  ClientMessage,
+  ClientReply,
+  FailureReason,
+  Frame,
+  LegacyAnswer,
+  ReadyOptions,
+  ReplyDetail,
+  RoutingPath,
+  Snapshot,
+  SnapshotQuery,
+  TaskInspection,
+  TaskState,
+  WorkerMessage,
+} from "../protocol/messages";
+import { inspection, taskView, workerView } from "./admin-views";
+import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
+import { copyCounters, malformedKey, newCounters } from "./counters";
+import { Deque, LruSet } from "./queues";
+import { type Attempt, type ClientRef, type Task, TaskTable, frameAscii } from "./task-table";
+import { TimerHeap } from "./timer-heap";
+import { type Worker, WorkerTable } from "./worker-table";
+
+/** §Admin: EVENTs are coalesced over this many ms. */
+export const EVENT_INTERVAL = 100;
+/** Task views per EVENT (decision: bounds one EVENT; the rest follow in the next). */
+export const EVENT_TASKS = 1000;
+/** §Worker protocol: a peer is dead after LIVENESS x its announced interval of silence. */
+export const LIVENESS = 3;
+/** §Admin SUBSCRIBE lease bounds and default. */
+export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
+/** §Admin SNAPSHOT page size bounds and default. */
+export const PAGE = { max: 500, default: 100 } as const;
+/** Rate limit of the log lines about one peer's bad messages (per kind). */
+export const LOG_INTERVAL = 1000;
+
+const DEFAULT_SERVICE = "default";
+const EMPTY_FRAME = new Uint8Array(0);
+
+type CoreTimer =
+  | { kind: "attempt"; attempt: Attempt }
+  | { kind: "heartbeat"; worker: Worker }
+  | { kind: "liveness"; worker: Worker }
+  | { kind: "lease"; monitor: Monitor }
+  | { kind: "events" }
+  | { kind: "grace" };
+
+/** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
+interface Service {
+  readonly name: string;
+  /** May hold stale entries (tasks that left "queued" other than by dispatch); `queued` is the true count. */
+  readonly queue: Deque<Task>;
+  queued: number;
+  readonly idle: LruSet<Worker>;
+  /** Registered workers serving it; a service with no workers and no queue is forgotten. */
+  workers: number;
+}
+
+interface Monitor {
+  readonly key: string;
+  readonly peer: PeerKey;
+  path: RoutingPath;
+  expires: number;
+  timer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
+}
+
+type Phase = "running" | "draining" | "stopped";
+type AttemptEnd = "timeout" | "worker-failed" | "worker-lost";
+
+/** A stable key for a routing path (peer plus the frames before the delimiter). */
+function pathKey(peer: PeerKey, path: RoutingPath): string {
+  let key = peer;
+  for (const frame of path) key += "/" + hex(frame);
+  return key;
+}
+
+function hex(frame: Frame): string {
+  let hex = "";
+  for (const byte of frame) hex += (byte < 16 ? "0" : "") + byte.toString(16);
+  return hex;
+}
+
+/** min(requested, limit) where either may be absent (rule 3, §Client protocol REQUEST clamping). */
+function clamp(requested: number | undefined, limit: number | null): number | null {
+  if (limit === null) return requested ?? null;
+  return requested === undefined ? limit : Math.min(requested, limit);
+}
+
+export class BrokerCore implements BrokerCoreApi {
+  private readonly tasks: TaskTable;
+  private readonly workers = new WorkerTable();
+  private readonly services = new Map<string, Service>();
+  private readonly allowed: ReadonlySet<string>;
+  private readonly timers = new TimerHeap<CoreTimer>();
+  private readonly counters = newCounters();
+  /** Pending enveloped requests by client path + correlation id (client CANCEL). */
+  private readonly byCorrelation = new Map<string, Task>();
+  private readonly monitors = new Map<string, Monitor>();
+  private readonly lastLog = new Map<string, number>();
+  private readonly dirtyTasks = new Set<Task>();
+  private readonly dirtyWorkers = new Set<Worker>();
+  private readonly removedTasks: string[] = [];
+  private readonly removedWorkers: string[] = [];
+  private lastEventCounters = "";
+  private lastEventAt = Number.NEGATIVE_INFINITY;
+  private eventTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
+  private seq = 0;
+  private phase: Phase = "running";
+  private graceTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
+  private now: number;
+  private out: Output[] = [];
+
+  constructor(
+    private readonly config: CoreConfig,
+    private readonly startedAt: number,
+  ) {
+    this.tasks = new TaskTable(config.bootNonce, config.history);
+    this.allowed = new Set(config.services);
+    this.now = startedAt;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // BrokerCoreApi
+
+  handle(input: Input, now: number): Output[] {
+    this.now = Math.max(this.now, now);
+    switch (input.kind) {
+      case "client":
+        this.onClient(input.peer, input.msg);
+        break;
+      case "worker":
+        this.onWorker(input.peer, input.msg);
+        break;
+      case "answer":
+        this.onAnswer(input.msg);
+        break;
+      case "admin":
+        this.onAdmin(input.peer, input.msg);
+        break;
+      case "malformed":
+        this.onMalformed(input);
+        break;
+      case "shutdown":
+        this.onShutdown(input.grace);
+        break;
+      default:
+        return input satisfies never;
+    }
+    return this.finishStep();
+  }
+
+  tick(now: number): Output[] {
+    this.now = Math.max(this.now, now);
+    for (let timer = this.timers.popDue(this.now); timer !== undefined; timer = this.timers.popDue(this.now)) {
+      this.onTimer(timer.data);
+    }
+    return this.finishStep();
+  }
+
+  nextDeadline(): number | undefined {
+    return this.timers.peekTime();
+  }
+
+  snapshot(query: SnapshotQuery, now: number): Snapshot {
+    const state = query.tasks?.state;
+    const offset = Math.max(0, Math.floor(query.tasks?.offset ?? 0));
+    const limit = Math.min(PAGE.max, Math.max(1, Math.floor(query.tasks?.limit ?? PAGE.default)));
+    return {
+      seq: this.seq,
+      time: now,
+      broker: {
+        version: this.config.info.version,
+        endpoints: { ...this.config.info.endpoints },
+        tries: this.config.tries,
+        timeout: this.config.timeout,
+        heartbeat: this.config.heartbeat,
+        maxQueue: this.config.maxQueue,
+        startedAt: this.startedAt,
+        state: this.phase === "running" ? "running" : this.phase === "draining" ? "draining" : "stopping",
+      },
+      counters: copyCounters(this.counters),
+      workers: [...this.workers.all()].map(workerView),
+      tasks: { total: this.tasks.count(state), offset, items: this.tasks.page(state, offset, limit).map(taskView) },
+    };
+  }
+
+  inspect(task: string): TaskInspection | undefined {
+    const found = this.tasks.get(task);
+    return found === undefined ? undefined : inspection(found);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Clients (§Client protocol)
+
+  private onClient(peer: PeerKey, msg: ClientMessage): void {
+    switch (msg.type) {
+      case "plain-request":
+        this.onRequest({ peer, path: msg.path, enveloped: false, correlation: undefined }, DEFAULT_SERVICE, {}, msg.payload);
+        return;
+      case "request":
+        this.onRequest(
+          { peer, path: msg.path, enveloped: true, correlation: msg.options.id },
+          msg.options.service ?? DEFAULT_SERVICE,
+          msg.options,
+          msg.payload,
+        );
+        return;
+      case "cancel": {
+        const task = this.byCorrelation.get(pathKey(peer, msg.path) + "#" + msg.id);
+        if (task === undefined) {
+          this.log("debug", "cancel-unknown", { peer, id: msg.id });
+          return;
+        }
+        this.cancelTask(task);
+        return;
+      }
+      case "peer-gone":
+        // Its pending tasks still run to the end; their replies are dropped by the ROUTER.
+        return;
+      default:
+        return msg satisfies never;
+    }
+  }
+
+  private onRequest(
+    client: ClientRef,
+    service: string,
+    options: { timeout?: number; attempts?: number },
+    payload: Frame[],
+  ): void {
+    if (this.phase !== "running") return this.reject(client, "shutdown", "the broker is shutting down");
+    if (this.allowed.size > 0 && !this.allowed.has(service)) {
+      return this.reject(client, "unknown-service", `unknown service "${service}"`);
+    }
+    const svc = this.service(service);
+    if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
+      return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
+    }
+    const task = this.tasks.create({
+      service,
+      origin: client.enveloped ? "enveloped" : "plain",
+      client,
+      payload,
+      maxAttempts: clamp(options.attempts, this.config.tries),
+      timeout: clamp(options.timeout, this.config.timeout),
+      createdAt: this.now,
+    });
+    this.counters.requests++;
+    this.counters.queued++;
+    if (client.correlation !== undefined) {
+      this.byCorrelation.set(pathKey(client.peer, client.path) + "#" + client.correlation, task);
+    }
+    this.enqueue(task, svc, "back");
+  }
+
+  /** A request refused before it became a task (rule 7: it still gets its one reply). */
+  private reject(client: ClientRef, reason: FailureReason, message: string): void {
+    this.counters.rejected++;
+    this.reply(client, { status: "failed", reason, message, attempts: 0, elapsed: 0 }, []);
+  }
+
+  private reply(client: ClientRef, detail: ReplyDetail, payload: Frame[]): void {
+    this.counters.replies++;
+    let msg: ClientReply;
+    if (client.enveloped) {
+      if (client.correlation !== undefined) detail.id = client.correlation;
+      msg = { type: "reply", path: client.path, detail, payload };
+    } else {
+      msg = { type: "plain-reply", path: client.path, payload: detail.status === "succeeded" ? payload : [EMPTY_FRAME] };
+    }
+    this.out.push({ kind: "to-client", peer: client.peer, msg });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Queues and dispatch (rules 1–3)
+
+  private service(name: string): Service {
+    let svc = this.services.get(name);
+    if (svc === undefined) {
+      svc = { name, queue: new Deque(), queued: 0, idle: new LruSet(), workers: 0 };
+      this.services.set(name, svc);
+    }
+    return svc;
+  }
+
+  /** Forgets a service nobody serves and nothing waits for, so arbitrary names cannot pile up. */
+  private maybeForget(svc: Service): void {
+    if (svc.workers === 0 && svc.queued === 0) this.services.delete(svc.name);
+  }
+
+  private enqueue(task: Task, svc: Service, end: "front" | "back"): void {
+    if (end === "front") svc.queue.pushFront(task);
+    else svc.queue.pushBack(task);
+    svc.queued++;
+    this.markTask(task);
+    this.pump(svc);
+  }
+
+  /** The oldest task still waiting in `svc`, dropping stale entries on the way. */
+  private head(svc: Service): Task | undefined {
+    for (let task = svc.queue.peekFront(); task !== undefined; task = svc.queue.peekFront()) {
+      if (task.state === "queued") return task;
+      svc.queue.popFront();
+    }
+    return undefined;
+  }
+
+  /** Rules 1–2: give waiting tasks to free workers until one side runs out. */
+  private pump(svc: Service): void {
+    if (this.phase !== "running") return;
+    while (svc.idle.size > 0) {
+      const task = this.head(svc);
+      if (task === undefined) break;
+      const [first, second] = svc.idle.firstTwo();
+      const worker = first === task.avoid && second !== undefined ? second : first;
+      if (worker === undefined) break;
+      svc.queue.popFront();
+      this.dispatch(task, worker);
+    }
+    this.maybeForget(svc);
+  }
+
+  /** A worker gained a free slot: fill it from its services, oldest waiting task first. */
+  private offer(worker: Worker): void {
+    while (this.phase === "running" && this.isFree(worker)) {
+      let best: Service | undefined;
+      let bestSeq = Number.POSITIVE_INFINITY;
+      for (const name of worker.services) {
+        const svc = this.services.get(name);
+        const task = svc === undefined ? undefined : this.head(svc);
+        if (svc !== undefined && task !== undefined && task.seq < bestSeq) {
+          best = svc;
+          bestSeq = task.seq;
+        }
+      }
+      if (best === undefined) return;
+      this.pump(best);
+    }
+  }
+
+  private isFree(worker: Worker): boolean {
+    return !worker.gone && !worker.draining && worker.held < worker.capacity && this.phase === "running";
+  }
+
+  /** Keeps `worker` in the LRU of each of its services exactly while it has a free slot. */
+  private updateIdle(worker: Worker, used: boolean): void {
+    const free = this.isFree(worker);
+    for (const name of worker.services) {
+      const svc = this.services.get(name);
+      if (svc === undefined) continue;
+      if (!free) svc.idle.delete(worker);
+      else if (used) svc.idle.touch(worker);
+      else svc.idle.add(worker);
+    }
+  }
+
+  private dispatch(task: Task, worker: Worker): void {
+    task.attempts++;
+    this.setState(task, "running");
+    const deadline = task.timeout === null ? null : this.now + task.timeout;
+    const attempt: Attempt = { task, worker, number: task.attempts, deadline, timer: undefined };
+    if (deadline !== null) attempt.timer = this.timers.add(deadline, { kind: "attempt", attempt });
+    task.current = attempt;
+    task.holders.add(worker.id);
+    task.lastWorker = worker;
+    if (worker.kind === "legacy") task.lastLegacy = worker;
+    task.avoid = undefined;
+    task.dispatchedAt = this.now;
+    worker.attempts.set(task.id, attempt);
+    worker.held++;
+    this.updateIdle(worker, true);
+    this.markWorker(worker);
+    if (worker.kind === "modern") {
+      this.toWorker(worker, {
+        type: "task",
+        task: task.idFrame,
+        header: { service: task.service, attempt: attempt.number, attempts: task.maxAttempts, timeout: task.timeout },
+        payload: task.payload,
+      });
+    } else {
+      const path = worker.legacyPath ?? [EMPTY_FRAME];
+      worker.legacyPath = undefined;
+      this.toWorker(worker, { type: "legacy-task", path, task: task.idFrame, payload: task.payload });
+    }
+  }
+
+  private toWorker(worker: Worker, msg: BrokerToWorker): void {
+    worker.lastSent = this.now;
+    this.out.push({ kind: "to-worker", peer: worker.peer, msg });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Task states and endings (rules 4–7)
+
+  private setState(task: Task, state: TaskState): void {
+    const from = task.state;
+    if (from === state) return;
+    if (from === "queued") {
+      this.counters.queued--;
+      const svc = this.services.get(task.service);
+      if (svc !== undefined) {
+        svc.queued--;
+        // Stale entries are dropped at the head; compact when they dominate a long queue.
+        if (svc.queue.length > 2 * svc.queued + 64) svc.queue.retain((t) => t.state === "queued" && t !== task);
+      }
+    } else if (from === "running") this.counters.running--;
+    if (state === "queued") this.counters.queued++;
+    else if (state === "running") this.counters.running++;
+    this.tasks.setState(task, state);
+    this.markTask(task);
+  }
+
+  /** Ends an attempt; a modern worker's slot is freed with it (a legacy slot is freed when the worker asks again). */
+  private closeAttempt(attempt: Attempt): void {
+    const { task, worker } = attempt;
+    this.timers.remove(attempt.timer);
+    if (task.current === attempt) task.current = undefined;
+    worker.attempts.delete(task.id);
+    if (worker.kind === "modern" && !worker.gone) {
+      worker.held--;
+      this.updateIdle(worker, false);
+    }
+    this.markWorker(worker);
+  }
+
+  /** Rule 4: re-queue at the front (avoiding this worker) while attempts remain, else fail with this reason. */
+  private attemptEnded(task: Task, reason: AttemptEnd, worker: Worker, message?: string): void {
+    const exhausted = task.maxAttempts !== null && task.attempts >= task.maxAttempts;
+    if (exhausted) return this.finish(task, "failed", reason, message);
+    if (this.phase !== "running") return this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    this.counters.retried++;
+    task.avoid = worker;
+    this.setState(task, "queued");
+    this.log("info", "task-retried", { task: task.id, attempt: task.attempts, reason, worker: worker.id });
+    this.enqueue(task, this.service(task.service), "front");
+  }
+
+  /** Rule 7: the one terminal transition; sends the client its reply. */
+  private finish(task: Task, state: "succeeded" | "failed" | "cancelled", reason?: FailureReason, message?: string): void {
+    if (task.current !== undefined) this.closeAttempt(task.current);
+    this.setState(task, state);
+    if (state === "succeeded") this.counters.succeeded++;
+    else if (state === "failed") this.counters.failed++;
+    else this.counters.cancelled++;
+    task.finishedAt = this.now;
+    task.reason = reason;
+    task.message = message;
+    if (state !== "succeeded") {
+      this.log(state === "failed" ? "warn" : "info", `task-${state}`, { task: task.id, reason: reason ?? null });
+    }
+    const client = task.client;
+    if (client !== undefined) {
+      if (client.correlation !== undefined) {
+        const key = pathKey(client.peer, client.path) + "#" + client.correlation;
+        if (this.byCorrelation.get(key) === task) this.byCorrelation.delete(key);
+      }
+      const detail: ReplyDetail = {
+        status: state === "succeeded" ? "succeeded" : "failed",
+        task: task.id,
+        attempts: task.attempts,
+        elapsed: this.now - task.createdAt,
+      };
+      if (reason !== undefined) detail.reason = reason;
+      if (message !== undefined) detail.message = message;
+      if (task.lastWorker !== undefined) detail.worker = task.lastWorker.name;
+      this.reply(client, detail, task.reply ?? []);
+    }
+    const evicted = this.tasks.retire(task);
+    if (evicted !== undefined) this.markRemovedTask(evicted);
+  }
+
+  /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
+  private cancelTask(task: Task): boolean {
+    if (task.state === "queued") {
+      this.finish(task, "cancelled", "cancelled", "cancelled");
+      return true;
+    }
+    const attempt = task.current;
+    if (task.state !== "running" || attempt === undefined) return false;
+    this.closeAttempt(attempt);
+    this.sendCancel(attempt.worker, task, "cancelled");
+    this.finish(task, "cancelled", "cancelled", "cancelled");
+    this.offer(attempt.worker);
+    return true;
+  }
+
+  private sendCancel(worker: Worker, task: Task, reason: CancelReason): void {
+    if (worker.kind === "modern" && !worker.gone) this.toWorker(worker, { type: "cancel", task: task.idFrame, reason });
+  }
+
+  /** Rule 6: the first answer for a task whose client has not been answered wins. */
+  private accept(task: Task, payload: Frame[], worker: Worker | undefined): void {
+    const other = task.current;
+    if (other !== undefined && other.worker !== worker) {
+      this.closeAttempt(other);
+      this.sendCancel(other.worker, task, "answered");
+    }
+    if (worker !== undefined) {
+      task.lastWorker = worker;
+      worker.done++;
+      this.markWorker(worker);
+    }
+    task.reply = payload;
+    this.finish(task, "succeeded");
+    if (other !== undefined && other.worker !== worker) this.offer(other.worker);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Workers (§Worker protocol)
+
+  private onWorker(peer: PeerKey, msg: WorkerMessage): void {
+    const worker = this.workers.ofPeer(peer);
+    switch (msg.type) {
+      case "peer-gone":
+        if (worker !== undefined) this.lose(worker, "peer-gone");
+        return;
+      case "legacy-ready":
+        return this.onLegacyReady(peer, worker, msg.path);
+      case "ready":
+        return this.onReady(peer, worker, msg.options);
+      default:
+        break;
+    }
+    if (worker === undefined || worker.kind !== "modern") {
+      if (worker !== undefined) {
+        // A legacy peer speaking the modern protocol is not the worker we knew.
+        this.lose(worker, "protocol-error");
+      }
+      if (msg.type === "disconnect") return;
+      this.logLimited(peer, "workers", "unknown-worker", { peer, command: msg.type });
+      this.out.push({ kind: "to-worker", peer, msg: { type: "disconnect", detail: { reason: "unknown-worker" } } });
+      return;
+    }
+    this.seen(worker);
+    switch (msg.type) {
+      case "heartbeat":
+        if (msg.interval >= 100 && msg.interval <= 60000) worker.heartbeat = msg.interval;
+        return;
+      case "result":
+        return this.onResult(worker, msg.task, msg.payload);
+      case "fail":
+        return this.onFail(worker, msg.task, msg.message, msg.retryable);
+      case "extend":
+        return this.onExtend(worker, msg.task, msg.timeout);
+      case "disconnect":
+        return this.lose(worker, msg.detail?.reason ?? "bye");
+      default:
+        return msg satisfies never;
+    }
+  }
+
+  private seen(worker: Worker): void {
+    worker.lastSeen = this.now;
+    this.markWorker(worker);
+  }
+
+  private onReady(peer: PeerKey, existing: Worker | undefined, options: ReadyOptions): void {
+    if (existing !== undefined) this.lose(existing, "ready-again");
+    if (this.phase !== "running") {
+      this.out.push({ kind: "to-worker", peer, msg: { type: "disconnect", detail: { reason: "shutdown" } } });
+      return;
+    }
+    const services = [...new Set(options.services ?? [DEFAULT_SERVICE])];
+    const worker = this.register({
+      peer,
+      name: options.name,
+      kind: "modern",
+      services,
+      capacity: options.capacity,
+      heartbeat: options.heartbeat,
+      lastSeen: this.now,
+    });
+    this.toWorker(worker, { type: "heartbeat", interval: this.config.heartbeat });
+    worker.heartbeatTimer = this.timers.add(this.now + this.config.heartbeat, { kind: "heartbeat", worker });
+    worker.livenessTimer = this.timers.add(this.now + LIVENESS * options.heartbeat, { kind: "liveness", worker });
+    this.updateIdle(worker, false);
+    this.offer(worker);
+  }
+
+  /** A legacy REQ worker asking for work: one slot, freed by asking again (§Worker protocol, legacy). */
+  private onLegacyReady(peer: PeerKey, existing: Worker | undefined, path: RoutingPath): void {
+    if (existing !== undefined && existing.kind === "modern") {
+      this.counters.malformed.worker++;
+      this.logLimited(peer, "workers", "legacy-from-modern", { peer, worker: existing.id });
+      this.toWorker(existing, { type: "disconnect", detail: { reason: "protocol-error", message: "legacy request from a modern worker" } });
+      this.lose(existing, "protocol-error");
+      return;
+    }
+    if (this.phase !== "running") return;
+    const worker =
+      existing ??
+      this.register({
+        peer,
+        name: `legacy-${peer.slice(0, 8)}`,
+        kind: "legacy",
+        services: [DEFAULT_SERVICE],
+        capacity: 1,
+        heartbeat: null,
+        lastSeen: this.now,
+      });
+    this.seen(worker);
+    worker.legacyPath = path;
+    worker.held = 0;
+    this.updateIdle(worker, false);
+    this.offer(worker);
+  }
+
+  private register(init: Parameters<WorkerTable["add"]>[0]): Worker {
+    const worker = this.workers.add(init);
+    this.counters.workers++;
+    for (const name of worker.services) this.service(name).workers++;
+    this.markWorker(worker);
+    this.log("info", "worker-ready", {
+      worker: worker.id,
+      name: worker.name,
+      kind: worker.kind,
+      capacity: worker.capacity,
+      services: worker.services.join(","),
+    });
+    return worker;
+  }
+
+  /** Rule 5: a worker found dead (or gone, or disconnected) has its tasks re-queued at once. */
+  private lose(worker: Worker, why: string): void {
+    if (worker.gone) return;
+    this.workers.remove(worker);
+    this.counters.workers--;
+    this.timers.remove(worker.heartbeatTimer);
+    this.timers.remove(worker.livenessTimer);
+    for (const name of worker.services) {
+      const svc = this.services.get(name);
+      if (svc === undefined) continue;
+      svc.idle.delete(worker);
+      svc.workers--;
+    }
+    this.dirtyWorkers.delete(worker);
+    if (this.monitors.size > 0) this.removedWorkers.push(worker.id);
+    this.log(why === "bye" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
+    for (const attempt of [...worker.attempts.values()]) {
+      this.closeAttempt(attempt);
+      this.attemptEnded(attempt.task, "worker-lost", worker);
+    }
+    for (const name of worker.services) {
+      const svc = this.services.get(name);
+      if (svc !== undefined) this.maybeForget(svc);
+    }
+  }
+
+  /** Rule 8 / §Worker protocol: which of this worker's attempts a RESULT/FAIL/EXTEND is about, if any. */
+  private attemptOf(worker: Worker, taskFrame: Frame, command: string): { task: Task; attempt: Attempt | undefined } | undefined {
+    const task = this.tasks.get(frameAscii(taskFrame));
+    if (task === undefined) {
+      this.counters.late++;
+      this.log("debug", "late", { worker: worker.id, command });
+      return undefined;
+    }
+    if (!task.holders.has(worker.id)) {
+      this.counters.malformed.worker++;
+      this.logLimited(worker.peer, "workers", "foreign-task", { worker: worker.id, task: task.id, command });
+      return undefined;
+    }
+    return { task, attempt: worker.attempts.get(task.id) };
+  }
+
+  private onResult(worker: Worker, taskFrame: Frame, payload: Frame[]): void {
+    const found = this.attemptOf(worker, taskFrame, "RESULT");
+    if (found === undefined) return;
+    const { task, attempt } = found;
+    if (attempt !== undefined) this.closeAttempt(attempt);
+    if (task.state === "queued" || task.state === "running") this.accept(task, payload, worker);
+    else {
+      this.counters.late++;
+      this.log("debug", "late", { worker: worker.id, task: task.id, command: "RESULT" });
+    }
+    this.offer(worker);
+  }
+
+  private onFail(worker: Worker, taskFrame: Frame, message: string, retryable: boolean): void {
+    const found = this.attemptOf(worker, taskFrame, "FAIL");
+    if (found === undefined) return;
+    const { task, attempt } = found;
+    if (attempt === undefined) {
+      this.counters.late++;
+      return;
+    }
+    this.closeAttempt(attempt);
+    worker.failed++;
+    if (retryable) this.attemptEnded(task, "worker-failed", worker, message);
+    else this.finish(task, "failed", "worker-failed", message);
+    this.offer(worker);
+  }
+
+  private onExtend(worker: Worker, taskFrame: Frame, timeout: number): void {
+    const found = this.attemptOf(worker, taskFrame, "EXTEND");
+    if (found === undefined) return;
+    const { attempt } = found;
+    if (attempt === undefined) {
+      this.counters.late++;
+      return;
+    }
+    this.timers.remove(attempt.timer);
+    attempt.deadline = this.now + timeout;
+    attempt.timer = this.timers.add(attempt.deadline, { kind: "attempt", attempt });
+  }
+
+  /** A legacy worker's answer on the PULL socket: it names only the task (§Worker protocol, legacy). */
+  private onAnswer(msg: LegacyAnswer): void {
+    const task = this.tasks.get(frameAscii(msg.task));
+    const legacy = task?.lastLegacy;
+    if (task === undefined || legacy === undefined) {
+      if (task === undefined) this.counters.late++;
+      else {
+        this.counters.malformed.answers++;
+        this.logLimited("answers", "answers", "foreign-task", { task: task.id });
+      }
+      return;
+    }
+    if (task.state !== "queued" && task.state !== "running") {
+      this.counters.late++;
+      return;
+    }
+    const attempt = task.current;
+    const answerer = attempt !== undefined && attempt.worker.kind === "legacy" ? attempt.worker : legacy;
+    if (attempt !== undefined && attempt.worker === answerer) this.closeAttempt(attempt);
+    this.accept(task, msg.payload, answerer);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Malformed input (§Codec error codes; what each endpoint answers)
+
+  private onMalformed(input: Extract<Input, { kind: "malformed" }>): void {
+    this.counters.malformed[malformedKey(input.endpoint)]++;
+    const peer = input.peer;
+    this.logLimited(peer ?? input.endpoint, input.endpoint, `malformed-${input.code}`, {
+      endpoint: input.endpoint,
+      peer: peer ?? null,
+      code: input.code,
+      detail: input.detail,
+    });
+    if (peer === undefined) return;
+    switch (input.endpoint) {
+      case "clients":
+        if (input.replyPath !== undefined) {
+          const client: ClientRef = { peer, path: input.replyPath, enveloped: input.enveloped === true, correlation: undefined };
+          this.reply(client, { status: "failed", reason: "malformed", message: input.detail, error: input.code, attempts: 0, elapsed: 0 }, []);
+        }
+        return;
+      case "workers": {
+        const worker = this.workers.ofPeer(peer);
+        if (worker?.kind === "legacy") return; // a REQ peer cannot be sent DISCONNECT
+        if (worker === undefined && input.enveloped !== true) return;
+        const detail = { reason: "protocol-error" as const, message: input.code };
+        this.out.push({ kind: "to-worker", peer, msg: { type: "disconnect", detail } });
+        if (worker !== undefined) {
+          worker.lastSent = this.now;
+          this.lose(worker, "protocol-error");
+        }
+        return;
+      }
+      case "admin":
+        if (input.replyPath !== undefined) {
+          this.toAdmin(peer, { type: "error", path: input.replyPath, code: "malformed", message: input.code });
+        }
+        return;
+      case "answers":
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Admin (§Admin)
+
+  private toAdmin(peer: PeerKey, msg: AdminReply): void {
+    this.out.push({ kind: "to-admin", peer, msg });
+  }
+
+  private onAdmin(peer: PeerKey, msg: AdminRequest): void {
+    if (msg.type === "peer-gone") {
+      for (const monitor of [...this.monitors.values()]) if (monitor.peer === peer) this.dropMonitor(monitor);
+      return;
+    }
+    const path = msg.path;
+    const error = (code: "unknown-task" | "unknown-worker" | "bad-state", message: string): void =>
+      this.toAdmin(peer, { type: "error", path, code, message });
+    switch (msg.type) {
+      case "snapshot":
+        return this.toAdmin(peer, { type: "snapshot", path, snapshot: this.snapshot(msg.query, this.now) });
+      case "subscribe":
+        return this.subscribe(peer, path, msg.lease);
+      case "inspect": {
+        const found = this.inspect(msg.task);
+        if (found === undefined) return error("unknown-task", `no task ${msg.task}`);
+        return this.toAdmin(peer, { type: "task", path, inspection: found });
+      }
+      case "cancel": {
+        const task = this.tasks.get(msg.task);
+        if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
+        if (!this.cancelTask(task)) return error("bad-state", `task ${task.id} is ${task.state}`);
+        return this.toAdmin(peer, { type: "ack", path, body: {} });
+      }
+      case "retry": {
+        const task = this.tasks.get(msg.task);
+        if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
+        if (task.state !== "failed" && task.state !== "cancelled") return error("bad-state", `task ${task.id} is ${task.state}`);
+        if (this.phase !== "running") return error("bad-state", "the broker is shutting down");
+        const svc = this.service(task.service);
+        if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
+          this.maybeForget(svc);
+          return error("bad-state", `service "${task.service}" queue is full`);
+        }
+        const retry = this.tasks.create({
+          service: task.service,
+          origin: "admin",
+          client: undefined,
+          payload: task.payload,
+          maxAttempts: task.maxAttempts,
+          timeout: task.timeout,
+          createdAt: this.now,
+        });
+        this.counters.requests++;
+        this.counters.queued++;
+        this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
+        this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
+        this.enqueue(retry, svc, "back");
+        return;
+      }
+      case "drain": {
+        const worker = this.workers.get(msg.worker);
+        if (worker === undefined) return error("unknown-worker", `no worker ${msg.worker}`);
+        worker.draining = msg.drain ?? true;
+        this.markWorker(worker);
+        this.updateIdle(worker, false);
+        this.toAdmin(peer, { type: "ack", path, body: {} });
+        this.offer(worker);
+        return;
+      }
+      default:
+        return msg satisfies never;
+    }
+  }
+
+  private subscribe(peer: PeerKey, path: RoutingPath, lease: number | undefined): void {
+    const ms = Math.min(LEASE.max, Math.max(LEASE.min, Math.floor(lease ?? LEASE.default)));
+    const key = pathKey(peer, path);
+    let monitor = this.monitors.get(key);
+    if (monitor === undefined) {
+      if (this.monitors.size === 0) this.lastEventCounters = JSON.stringify(this.counters);
+      monitor = { key, peer, path, expires: this.now + ms, timer: undefined };
+      monitor.timer = this.timers.add(monitor.expires, { kind: "lease", monitor });
+      this.monitors.set(key, monitor);
+    }
+    monitor.path = path;
+    monitor.expires = this.now + ms;
+    this.toAdmin(peer, { type: "ack", path, body: { seq: this.seq } });
+  }
+
+  private dropMonitor(monitor: Monitor): void {
+    this.timers.remove(monitor.timer);
+    this.monitors.delete(monitor.key);
+    if (this.monitors.size === 0) this.clearEvents();
+  }
+
+  private markTask(task: Task): void {
+    if (this.monitors.size > 0) this.dirtyTasks.add(task);
+  }
+
+  private markWorker(worker: Worker): void {
+    if (this.monitors.size > 0 && !worker.gone) this.dirtyWorkers.add(worker);
+  }
+
+  private markRemovedTask(task: Task): void {
+    if (this.monitors.size === 0) return;
+    this.dirtyTasks.delete(task);
+    this.removedTasks.push(task.id);
+  }
+
+  private eventPending(): boolean {
+    return (
+      this.dirtyTasks.size > 0 ||
+      this.dirtyWorkers.size > 0 ||
+      this.removedTasks.length > 0 ||
+      this.removedWorkers.length > 0 ||
+      JSON.stringify(this.counters) !== this.lastEventCounters
+    );
+  }
+
+  /** §Admin EVENT: at most one per EVENT_INTERVAL, to every monitor whose lease is alive. */
+  private flushEvents(): void {
+    const tasks = [];
+    for (const task of this.dirtyTasks) {
+      if (tasks.length >= EVENT_TASKS) break;
+      tasks.push(taskView(task));
+      this.dirtyTasks.delete(task);
+    }
+    this.seq++;
+    const counters = copyCounters(this.counters);
+    this.lastEventCounters = JSON.stringify(this.counters);
+    this.lastEventAt = this.now;
+    const event = {
+      seq: this.seq,
+      time: this.now,
+      counters,
+      tasks,
+      workers: [...this.dirtyWorkers].map(workerView),
+      removed: { tasks: this.removedTasks.splice(0), workers: this.removedWorkers.splice(0) },
+    };
+    this.dirtyWorkers.clear();
+    for (const monitor of this.monitors.values()) {
+      this.toAdmin(monitor.peer, { type: "event", path: monitor.path, event });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Time (attempt deadlines, heartbeats, liveness, leases, EVENT coalescing, shutdown grace)
+
+  private onTimer(timer: CoreTimer): void {
+    switch (timer.kind) {
+      case "attempt":
+        return this.onAttemptTimeout(timer.attempt);
+      case "heartbeat": {
+        const worker = timer.worker;
+        if (worker.gone) return;
+        const due = worker.lastSent + this.config.heartbeat;
+        if (this.now >= due) this.toWorker(worker, { type: "heartbeat", interval: this.config.heartbeat });
+        worker.heartbeatTimer = this.timers.add(worker.lastSent + this.config.heartbeat, timer);
+        return;
+      }
+      case "liveness": {
+        const worker = timer.worker;
+        if (worker.gone || worker.heartbeat === null) return;
+        const due = worker.lastSeen + LIVENESS * worker.heartbeat;
+        if (this.now >= due) return this.lose(worker, "heartbeat-expired");
+        worker.livenessTimer = this.timers.add(due, timer);
+        return;
+      }
+      case "lease": {
+        const monitor = timer.monitor;
+        if (this.now >= monitor.expires) this.dropMonitor(monitor);
+        else monitor.timer = this.timers.add(monitor.expires, timer);
+        return;
+      }
+      case "events":
+        this.eventTimer = undefined;
+        return; // finishStep flushes
+      case "grace":
+        this.graceTimer = undefined;
+        return this.stop();
+      default:
+        return timer satisfies never;
+    }
+  }
+
+  /** Rule 4: a timed-out attempt is cancelled on a modern worker (slot freed) and retried elsewhere. */
+  private onAttemptTimeout(attempt: Attempt): void {
+    const { task, worker } = attempt;
+    if (task.current !== attempt) return;
+    this.closeAttempt(attempt);
+    this.sendCancel(worker, task, "timeout");
+    worker.failed++;
+    this.attemptEnded(task, "timeout", worker);
+    if (worker.kind === "modern") this.offer(worker);
+  }
+
+  private clearEvents(): void {
+    this.dirtyTasks.clear();
+    this.dirtyWorkers.clear();
+    this.removedTasks.length = 0;
+    this.removedWorkers.length = 0;
+    this.timers.remove(this.eventTimer);
+    this.eventTimer = undefined;
+  }
+
+  /** Ends every handle/tick: shutdown completion and EVENT coalescing. */
+  private finishStep(): Output[] {
+    if (this.phase === "draining" && this.counters.running === 0) this.stop();
+    if (this.monitors.size > 0 && this.eventTimer === undefined && this.eventPending()) {
+      const due = this.lastEventAt + EVENT_INTERVAL;
+      if (this.now >= due) {
+        this.flushEvents();
+        if (this.dirtyTasks.size > 0) this.eventTimer = this.timers.add(this.now + EVENT_INTERVAL, { kind: "events" });
+      } else this.eventTimer = this.timers.add(due, { kind: "events" });
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Shutdown (rule 7)
+
+  private onShutdown(grace: number): void {
+    if (this.phase !== "running") return;
+    this.phase = "draining";
+    this.log("info", "shutdown", { grace, running: this.counters.running, queued: this.counters.queued });
+    for (const svc of this.services.values()) {
+      for (const worker of [...this.workers.all()]) svc.idle.delete(worker);
+    }
+    for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
+  }
+
+  private stop(): void {
+    if (this.phase === "stopped") return;
+    for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    this.phase = "stopped";
+    for (const worker of [...this.workers.all()]) {
+      if (worker.kind === "modern") this.toWorker(worker, { type: "disconnect", detail: { reason: "shutdown" } });
+      this.timers.remove(worker.heartbeatTimer);
+      this.timers.remove(worker.livenessTimer);
+    }
+    this.timers.remove(this.graceTimer);
+    for (const monitor of this.monitors.values()) this.timers.remove(monitor.timer);
+    this.monitors.clear();
+    this.clearEvents();
+    this.log("info", "stopped", {});
+    this.out.push({ kind: "stopped" });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Logs
+
+  private log(level: LogLevel, event: string, fields: Record<string, string | number | boolean | null>): void {
+    this.out.push({ kind: "log", level, event, fields });
+  }
+
+  /** At most one line per LOG_INTERVAL per peer and kind, so a misbehaving peer cannot flood the log. */
+  private logLimited(peer: string, endpoint: Endpoint, event: string, fields: Record<string, string | number | boolean | null>): void {
+    const key = `${endpoint}|${peer}|${event}`;
+    const last = this.lastLog.get(key);
+    if (last !== undefined && this.now - last < LOG_INTERVAL) return;
+    if (this.lastLog.size >= 4096) {
+      for (const [k, t] of this.lastLog) if (this.now - t >= LOG_INTERVAL) this.lastLog.delete(k);
+    }
+    this.lastLog.set(key, this.now);
+    this.log("warn", event, fields);
+  }
+}

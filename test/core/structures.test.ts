@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { HistoryRing } from "../../broker/src/core/history";
+import { Deque, LruSet } from "../../broker/src/core/queues";
+import { TimerHeap } from "../../broker/src/core/timer-heap";
+
+describe("core structures: Deque", () => {
+  it("keeps FIFO order across growth and push-front", () => {
+    const d = new Deque<number>();
+    for (let i = 0; i < 100; i++) d.pushBack(i);
+    for (let i = 0; i < 50; i++) assert.equal(d.popFront(), i);
+    d.pushFront(-1);
+    assert.equal(d.peekFront(), -1);
+    assert.equal(d.length, 51);
+    d.retain((x) => x % 2 === 0);
+    assert.deepEqual([...d].slice(0, 3), [50, 52, 54]);
+  });
+});
+
+describe("core structures: LruSet", () => {
+  it("returns keys least recently used first", () => {
+    const l = new LruSet<string>();
+    l.add("a");
+    l.add("b");
+    l.add("a");
+    assert.deepEqual(l.firstTwo(), ["a", "b"]);
+    l.touch("a");
+    assert.deepEqual(l.firstTwo(), ["b", "a"]);
+    l.delete("b");
+    assert.deepEqual(l.firstTwo(), ["a", undefined]);
+  });
+});
+
+describe("core structures: TimerHeap", () => {
+  it("pops in time order, ties in insertion order, and removes from the middle", () => {
+    const h = new TimerHeap<string>();
+    const times = [50, 10, 30, 10, 70, 20, 60];
+    const timers = times.map((t, i) => h.add(t, `${t}:${i}`));
+    h.remove(timers[2]);
+    h.remove(timers[2]);
+    const popped: string[] = [];
+    for (let t = h.popDue(100); t !== undefined; t = h.popDue(100)) popped.push(t.data);
+    assert.deepEqual(popped, ["10:1", "10:3", "20:5", "50:0", "60:6", "70:4"]);
+    assert.equal(h.size, 0);
+  });
+
+  it("does not pop timers that are not due", () => {
+    const h = new TimerHeap<number>();
+    h.add(10, 1);
+    assert.equal(h.popDue(9), undefined);
+    assert.equal(h.peekTime(), 10);
+  });
+});
+
+describe("core structures: HistoryRing", () => {
+  it("evicts the oldest entry once full", () => {
+    const r = new HistoryRing<number>(2);
+    assert.equal(r.push(1), undefined);
+    assert.equal(r.push(2), undefined);
+    assert.equal(r.push(3), 1);
+    assert.equal(r.length, 2);
+  });
+});
