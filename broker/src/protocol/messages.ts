@@ -54,11 +54,12 @@ export interface ReplyDetail {
   error?: string;
 }
 
-/** Client -> broker. */
+/** Client -> broker. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
 export type ClientMessage =
   | { type: "plain-request"; path: RoutingPath; payload: Frame[] }
   | { type: "request"; path: RoutingPath; options: RequestOptions; payload: Frame[] }
-  | { type: "cancel"; path: RoutingPath; id: string };
+  | { type: "cancel"; path: RoutingPath; id: string }
+  | { type: "peer-gone" };
 
 /** Broker -> client. */
 export type ClientReply =
@@ -221,14 +222,15 @@ export interface AdminEvent {
 export const ADMIN_ERROR_CODES = ["unknown-task", "unknown-worker", "bad-state", "malformed"] as const;
 export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
-/** Monitor -> broker. */
+/** Monitor -> broker. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
 export type AdminRequest =
   | { type: "snapshot"; path: RoutingPath; query: SnapshotQuery }
   | { type: "subscribe"; path: RoutingPath; lease?: number }
   | { type: "inspect"; path: RoutingPath; task: string }
   | { type: "cancel"; path: RoutingPath; task: string }
   | { type: "retry"; path: RoutingPath; task: string }
-  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean };
+  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean }
+  | { type: "peer-gone" };
 
 /** Broker -> monitor. */
 export type AdminReply =

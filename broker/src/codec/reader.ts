@@ -1,0 +1,110 @@
+/**
+ * Checked access to a received message's frames. Every decoder reads through these, so a short, long or
+ * malformed message can only ever end in a ProtocolError carrying its code (protocol/spec.md §Error codes).
+ *
+ * `d` is the index of the delimiter that ends the routing path (-1 on the PULL answers endpoint, which has none);
+ * `enveloped` says whether the sender's signature was recognised (see ProtocolError.enveloped).
+ */
+import type { Frame } from "../protocol/messages";
+import { ProtocolError, type ErrorCode } from "./errors";
+import { MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, parseDigits } from "./octets";
+import type { Validator } from "./schemas";
+
+/**
+ * JSON frames a peer sends the broker are small (the largest, READY, is ~2.5 KB at its bounds); refusing bigger
+ * ones before JSON.parse keeps a hostile peer from stalling the broker's event loop.
+ */
+export const MAX_JSON_TO_BROKER = 65536;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8 = new TextEncoder();
+
+export function malformed(
+  code: ErrorCode,
+  message: string,
+  frames: readonly Frame[],
+  d: number,
+  enveloped: boolean,
+  cause?: unknown,
+): ProtocolError {
+  return new ProtocolError(code, message, { path: d >= 0 ? frames.slice(0, d + 1) : undefined, enveloped, cause });
+}
+
+/** The index of the first empty frame: the end of the routing path (§Envelopes). */
+export function delimiterIndex(frames: readonly Frame[]): number {
+  if (frames.length === 0) throw new ProtocolError("ZTB_ERR_EMPTY", "a message with no frames");
+  for (let i = 0; i < frames.length; i++) if (frames[i]?.length === 0) return i;
+  throw new ProtocolError("ZTB_ERR_DELIMITER", "no empty delimiter frame ends the routing path");
+}
+
+export function need(frames: readonly Frame[], i: number, what: string, d: number, enveloped: boolean): Frame {
+  const frame = frames[i];
+  if (frame === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", `missing ${what}`, frames, d, enveloped);
+  return frame;
+}
+
+export function noMore(frames: readonly Frame[], count: number, what: string, d: number, enveloped: boolean): void {
+  if (frames.length > count) {
+    throw malformed("ZTB_ERR_EXTRA_FRAME", `${frames.length - count} frame(s) after ${what}`, frames, d, enveloped);
+  }
+}
+
+export function taskIdAt(frames: readonly Frame[], i: number, d: number, enveloped: boolean): Frame {
+  const task = need(frames, i, "task id", d, enveloped);
+  if (task.length === 0) throw malformed("ZTB_ERR_MISSING_FRAME", "empty task id", frames, d, enveloped);
+  if (task.length > MAX_TASK_ID_OCTETS) {
+    throw malformed("ZTB_ERR_TOO_LARGE", `task id of ${task.length} octets (max ${MAX_TASK_ID_OCTETS})`, frames, d, enveloped);
+  }
+  return task;
+}
+
+export function intervalAt(frames: readonly Frame[], i: number, d: number): number {
+  const frame = need(frames, i, "heartbeat interval", d, true);
+  if (frame.length > MAX_INTERVAL_DIGITS) {
+    throw malformed("ZTB_ERR_TOO_LARGE", `heartbeat interval of ${frame.length} octets (max ${MAX_INTERVAL_DIGITS} digits)`, frames, d, true);
+  }
+  const interval = parseDigits(frame);
+  if (interval === undefined) {
+    throw malformed("ZTB_ERR_SCHEMA", "heartbeat interval is not decimal digits without a leading zero", frames, d, true);
+  }
+  return interval;
+}
+
+/** Parses and validates one JSON frame; `limit` bounds its octets (undefined: no bound, for what the broker sent). */
+export function jsonAt<T>(
+  frames: readonly Frame[],
+  i: number,
+  validate: Validator<T>,
+  what: string,
+  d: number,
+  limit: number | undefined,
+): T {
+  const frame = need(frames, i, what, d, true);
+  if (limit !== undefined && frame.length > limit) {
+    throw malformed("ZTB_ERR_TOO_LARGE", `${what} of ${frame.length} octets (max ${limit})`, frames, d, true);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(strictUtf8.decode(frame));
+  } catch (cause) {
+    throw malformed("ZTB_ERR_BAD_JSON", `${what} is not UTF-8 JSON`, frames, d, true, cause);
+  }
+  let valid: boolean;
+  try {
+    valid = validate(value);
+  } catch (cause) {
+    // Only pathological values (e.g. nesting deep enough to exhaust the stack) get here.
+    throw malformed("ZTB_ERR_SCHEMA", `${what} could not be validated`, frames, d, true, cause);
+  }
+  if (!valid) {
+    const first = validate.errors?.[0];
+    const where = first === undefined ? "" : `${first.instancePath || "/"} ${first.message ?? "is invalid"}`;
+    throw malformed("ZTB_ERR_SCHEMA", `${what}: ${where}`, frames, d, true);
+  }
+  return value as T;
+}
+
+/** Compact JSON, members in the order the object holds them, so vectors round-trip octet for octet. */
+export function jsonFrame(value: unknown): Frame {
+  return utf8.encode(JSON.stringify(value));
+}

@@ -1,0 +1,171 @@
+/**
+ * The workers endpoint (protocol/spec.md §Workers): modern DEALER workers (`"" ZTBW01 COMMAND ...`) and the
+ * prototype's REQ workers (any single frame asks for a task; the task goes back as `path task-id payload*`).
+ */
+import type { BrokerToWorker, Frame, WorkerMessage } from "../protocol/messages";
+import {
+  COMMAND_FRAME,
+  EMPTY_FRAME,
+  FAMILY,
+  PEER_GONE_FRAME,
+  SIGNATURE_FRAME,
+  commandTable,
+  digitsFrame,
+  findCommand,
+  isPeerGone,
+  matchSignature,
+} from "./octets";
+import {
+  MAX_JSON_TO_BROKER,
+  delimiterIndex,
+  intervalAt,
+  jsonAt,
+  jsonFrame,
+  malformed,
+  need,
+  noMore,
+  taskIdAt,
+} from "./reader";
+import { validators } from "./schemas";
+import { unreachable } from "./unreachable";
+
+const TO_BROKER = commandTable(["READY", "RESULT", "FAIL", "HEARTBEAT", "DISCONNECT", "EXTEND"]);
+const FROM_BROKER = commandTable(["TASK", "HEARTBEAT", "DISCONNECT", "CANCEL"]);
+const SIG = SIGNATURE_FRAME.worker;
+const LIMIT = MAX_JSON_TO_BROKER;
+/** Modern messages are `"" ZTBW01 COMMAND args...`: the command is frame 2, its arguments start at 3. */
+const ARG = 3;
+
+/**
+ * Broker side. After the delimiter: two or more frames starting with `ZTBW01` are a modern message; exactly one
+ * frame, whatever it holds, is a legacy request for work (the prototype sends "requesting task"); anything else
+ * is malformed. Modern commands carry no routing path, so a modern message must start with the delimiter.
+ */
+export function decodeWorker(frames: Frame[]): WorkerMessage {
+  if (isPeerGone(frames)) return { type: "peer-gone" };
+  const d = delimiterIndex(frames);
+  const first = frames[d + 1];
+  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
+  if (frames.length === d + 2) return { type: "legacy-ready", path: frames.slice(0, d + 1), frame: first };
+  const signature = matchSignature(first, FAMILY.worker);
+  if (signature === "none") throw malformed("ZTB_ERR_SIGNATURE", "not a worker signature", frames, d, false);
+  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported worker protocol version", frames, d, true);
+  if (d !== 0) throw malformed("ZTB_ERR_DELIMITER", "a modern worker's message must start with the delimiter", frames, d, true);
+  const command = findCommand(TO_BROKER, need(frames, 2, "command", d, true));
+  switch (command) {
+    case "READY":
+      noMore(frames, ARG + 1, "READY options", d, true);
+      return { type: "ready", options: jsonAt(frames, ARG, validators.ready, "READY options", d, LIMIT) };
+    case "RESULT":
+      return { type: "result", task: taskIdAt(frames, ARG, d, true), payload: frames.slice(ARG + 1) };
+    case "FAIL": {
+      need(frames, ARG + 1, "FAIL detail", d, true);
+      noMore(frames, ARG + 2, "FAIL detail", d, true);
+      const task = taskIdAt(frames, ARG, d, true);
+      const { message, retryable } = jsonAt(frames, ARG + 1, validators.fail, "FAIL detail", d, LIMIT);
+      return { type: "fail", task, message, retryable };
+    }
+    case "HEARTBEAT":
+      noMore(frames, ARG + 1, "heartbeat interval", d, true);
+      return { type: "heartbeat", interval: intervalAt(frames, ARG, d) };
+    case "DISCONNECT":
+      noMore(frames, ARG + 1, "DISCONNECT detail", d, true);
+      if (frames.length === ARG) return { type: "disconnect" };
+      return { type: "disconnect", detail: jsonAt(frames, ARG, validators.disconnect, "DISCONNECT detail", d, LIMIT) };
+    case "EXTEND": {
+      need(frames, ARG + 1, "EXTEND detail", d, true);
+      noMore(frames, ARG + 2, "EXTEND detail", d, true);
+      const task = taskIdAt(frames, ARG, d, true);
+      const { timeout } = jsonAt(frames, ARG + 1, validators.extend, "EXTEND detail", d, LIMIT);
+      return { type: "extend", task, timeout };
+    }
+    default:
+      throw malformed("ZTB_ERR_UNKNOWN_COMMAND", "not a worker-to-broker command", frames, d, true);
+  }
+}
+
+/** Broker side. Modern messages go to a DEALER: the delimiter, then the signature. */
+export function encodeToWorker(msg: BrokerToWorker): Frame[] {
+  switch (msg.type) {
+    case "task":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.TASK, msg.task, jsonFrame(msg.header), ...msg.payload];
+    case "heartbeat":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.HEARTBEAT, digitsFrame(msg.interval)];
+    case "disconnect":
+      return msg.detail === undefined
+        ? [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT]
+        : [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT, jsonFrame(msg.detail)];
+    case "cancel":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.CANCEL, msg.task, jsonFrame({ reason: msg.reason })];
+    case "legacy-task":
+      return [...msg.path, msg.task, ...msg.payload];
+    default:
+      return unreachable(msg);
+  }
+}
+
+/** Peer side (worker libraries, tests). `peer-gone` encodes to what libzmq delivers, for simulations. */
+export function encodeWorker(msg: WorkerMessage): Frame[] {
+  switch (msg.type) {
+    case "ready":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.READY, jsonFrame(msg.options)];
+    case "result":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.RESULT, msg.task, ...msg.payload];
+    case "fail":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.FAIL, msg.task, jsonFrame({ message: msg.message, retryable: msg.retryable })];
+    case "heartbeat":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.HEARTBEAT, digitsFrame(msg.interval)];
+    case "disconnect":
+      return msg.detail === undefined
+        ? [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT]
+        : [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT, jsonFrame(msg.detail)];
+    case "extend":
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.EXTEND, msg.task, jsonFrame({ timeout: msg.timeout })];
+    case "legacy-ready":
+      return [...msg.path, msg.frame];
+    case "peer-gone":
+      return [PEER_GONE_FRAME];
+    default:
+      return unreachable(msg);
+  }
+}
+
+/**
+ * Peer side. After the delimiter, `ZTBW01` starts a modern message; any other first frame is a legacy task's id
+ * (this broker's ids never look like a signature).
+ */
+export function decodeToWorker(frames: Frame[]): BrokerToWorker {
+  const d = delimiterIndex(frames);
+  const first = frames[d + 1];
+  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
+  const signature = matchSignature(first, FAMILY.worker);
+  if (signature === "none") {
+    return { type: "legacy-task", path: frames.slice(0, d + 1), task: taskIdAt(frames, d + 1, d, false), payload: frames.slice(d + 2) };
+  }
+  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported worker protocol version", frames, d, true);
+  if (d !== 0) throw malformed("ZTB_ERR_DELIMITER", "a modern worker's message must start with the delimiter", frames, d, true);
+  const command = findCommand(FROM_BROKER, need(frames, 2, "command", d, true));
+  switch (command) {
+    case "TASK": {
+      const task = taskIdAt(frames, ARG, d, true);
+      const header = jsonAt(frames, ARG + 1, validators.taskHeader, "TASK header", d, undefined);
+      return { type: "task", task, header, payload: frames.slice(ARG + 2) };
+    }
+    case "HEARTBEAT":
+      noMore(frames, ARG + 1, "heartbeat interval", d, true);
+      return { type: "heartbeat", interval: intervalAt(frames, ARG, d) };
+    case "DISCONNECT":
+      noMore(frames, ARG + 1, "DISCONNECT detail", d, true);
+      if (frames.length === ARG) return { type: "disconnect" };
+      return { type: "disconnect", detail: jsonAt(frames, ARG, validators.disconnect, "DISCONNECT detail", d, undefined) };
+    case "CANCEL": {
+      need(frames, ARG + 1, "CANCEL detail", d, true);
+      noMore(frames, ARG + 2, "CANCEL detail", d, true);
+      const task = taskIdAt(frames, ARG, d, true);
+      const { reason } = jsonAt(frames, ARG + 1, validators.cancel, "CANCEL detail", d, undefined);
+      return { type: "cancel", task, reason };
+    }
+    default:
+      throw malformed("ZTB_ERR_UNKNOWN_COMMAND", "not a broker-to-worker command", frames, d, true);
+  }
+}
