@@ -1,0 +1,254 @@
+/**
+ * The broker's socket shell: binds the four endpoints (protocol/spec.md §Peers and endpoints), feeds decoded messages
+ * and the clock to the sans-I/O core, performs the core's outputs in order, and drives its one deadline timer.
+ * Every scheduling rule lives in the core; this file only moves bytes and time.
+ */
+import { randomBytes } from "node:crypto";
+import type { Pull } from "zeromq";
+import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output } from "../core/api";
+import { BrokerCore } from "../core/broker-core";
+import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
+import { BindError } from "./bind-error";
+import { DeadlineTimer } from "./deadline-timer";
+import { Logger } from "./logger";
+import { routingId } from "./peer-keys";
+import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
+import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
+import { createPull, createRouter, type NotifyingRouter } from "./sockets";
+
+export interface EndpointSet {
+  clients: string;
+  workers: string;
+  answers: string;
+  /** null = no admin endpoint. */
+  admin: string | null;
+}
+
+export interface BrokerServerOptions {
+  endpoints: EndpointSet;
+  /** -t: max attempts per task; null = unlimited. */
+  tries: number | null;
+  /** -T in ms: per-attempt timeout; null = none. */
+  timeout: number | null;
+  /** The broker's heartbeat interval in ms. */
+  heartbeat: number;
+  maxQueue: number | null;
+  history: number;
+  /** Accepted services; empty = any. */
+  services: string[];
+  /** ZMQ_MAXMSGSIZE of every socket, in bytes. */
+  maxMessage: number;
+  version: string;
+  logger?: Logger;
+  /** Task id prefix; random by default (tests may fix it). */
+  bootNonce?: string;
+  /** For tests: another core behind the same shell. */
+  createCore?: (config: CoreConfig, startedAt: number) => BrokerCoreApi;
+}
+
+/** After `shutdown(grace)`, sockets close at the latest this long after the grace period even if the core has not stopped. */
+export const SHUTDOWN_MARGIN_MS = 2000;
+/** ZMQ_LINGER at close: long enough to flush the final replies and DISCONNECTs, short enough not to hang an exit. */
+export const CLOSE_LINGER_MS = 500;
+
+interface Channel {
+  endpoint: Endpoint;
+  socket: NotifyingRouter | Pull;
+  /** Absent on the PULL socket, which never sends. */
+  queue?: SendQueue;
+}
+
+export class BrokerServer {
+  private channels: Channel[] = [];
+  private clientsQueue: SendQueue | undefined;
+  private workersQueue: SendQueue | undefined;
+  private adminQueue: SendQueue | undefined;
+  private core: BrokerCoreApi | undefined;
+  private logger = new Logger();
+  private readonly timer = new DeadlineTimer(() => this.onDeadline());
+  private shutdownStarted = false;
+  private closing: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
+  private resolveStopped!: () => void;
+  /** Resolves when the core reports `stopped` (everything answered after a shutdown). */
+  readonly stopped: Promise<void> = new Promise((resolve) => (this.resolveStopped = resolve));
+  private bound: EndpointSet | undefined;
+
+  /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
+  get endpoints(): EndpointSet | undefined {
+    return this.bound;
+  }
+
+  /** Messages the send queues could not deliver, per endpoint. */
+  sendCounters(): Partial<Record<Endpoint, SendCounters>> {
+    const counters: Partial<Record<Endpoint, SendCounters>> = {};
+    for (const channel of this.channels) if (channel.queue) counters[channel.endpoint] = { ...channel.queue.counters };
+    return counters;
+  }
+
+  /** Binds every endpoint (throwing `BindError` and closing what was bound on failure), then starts serving. */
+  async start(options: BrokerServerOptions): Promise<EndpointSet> {
+    if (this.core !== undefined) throw new Error("BrokerServer.start called twice");
+    this.logger = options.logger ?? this.logger;
+    const socketOptions = { maxMessageSize: options.maxMessage, peerGoneFrame: PEER_GONE_FRAME };
+    const clients = createRouter(socketOptions);
+    const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat });
+    const answers = createPull(socketOptions);
+    const admin = options.endpoints.admin === null ? undefined : createRouter(socketOptions);
+    this.clientsQueue = new SendQueue(clients, "clients", this.logger);
+    this.workersQueue = new SendQueue(workers, "workers", this.logger);
+    this.adminQueue = admin && new SendQueue(admin, "admin", this.logger);
+    this.channels = [
+      { endpoint: "clients", socket: clients, queue: this.clientsQueue },
+      { endpoint: "workers", socket: workers, queue: this.workersQueue },
+      { endpoint: "answers", socket: answers },
+    ];
+    if (admin) this.channels.push({ endpoint: "admin", socket: admin, queue: this.adminQueue });
+
+    const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
+    for (const channel of this.channels) {
+      const address = options.endpoints[channel.endpoint];
+      if (address === null) continue;
+      try {
+        await channel.socket.bind(address);
+      } catch (err) {
+        for (const c of this.channels) c.socket.close();
+        this.channels = [];
+        throw BindError.from(channel.endpoint, address, err);
+      }
+      bound[channel.endpoint] = channel.socket.lastEndpoint ?? address;
+    }
+    this.bound = bound;
+
+    const config: CoreConfig = {
+      tries: options.tries,
+      timeout: options.timeout,
+      heartbeat: options.heartbeat,
+      maxQueue: options.maxQueue,
+      history: options.history,
+      services: options.services,
+      bootNonce: options.bootNonce ?? randomNonce(),
+      info: { version: options.version, endpoints: { ...bound } },
+    };
+    const startedAt = Date.now();
+    this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
+
+    this.loops = [
+      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames)),
+      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", workerInput, frames)),
+      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", answerInput, frames)),
+    ];
+    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", adminInput, f)));
+    this.timer.update(this.core.nextDeadline());
+    return bound;
+  }
+
+  /**
+   * Graceful stop: the core stops taking requests, gives running tasks `grace` ms, answers every pending client
+   * (failed/shutdown) and says DISCONNECT to workers; sockets close when it reports `stopped`, or at the latest
+   * `grace + SHUTDOWN_MARGIN_MS` later.
+   */
+  async shutdown(grace: number): Promise<void> {
+    if (this.core === undefined) return this.close();
+    if (!this.shutdownStarted) {
+      this.shutdownStarted = true;
+      this.feed({ kind: "shutdown", grace });
+    }
+    let limit: NodeJS.Timeout | undefined;
+    const hardLimit = new Promise<void>((resolve) => (limit = setTimeout(resolve, grace + SHUTDOWN_MARGIN_MS)));
+    await Promise.race([this.stopped, hardLimit]);
+    clearTimeout(limit);
+    await this.close();
+  }
+
+  /** Flushes the send queues and closes every socket with a short linger. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    this.timer.stop();
+    await Promise.all(this.channels.map((channel) => channel.queue?.drained()));
+    for (const channel of this.channels) {
+      channel.socket.linger = CLOSE_LINGER_MS;
+      channel.socket.close();
+    }
+    await Promise.all(this.loops);
+  }
+
+  private receive(endpoint: Endpoint, decode: (frames: Buffer[]) => Decoded, frames: Buffer[]): void {
+    let input: Decoded;
+    try {
+      input = decode(frames);
+    } catch (err) {
+      // Only ProtocolError is the peer's fault (handled in decode); anything else is a codec bug: log, keep serving.
+      this.logger.error("decode-failed", { endpoint, message: errorMessage(err) });
+      return;
+    }
+    if (input !== undefined) this.feed(input);
+  }
+
+  private feed(input: Input): void {
+    const core = this.core;
+    if (core === undefined || this.closing !== undefined) return;
+    let outputs: Output[];
+    try {
+      outputs = core.handle(input, Date.now());
+    } catch (err) {
+      this.logger.error("core-failed", { input: input.kind, message: errorMessage(err) });
+      return;
+    }
+    this.perform(outputs);
+    this.timer.update(core.nextDeadline());
+  }
+
+  private onDeadline(): void {
+    const core = this.core;
+    if (core === undefined || this.closing !== undefined) return;
+    try {
+      this.perform(core.tick(Date.now()));
+    } catch (err) {
+      this.logger.error("core-failed", { input: "tick", message: errorMessage(err) });
+    }
+    this.timer.update(core.nextDeadline());
+  }
+
+  /** Performs the core's outputs in order: one switch, exhaustive over `Output`. */
+  private perform(outputs: readonly Output[]): void {
+    for (const output of outputs) {
+      switch (output.kind) {
+        case "to-client":
+          this.sendTo(this.clientsQueue, output.peer, encodeClientReply(output.msg));
+          break;
+        case "to-worker":
+          this.sendTo(this.workersQueue, output.peer, encodeToWorker(output.msg));
+          break;
+        case "to-admin":
+          this.sendTo(this.adminQueue, output.peer, encodeAdminReply(output.msg));
+          break;
+        case "log":
+          this.logger.log(output.level, output.event, output.fields);
+          break;
+        case "stopped":
+          this.resolveStopped();
+          break;
+        default: {
+          const unexpected: never = output;
+          throw new Error(`unknown core output ${JSON.stringify(unexpected)}`);
+        }
+      }
+    }
+  }
+
+  private sendTo(queue: SendQueue | undefined, peer: string, frames: Uint8Array[]): void {
+    if (queue === undefined) return;
+    frames.unshift(routingId(peer));
+    queue.push(frames);
+  }
+}
+
+/** `<boot-nonce>` of task ids (protocol/spec.md §Task ids): random per start, printable, short. */
+function randomNonce(): string {
+  return randomBytes(4).readUInt32BE(0).toString(36).padStart(7, "0");
+}

@@ -1,0 +1,111 @@
+/**
+ * One async receive loop per socket, and the per-endpoint translation of received frames into core `Input`s.
+ *
+ * zeromq.js completes `receive()` synchronously while messages are queued (up to 512 in a row before yielding to the
+ * event loop), so awaiting each message drains a socket in a batch without extra machinery.
+ *
+ * Only the codec indexes into frames: the shell removes the ROUTER's routing-id frame (it becomes the `PeerKey`) and
+ * hands the rest to the codec. A `ProtocolError` becomes `{kind: "malformed"}` (protocol/spec.md §Codec error codes);
+ * the core counts it and answers or disconnects the peer as the spec says.
+ */
+import type { Endpoint, Input, PeerKey } from "../core/api";
+import { decodeAdmin, decodeAnswer, decodeClient, decodeWorker, ProtocolError } from "../codec";
+import type { Logger } from "./logger";
+import { peerKey } from "./peer-keys";
+import { errorCode, errorMessage } from "./send-queue";
+
+export interface Receiver {
+  receive(): Promise<Buffer[]>;
+  readonly closed: boolean;
+}
+
+/** Receives until the socket is closed, calling `onMessage` for each multipart message. */
+export async function receiveLoop(
+  socket: Receiver,
+  name: string,
+  logger: Logger,
+  onMessage: (frames: Buffer[]) => void,
+): Promise<void> {
+  while (!socket.closed) {
+    let frames: Buffer[];
+    try {
+      frames = await socket.receive();
+    } catch (err) {
+      if (socket.closed) return;
+      // EAGAIN here means the socket is being closed under us; anything else is unexpected but not fatal.
+      if (errorCode(err) === "EAGAIN") continue;
+      logger.error("receive-failed", { socket: name, code: errorCode(err) ?? null, message: errorMessage(err) });
+      continue;
+    }
+    onMessage(frames);
+  }
+}
+
+/** The outcome of reading one message: an input for the core, or nothing (a notification the core has no use for). */
+export type Decoded = Input | undefined;
+
+function malformed(endpoint: Endpoint, peer: PeerKey | undefined, err: ProtocolError): Input {
+  const input: Input = { kind: "malformed", endpoint, code: err.code, detail: err.message };
+  if (peer !== undefined) input.peer = peer;
+  if (err.path !== undefined) input.replyPath = err.path;
+  input.enveloped = err.enveloped;
+  return input;
+}
+
+/**
+ * Removes the routing-id frame in place (no copy of the frame list) and returns the peer's key, or undefined for a
+ * message with no frames at all (cannot happen on a ROUTER; guards the types).
+ */
+function takePeer(frames: Buffer[]): PeerKey | undefined {
+  const id = frames.shift();
+  return id === undefined ? undefined : peerKey(id);
+}
+
+/**
+ * Clients endpoint. The codec turns the disconnect notification (ZMQ_DISCONNECT_MSG) into `{type: "peer-gone"}`,
+ * as on every ROUTER.
+ */
+export function clientInput(frames: Buffer[]): Decoded {
+  const peer = takePeer(frames);
+  if (peer === undefined) return undefined;
+  try {
+    return { kind: "client", peer, msg: decodeClient(frames) };
+  } catch (err) {
+    if (err instanceof ProtocolError) return malformed("clients", peer, err);
+    throw err;
+  }
+}
+
+/** Workers endpoint. */
+export function workerInput(frames: Buffer[]): Decoded {
+  const peer = takePeer(frames);
+  if (peer === undefined) return undefined;
+  try {
+    return { kind: "worker", peer, msg: decodeWorker(frames) };
+  } catch (err) {
+    if (err instanceof ProtocolError) return malformed("workers", peer, err);
+    throw err;
+  }
+}
+
+/** Answers endpoint (PULL: no routing id, no peer). */
+export function answerInput(frames: Buffer[]): Decoded {
+  try {
+    return { kind: "answer", msg: decodeAnswer(frames) };
+  } catch (err) {
+    if (err instanceof ProtocolError) return malformed("answers", undefined, err);
+    throw err;
+  }
+}
+
+/** Admin endpoint. */
+export function adminInput(frames: Buffer[]): Decoded {
+  const peer = takePeer(frames);
+  if (peer === undefined) return undefined;
+  try {
+    return { kind: "admin", peer, msg: decodeAdmin(frames) };
+  } catch (err) {
+    if (err instanceof ProtocolError) return malformed("admin", peer, err);
+    throw err;
+  }
+}

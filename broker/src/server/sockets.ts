@@ -1,0 +1,63 @@
+/**
+ * Creation and options of the broker's four sockets (protocol/spec.md §Peers and endpoints).
+ *
+ * High-water marks (messages queued per peer, in each direction):
+ * - ROUTER send HWM 100 000 with `sendTimeout: 0`. A mandatory ROUTER blocks the whole socket when ONE peer is at
+ *   its HWM, so a client that stops reading would stall every other client. With a send timeout of 0 such a send fails
+ *   at once with EAGAIN and the send queue counts and logs it as dropped instead. 100 000 is far above what a correct
+ *   peer can have in flight (a REQ client has one request, a worker at most `capacity` <= 1000 tasks plus
+ *   CANCEL/HEARTBEAT, a pipelining DEALER client its own window), so only a peer that does not read loses messages.
+ * - receive HWM 10 000 per peer on every socket: the receive loops drain sockets as fast as the core runs; beyond
+ *   that libzmq stops reading that peer's connection (harmless back-pressure on a flooding peer, memory stays bounded).
+ * Every socket has ZMQ_MAXMSGSIZE = `--max-message`: libzmq drops the connection of a peer sending a bigger message.
+ */
+import { Pull, Router } from "zeromq";
+
+/** libzmq draft option ZMQ_DISCONNECT_MSG (zmq_draft.h): a message the ROUTER receives from a peer whose pipe ended. */
+const ZMQ_DISCONNECT_MSG = 111;
+
+export const ROUTER_SEND_HWM = 100_000;
+export const RECEIVE_HWM = 10_000;
+
+export interface SocketOptions {
+  /** ZMQ_MAXMSGSIZE in bytes. */
+  maxMessageSize: number;
+}
+
+/** A ROUTER that can be told which frame to deliver, from a peer's routing id, when that peer disconnects. */
+export class NotifyingRouter extends Router {
+  /** Sets ZMQ_DISCONNECT_MSG: libzmq then delivers `[routing-id, frame]` when a peer's connection drops. */
+  setDisconnectMessage(frame: Uint8Array): void {
+    this.setStringOption(ZMQ_DISCONNECT_MSG, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+  }
+}
+
+export interface RouterOptions extends SocketOptions {
+  /** The frame a vanished peer is reported with (the codec's PEER_GONE_FRAME). */
+  peerGoneFrame: Uint8Array;
+  /**
+   * ZMTP heartbeats (ZMQ_HEARTBEAT_IVL, timeout 3x): catch a peer whose host vanished without closing its TCP
+   * connection (legacy workers have no application heartbeat). undefined = off.
+   */
+  zmtpHeartbeat?: number;
+}
+
+export function createRouter(options: RouterOptions): NotifyingRouter {
+  const socket = new NotifyingRouter({
+    mandatory: true,
+    sendHighWaterMark: ROUTER_SEND_HWM,
+    sendTimeout: 0,
+    receiveHighWaterMark: RECEIVE_HWM,
+    maxMessageSize: options.maxMessageSize,
+  });
+  if (options.zmtpHeartbeat !== undefined) {
+    socket.heartbeatInterval = options.zmtpHeartbeat;
+    socket.heartbeatTimeout = options.zmtpHeartbeat * 3;
+  }
+  socket.setDisconnectMessage(options.peerGoneFrame);
+  return socket;
+}
+
+export function createPull(options: SocketOptions): Pull {
+  return new Pull({ receiveHighWaterMark: RECEIVE_HWM, maxMessageSize: options.maxMessageSize });
+}
