@@ -1,0 +1,45 @@
+/**
+ * Every identifier the integration suite and the web runner rely on, in one place: the extension id, its command ids
+ * and view ids (package.json `contributes`), and how the runners hand results back.
+ */
+export const EXTENSION_ID = "ztb.ztb";
+
+export const COMMANDS = {
+  startBroker: "ztb.startBroker",
+  stopBroker: "ztb.stopBroker",
+  startTestWorkers: "ztb.startTestWorkers",
+  stopTestWorkers: "ztb.stopTestWorkers",
+  /** Args: the request document's URI and the block's start line (what the CodeLens passes). */
+  sendRequest: "ztb.sendRequest",
+  sendDocument: "ztb.sendDocument",
+} as const;
+
+export const VIEWS = {
+  container: "ztb",
+  broker: "ztb.broker",
+  workers: "ztb.workers",
+  tasks: "ztb.tasks",
+} as const;
+
+/** Palette labels the web runner types (category "ZeroMQ Broker" + command title). */
+export const PALETTE = {
+  startBroker: "ZeroMQ Broker: Start Broker",
+  startTestWorkers: "ZeroMQ Broker: Start Test Workers",
+  stopTestWorkers: "ZeroMQ Broker: Stop Test Workers",
+  stopBroker: "ZeroMQ Broker: Stop Broker",
+} as const;
+
+/** The request file every test workspace contains (copied from test/vscode/fixtures). */
+export const SAMPLE_REQUEST_FILE = "sample.ztb";
+
+/** Env var naming the JSON file `run()` writes its results to; without it, `.ztb-test-results.json` in the workspace. */
+export const RESULTS_ENV = "ZTB_VSCODE_RESULTS";
+export const RESULTS_FALLBACK_NAME = ".ztb-test-results.json";
+
+/** What `run()` writes: enough for the runner to print a verdict without parsing mocha's console output. */
+export interface SuiteResults {
+  passes: { title: string; durationMs: number }[];
+  failures: { title: string; message: string; stack?: string }[];
+  /** Set when the suite could not run at all (e.g. mocha failed to load a file). */
+  error?: string;
+}
