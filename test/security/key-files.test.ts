@@ -7,10 +7,12 @@ import { runKeygenCommand } from "../../broker/src/cli/keygen-command";
 import {
   BrokerSecurity,
   KeyFileError,
+  brokerSecurityFromOptions,
   loadAllowList,
   loadKeyPair,
   loadPeerKeys,
   loadPublicKey,
+  peerKeysFromOptions,
   publicKeyOf,
 } from "../../broker/src/security";
 
@@ -142,6 +144,34 @@ describe("CURVE key files", () => {
         BrokerSecurity.load({ curveSecret: path.join(dir, "broker.key") }),
         `--curve-secret ${path.join(dir, "broker.key")}: has no secret-key line (expected a NAME.key_secret written by ztb keygen)`,
       );
+    });
+  });
+
+  describe("CLI option sets", () => {
+    it("turns CURVE off without options and refuses half a configuration", async () => {
+      assert.equal(await brokerSecurityFromOptions({}), undefined);
+      await rejectsWith(
+        brokerSecurityFromOptions({ workerKeys: dir }),
+        "--worker-keys needs --curve-secret FILE (the broker's NAME.key_secret)",
+      );
+      assert.equal(await peerKeysFromOptions({}), undefined);
+      await rejectsWith(
+        peerKeysFromOptions({ curveKey: "x.key_secret" }),
+        "--curve-key needs --server-key FILE|Z85 (the broker's public key)",
+      );
+      await rejectsWith(
+        peerKeysFromOptions({ serverKey: curveKeyPair().publicKey }),
+        "--server-key needs --curve-key FILE (this peer's NAME.key_secret)",
+      );
+    });
+
+    it("loads a full broker configuration", async () => {
+      await runKeygenCommand(["--out", path.join(dir, "broker")], capture().io);
+      const security = await brokerSecurityFromOptions({ curveSecret: path.join(dir, "broker.key_secret"), workerKeys: dir });
+      assert.ok(security !== undefined);
+      assert.equal(security.publicKey, await loadPublicKey(path.join(dir, "broker.key")));
+      assert.deepEqual(security.policy.sizes(), { client: 0, worker: 1, admin: 0 });
+      await security.close();
     });
   });
 

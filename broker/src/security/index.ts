@@ -14,8 +14,8 @@ export {
   writeKeyPair,
 } from "./keys";
 export type { PeerKeys } from "./peer-security";
-export { SecurityOptionError, applyClientSecurity, loadPeerKeys } from "./peer-security";
+export { SecurityOptionError, applyClientSecurity, loadPeerKeys, peerKeysFromOptions } from "./peer-security";
 export type { BrokerSecurityConfig, BrokerSecurityOptions } from "./server-security";
-export { BrokerSecurity, KEY_LIST_OPTION, applyServerSecurity } from "./server-security";
+export { BrokerSecurity, KEY_LIST_OPTION, applyServerSecurity, brokerSecurityFromOptions } from "./server-security";
 export type { ZapRefusal, ZapStats } from "./zap-handler";
 export { ZAP_ENDPOINT, ZapHandler } from "./zap-handler";

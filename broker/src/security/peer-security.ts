@@ -38,6 +38,17 @@ export async function loadPeerKeys(options: { curveKey: string; serverKey: strin
 }
 
 /**
+ * The CLI's view: both options given = CURVE on, neither = off (undefined), one alone = a SecurityOptionError.
+ */
+export async function peerKeysFromOptions(options: { curveKey?: string; serverKey?: string }): Promise<PeerKeys | undefined> {
+  const { curveKey, serverKey } = options;
+  if (curveKey === undefined && serverKey === undefined) return undefined;
+  if (curveKey === undefined) throw new SecurityOptionError("--server-key", new Error("needs --curve-key FILE (this peer's NAME.key_secret)"));
+  if (serverKey === undefined) throw new SecurityOptionError("--curve-key", new Error("needs --server-key FILE|Z85 (the broker's public key)"));
+  return loadPeerKeys({ curveKey, serverKey });
+}
+
+/**
  * Makes `socket` a CURVE client of the broker (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY).
  * Call before `connect`: libzmq takes the options when the connection is created.
  */

@@ -39,6 +39,12 @@ export const KEY_LIST_OPTION: Readonly<Record<KeyListName, string>> = {
   admin: "--admin-keys",
 };
 
+const LIST_FIELD: Readonly<Record<KeyListName, "clientKeys" | "workerKeys" | "adminKeys">> = {
+  client: "clientKeys",
+  worker: "workerKeys",
+  admin: "adminKeys",
+};
+
 const DENIED_EVERYONE: Readonly<Record<KeyListName, string>> = {
   client: "the clients endpoint refuses every client",
   worker: "the workers and answers endpoints refuse every worker",
@@ -48,6 +54,23 @@ const DENIED_EVERYONE: Readonly<Record<KeyListName, string>> = {
 function optionError(error: unknown): Error {
   if (error instanceof AllowListError) return new SecurityOptionError(KEY_LIST_OPTION[error.list], error.detail);
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * The CLI's view: undefined when --curve-secret is not given (CURVE off); an allow-list option without it is a
+ * SecurityOptionError, since it would silently protect nothing.
+ */
+export async function brokerSecurityFromOptions(
+  config: Partial<BrokerSecurityConfig>,
+  options: BrokerSecurityOptions = {},
+): Promise<BrokerSecurity | undefined> {
+  const { curveSecret, ...lists } = config;
+  if (curveSecret === undefined) {
+    const stray = KEY_LISTS.find((list) => lists[LIST_FIELD[list]] !== undefined);
+    if (stray === undefined) return undefined;
+    throw new SecurityOptionError(KEY_LIST_OPTION[stray], new Error("needs --curve-secret FILE (the broker's NAME.key_secret)"));
+  }
+  return BrokerSecurity.load({ curveSecret, ...lists }, options);
 }
 
 export class BrokerSecurity {
@@ -72,9 +95,9 @@ export class BrokerSecurity {
       throw new SecurityOptionError("--curve-secret", error);
     });
     const policy = await KeyPolicy.load({
-      client: config.clientKeys,
-      worker: config.workerKeys,
-      admin: config.adminKeys,
+      client: config[LIST_FIELD.client],
+      worker: config[LIST_FIELD.worker],
+      admin: config[LIST_FIELD.admin],
     }).catch((error: unknown) => {
       throw optionError(error);
     });
