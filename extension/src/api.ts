@@ -40,6 +40,21 @@ export interface ReplyDocument {
   text: string;
 }
 
+/** A row of a ztb view as the tree shows it (label, description, contextValue), with its children when it has any. */
+export interface ViewNode {
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  contextValue: string;
+  /** Task or worker id for task and worker rows (what tree commands accept as their argument). */
+  taskId?: string;
+  workerId?: string;
+  children?: ViewNode[];
+}
+
+export type ViewId = "ztb.broker" | "ztb.workers" | "ztb.tasks";
+
 export interface ZtbExtensionApi {
   /** Bumped on incompatible changes of this interface. */
   readonly apiVersion: 1;
@@ -56,6 +71,8 @@ export interface ZtbExtensionApi {
   lastReply(): ReplyDocument | undefined;
   /** Number of test worker processes the extension is running. */
   testWorkers(): number;
+  /** The rows a view shows right now (computed from the model as the view would render them, all groups expanded). */
+  viewNodes(view: ViewId): ViewNode[];
   /** Fires after any of the above changed (model updates are coalesced per message, not debounced). */
   readonly onDidChange: vscode.Event<void>;
 }

@@ -1,0 +1,63 @@
+/**
+ * Messages between the extension host and the monitor child (bridge/monitor-child.ts) over Node IPC. The child is
+ * the only process of the extension that loads zeromq; everything crosses this boundary as JSON, binary frames as
+ * base64 (IPC uses JSON serialization, which would turn a Uint8Array into an object of indexes).
+ */
+import type {
+  AdminEvent,
+  FrameView,
+  ReplyDetail,
+  Snapshot,
+  TaskInspection,
+  TaskState,
+  TaskView,
+} from "../../../broker/src/protocol/messages";
+
+export type AdminAction =
+  | { kind: "inspect"; task: string }
+  | { kind: "cancel"; task: string }
+  | { kind: "retry"; task: string }
+  | { kind: "drain"; worker: string; drain: boolean }
+  /** A page of tasks for "Load more…" (§Admin SNAPSHOT tasks query). */
+  | { kind: "page"; state: TaskState; offset: number; limit: number };
+
+export type ActionResult =
+  | { kind: "inspect"; inspection: TaskInspection }
+  | { kind: "ack"; body: Record<string, unknown> }
+  | { kind: "page"; total: number; tasks: TaskView[] };
+
+export interface RequestSpec {
+  /** Clients endpoint to send to. */
+  endpoint: string;
+  /** Frames, base64. */
+  frames: string[];
+  service?: string;
+  timeout?: number;
+  attempts?: number;
+}
+
+/** Extension -> child. */
+export type ToChild =
+  | { type: "attach"; admin: string }
+  | { type: "detach" }
+  /** Take a new SNAPSHOT now (manual refresh, or the extension saw a seq gap). */
+  | { type: "resnapshot" }
+  | { type: "action"; id: number; action: AdminAction }
+  | { type: "request"; id: number; spec: RequestSpec }
+  | { type: "cancel-request"; id: number };
+
+export type MonitorStatus = "connecting" | "connected" | "disconnected";
+
+/** Child -> extension. */
+export type FromChild =
+  | { type: "ready"; zeromq: string }
+  /** zeromq could not be loaded (e.g. no prebuilt binary for this platform): nothing ZeroMQ works. */
+  | { type: "fatal"; message: string }
+  | { type: "status"; status: MonitorStatus; detail?: string }
+  | { type: "snapshot"; snapshot: Snapshot }
+  | { type: "event"; event: AdminEvent }
+  | { type: "action-result"; id: number; result: ActionResult }
+  | { type: "action-error"; id: number; code: string; message: string }
+  | { type: "reply"; id: number; detail: ReplyDetail; frames: FrameView[]; roundTrip: number }
+  | { type: "request-error"; id: number; message: string }
+  | { type: "log"; level: "trace" | "info" | "warn" | "error"; message: string };

@@ -1,0 +1,217 @@
+/**
+ * The extension's one broker connection: the state machine behind `ztb.state` (api.ts ConnectionState), the broker
+ * child it may own, and the model fed by the monitor bridge.
+ *
+ *   stopped --start--> starting --snapshot--> running      (own broker child)
+ *   stopped --attach-> starting --snapshot--> attached     (someone else's broker)
+ *   running/attached --no answer--> disconnected --snapshot--> running/attached
+ *   starting/running/disconnected --own child exits--> error (notification with its last log line)
+ *   any --stop/detach--> stopped
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { ConnectionState } from "../api";
+import type { MonitorBridge } from "../bridge/monitor-bridge";
+import type { FromChild } from "../bridge/ipc";
+import { BrokerModel, fullChange, type ModelChange } from "../model/broker-model";
+import { readSettings } from "../settings";
+import { ZtbChild, type ChildExit } from "./child-process";
+import { brokerArgs, connectAddress, ztbLaunch } from "./launch";
+
+const START_TIMEOUT_MS = 20_000;
+
+export class BrokerSession implements vscode.Disposable {
+  readonly model: BrokerModel;
+  private current: ConnectionState = "stopped";
+  private child: ZtbChild | undefined;
+  private adminEndpoint: string | undefined;
+  private error: string | undefined;
+  private lastUpdate = 0;
+  private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
+  private readonly modelEmitter = new vscode.EventEmitter<ModelChange>();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Fires on every state transition. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires on every model update (not debounced; the refresh manager debounces). */
+  readonly onDidChangeModel = this.modelEmitter.event;
+
+  constructor(
+    private readonly bridge: MonitorBridge,
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.model = new BrokerModel(readSettings().historySize);
+    this.disposables.push(bridge.onMessage((m) => this.onBridge(m)));
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration("ztb.historySize")) this.modelEmitter.fire(this.model.setHistorySize(readSettings().historySize));
+      }),
+    );
+  }
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+  get owned(): boolean {
+    return this.child?.running === true;
+  }
+  get admin(): string | undefined {
+    return this.adminEndpoint;
+  }
+  get lastError(): string | undefined {
+    return this.error;
+  }
+  get hasBroker(): boolean {
+    return this.current === "starting" || this.current === "running" || this.current === "attached" || this.current === "disconnected";
+  }
+  /** ms timestamp of the last snapshot or event (for the refresh manager's polling fallback). */
+  get lastUpdateAt(): number {
+    return this.lastUpdate;
+  }
+
+  /** The clients endpoint requests go to: the one the broker reports, else the setting. */
+  clientsEndpoint(): string {
+    return connectAddress(this.model.broker()?.endpoints.clients ?? readSettings().clients);
+  }
+  workersEndpoints(): { workers: string; answers: string } {
+    const info = this.model.broker();
+    const s = readSettings();
+    return { workers: connectAddress(info?.endpoints.workers ?? s.workers), answers: connectAddress(info?.endpoints.answers ?? s.answers) };
+  }
+
+  /** Starts `ztb broker` from the settings; resolves when its first snapshot arrived, rejects when it failed. */
+  async start(): Promise<void> {
+    if (this.hasBroker) throw new Error(`a broker is already ${this.current === "attached" ? "attached" : "running"}`);
+    const settings = readSettings();
+    const cli = path.join(this.extensionPath, "out", "broker", "src", "cli", "main.js");
+    const launch = ztbLaunch(process.execPath, cli, settings.ztbPath, brokerArgs(settings));
+    this.log.info(`starting: ${launch.command} ${launch.args.join(" ")}`);
+    this.error = undefined;
+    const child = new ZtbChild(launch, "broker", this.log);
+    this.child = child;
+    void child.exit.then((exit) => this.onChildExit(child, exit));
+    this.connect(connectAddress(settings.admin));
+    await this.waitForStart();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.disconnect();
+    if (child) await child.stop();
+    this.child = undefined;
+    this.setState("stopped");
+  }
+
+  /** Monitors a broker someone else started; resolves at its first snapshot (or keeps trying, state disconnected). */
+  async attach(admin: string): Promise<void> {
+    if (this.hasBroker) throw new Error("detach or stop the current broker first");
+    this.error = undefined;
+    this.connect(connectAddress(admin));
+    await this.waitForStart();
+  }
+
+  detach(): void {
+    if (this.owned) return;
+    this.disconnect();
+    this.setState("stopped");
+  }
+
+  dispose(): void {
+    this.bridge.detach();
+    void this.child?.stop(1000);
+    this.child = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.stateEmitter.dispose();
+    this.modelEmitter.dispose();
+  }
+
+  /** Stops the owned broker; for deactivate(), which VS Code waits for. */
+  async shutdown(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await child.stop(1500);
+  }
+
+  private connect(admin: string): void {
+    this.adminEndpoint = admin;
+    this.setState("starting");
+    this.bridge.attach(admin);
+  }
+
+  private disconnect(): void {
+    this.bridge.detach();
+    this.adminEndpoint = undefined;
+    this.modelEmitter.fire(this.model.clear());
+  }
+
+  private waitForStart(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error(`no snapshot from ${this.adminEndpoint ?? "the admin endpoint"} within ${START_TIMEOUT_MS / 1000} s`));
+      }, START_TIMEOUT_MS);
+      const settle = (state: ConnectionState): void => {
+        if (state === "running" || state === "attached") {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve();
+        } else if (state === "error" || state === "stopped") {
+          clearTimeout(timer);
+          sub.dispose();
+          reject(new Error(this.error ?? `the broker ${state === "error" ? "failed" : "stopped"}`));
+        }
+      };
+      const sub = this.onDidChangeState(settle);
+    });
+  }
+
+  private onBridge(message: FromChild): void {
+    switch (message.type) {
+      case "snapshot":
+        if (!this.hasBroker) return;
+        this.lastUpdate = Date.now();
+        this.modelEmitter.fire(this.model.applySnapshot(message.snapshot));
+        this.setState(this.child ? "running" : "attached");
+        return;
+      case "event": {
+        if (!this.hasBroker) return;
+        this.lastUpdate = Date.now();
+        const result = this.model.applyEvent(message.event);
+        if (result.kind === "applied") this.modelEmitter.fire(result.change);
+        else if (result.kind === "gap") this.bridge.resnapshot();
+        return;
+      }
+      case "status":
+        if (message.status === "disconnected" && this.hasBroker) this.setState("disconnected");
+        return;
+      case "fatal":
+        this.error = message.message;
+        void vscode.window.showErrorMessage(`ZeroMQ Broker: ${message.message}`);
+        if (this.hasBroker && !this.child) this.setState("error");
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onChildExit(child: ZtbChild, exit: ChildExit): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    if (exit.expected) return;
+    const why = exit.lastError ?? `exited with ${exit.signal ?? `code ${exit.code}`}`;
+    this.error = why;
+    this.disconnect();
+    this.setState("error");
+    void vscode.window.showErrorMessage(`ZeroMQ Broker stopped: ${why}`, "Show Log").then((choice) => {
+      if (choice === "Show Log") this.log.show(true);
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.current) return;
+    this.log.info(`state ${this.current} -> ${state}`);
+    this.current = state;
+    this.stateEmitter.fire(state);
+    this.modelEmitter.fire(fullChange());
+  }
+}

@@ -1,0 +1,26 @@
+import * as vscode from "vscode";
+import { readSettings } from "../../settings";
+import type { Services } from "../services";
+
+/** Attach to Running Broker…: asks for the admin endpoint (or takes it as the argument). */
+export async function attachBroker(s: Services, endpoint?: unknown): Promise<boolean> {
+  const admin =
+    typeof endpoint === "string"
+      ? endpoint
+      : await vscode.window.showInputBox({
+          title: "Attach to Running Broker",
+          prompt: "The broker's admin endpoint (ztb broker --admin)",
+          value: readSettings().admin,
+          validateInput: (v) => (/^(tcp|ipc|inproc):\/\/./.test(v.trim()) ? undefined : "A ZeroMQ endpoint such as tcp://127.0.0.1:4164"),
+        });
+  if (admin === undefined) return false;
+  try {
+    await s.session.attach(admin.trim());
+    return true;
+  } catch (error) {
+    void vscode.window.showWarningMessage(
+      `ZeroMQ Broker: ${error instanceof Error ? error.message : String(error)}; still trying in the background.`,
+    );
+    return false;
+  }
+}

@@ -1,0 +1,5 @@
+import type { Services } from "../services";
+
+export async function stopTestWorkers(s: Services): Promise<void> {
+  await s.testWorkers.stop();
+}

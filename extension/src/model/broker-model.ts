@@ -1,0 +1,225 @@
+/**
+ * What the extension knows about one broker, built from the admin protocol (ztb-brief §Admin): a SNAPSHOT replaces
+ * everything, then each EVENT upserts and removes tasks and workers. Pure: no vscode, no sockets, no clock.
+ *
+ * Bounded: queued and running tasks are always kept (the broker bounds them); finished tasks are kept up to
+ * `historySize`, the one finished longest ago (by arrival in this model) dropped first, in O(1) per task.
+ */
+import type { AdminEvent, BrokerInfo, Counters, Snapshot, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
+import { classifyEvent } from "./sequence";
+
+/** What an update touched, so views re-render only that. `all` = re-render everything of that kind. */
+export interface ModelChange {
+  broker: boolean;
+  counters: boolean;
+  workers: "all" | Set<string>;
+  /** Task ids whose view changed but stayed in the same state group. */
+  tasks: "all" | Set<string>;
+  /** State groups whose membership changed (a task entered, left or was evicted). */
+  groups: Set<TaskState>;
+}
+
+export type ApplyEventResult =
+  | { kind: "applied"; change: ModelChange }
+  /** Already contained in the snapshot (or from before it): ignored. */
+  | { kind: "stale" }
+  /** Events were lost: the caller must take a new SNAPSHOT. The model is unchanged. */
+  | { kind: "gap"; expected: number; got: number };
+
+const FINISHED: ReadonlySet<TaskState> = new Set(["succeeded", "failed", "cancelled"]);
+
+export function isFinished(state: TaskState): boolean {
+  return FINISHED.has(state);
+}
+
+export function emptyChange(): ModelChange {
+  return { broker: false, counters: false, workers: new Set(), tasks: new Set(), groups: new Set() };
+}
+
+export function fullChange(): ModelChange {
+  return {
+    broker: true,
+    counters: true,
+    workers: "all",
+    tasks: "all",
+    groups: new Set(["queued", "running", "succeeded", "failed", "cancelled"]),
+  };
+}
+
+/** Folds `b` into `a` (for debouncing several updates into one render). */
+export function mergeChanges(a: ModelChange, b: ModelChange): ModelChange {
+  const union = (x: "all" | Set<string>, y: "all" | Set<string>): "all" | Set<string> =>
+    x === "all" || y === "all" ? "all" : new Set([...x, ...y]);
+  return {
+    broker: a.broker || b.broker,
+    counters: a.counters || b.counters,
+    workers: union(a.workers, b.workers),
+    tasks: union(a.tasks, b.tasks),
+    groups: new Set([...a.groups, ...b.groups]),
+  };
+}
+
+export class BrokerModel {
+  private info: BrokerInfo | undefined;
+  private counterValues: Counters | undefined;
+  private lastSeq = 0;
+  private readonly workerMap = new Map<string, WorkerView>();
+  private readonly taskMap = new Map<string, TaskView>();
+  /** Finished task ids, oldest first (Map keeps insertion order; re-insert moves to the end). */
+  private readonly finishedOrder = new Map<string, true>();
+  private historySize: number;
+
+  constructor(historySize: number) {
+    this.historySize = Math.max(1, Math.floor(historySize));
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  get hasSnapshot(): boolean {
+    return this.info !== undefined;
+  }
+
+  broker(): BrokerInfo | undefined {
+    return this.info;
+  }
+
+  counters(): Counters | undefined {
+    return this.counterValues;
+  }
+
+  worker(id: string): WorkerView | undefined {
+    return this.workerMap.get(id);
+  }
+
+  task(id: string): TaskView | undefined {
+    return this.taskMap.get(id);
+  }
+
+  /** Workers sorted by name, then id (stable order across updates). */
+  workers(): WorkerView[] {
+    return [...this.workerMap.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  /** All tasks, newest first. */
+  tasks(): TaskView[] {
+    return [...this.taskMap.values()].sort(newestFirst);
+  }
+
+  /** Tasks in one state, newest first. */
+  tasksIn(state: TaskState): TaskView[] {
+    const out: TaskView[] = [];
+    for (const task of this.taskMap.values()) if (task.state === state) out.push(task);
+    return out.sort(newestFirst);
+  }
+
+  countIn(state: TaskState): number {
+    let n = 0;
+    for (const task of this.taskMap.values()) if (task.state === state) n++;
+    return n;
+  }
+
+  /** Forget everything (detached, broker stopped). */
+  clear(): ModelChange {
+    this.info = undefined;
+    this.counterValues = undefined;
+    this.lastSeq = 0;
+    this.workerMap.clear();
+    this.taskMap.clear();
+    this.finishedOrder.clear();
+    return fullChange();
+  }
+
+  setHistorySize(size: number): ModelChange {
+    this.historySize = Math.max(1, Math.floor(size));
+    const change = emptyChange();
+    this.evict(change);
+    return change;
+  }
+
+  /** Replaces the whole state (§Admin SNAPSHOT). */
+  applySnapshot(snapshot: Snapshot): ModelChange {
+    this.clear();
+    this.info = snapshot.broker;
+    this.counterValues = snapshot.counters;
+    this.lastSeq = snapshot.seq;
+    for (const worker of snapshot.workers) this.workerMap.set(worker.id, worker);
+    // Oldest first so that eviction keeps the newest finished tasks.
+    for (const task of [...snapshot.tasks.items].sort(newestFirst).reverse()) this.putTask(task, emptyChange());
+    this.evict(emptyChange());
+    return fullChange();
+  }
+
+  /**
+   * Adds tasks fetched by a paged SNAPSHOT ("Load more…") without touching seq, workers or counters. Tasks the model
+   * already holds are newer information (events), so they are kept.
+   */
+  addTasks(tasks: readonly TaskView[]): ModelChange {
+    const change = emptyChange();
+    for (const task of tasks) if (!this.taskMap.has(task.id)) this.putTask(task, change);
+    this.evict(change);
+    return change;
+  }
+
+  /** Applies one EVENT in seq order (§Admin EVENT). */
+  applyEvent(event: AdminEvent): ApplyEventResult {
+    const order = classifyEvent(this.lastSeq, event.seq);
+    if (order === "stale") return { kind: "stale" };
+    if (order === "gap") return { kind: "gap", expected: this.lastSeq + 1, got: event.seq };
+    this.lastSeq = event.seq;
+    const change = emptyChange();
+    this.counterValues = event.counters;
+    change.counters = true;
+    const workers = change.workers as Set<string>;
+    for (const worker of event.workers) {
+      if (!this.workerMap.has(worker.id)) change.workers = "all";
+      else workers.add(worker.id);
+      this.workerMap.set(worker.id, worker);
+    }
+    for (const id of event.removed.workers) {
+      if (this.workerMap.delete(id)) change.workers = "all";
+    }
+    for (const task of event.tasks) this.putTask(task, change);
+    for (const id of event.removed.tasks) this.removeTask(id, change);
+    this.evict(change);
+    return { kind: "applied", change };
+  }
+
+  private putTask(task: TaskView, change: ModelChange): void {
+    const previous = this.taskMap.get(task.id);
+    this.taskMap.set(task.id, task);
+    if (previous === undefined || previous.state !== task.state) {
+      change.groups.add(task.state);
+      if (previous !== undefined) change.groups.add(previous.state);
+    } else if (change.tasks !== "all") {
+      change.tasks.add(task.id);
+    }
+    if (isFinished(task.state)) {
+      this.finishedOrder.delete(task.id);
+      this.finishedOrder.set(task.id, true);
+    } else {
+      this.finishedOrder.delete(task.id);
+    }
+  }
+
+  private removeTask(id: string, change: ModelChange): void {
+    const previous = this.taskMap.get(id);
+    if (previous === undefined) return;
+    this.taskMap.delete(id);
+    this.finishedOrder.delete(id);
+    change.groups.add(previous.state);
+  }
+
+  private evict(change: ModelChange): void {
+    while (this.finishedOrder.size > this.historySize) {
+      const oldest = this.finishedOrder.keys().next();
+      if (oldest.done === true) break;
+      this.removeTask(oldest.value, change);
+    }
+  }
+}
+
+function newestFirst(a: TaskView, b: TaskView): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}

@@ -1,0 +1,316 @@
+/**
+ * The three sidebar trees as plain data (Container Tools' pattern): the model in, nodes out. The vscode
+ * TreeDataProviders in ../tree only turn these into TreeItems, so everything a person reads in the sidebar is
+ * unit-tested here without VS Code.
+ */
+import type { FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
+import type { ConnectionState } from "../api";
+import type { BrokerModel } from "./broker-model";
+import { FIXED_CONTEXT_VALUES as CV, taskContextValue, workerContextValue } from "./context-values";
+import { coarseDuration, exactDuration, timestamp } from "./relative-time";
+
+export interface TreeIcon {
+  /** A codicon id, e.g. "pass" or "loading~spin". */
+  id: string;
+  /** A theme color id, e.g. "testing.iconPassed". */
+  color?: string;
+}
+
+export interface TreeNode {
+  /** Stable across updates: a task or worker keeps its node (and its expansion/selection). */
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon?: TreeIcon;
+  contextValue: string;
+  collapsible: "none" | "collapsed" | "expanded";
+  command?: { command: string; title: string; arguments: unknown[] };
+  /** The task or worker id the node stands for (the argument tree commands receive). */
+  taskId?: string;
+  workerId?: string;
+  state?: TaskState;
+}
+
+export const TASK_PAGE_SIZE = 100;
+
+export const TASK_GROUP_ORDER: readonly TaskState[] = ["running", "queued", "failed", "cancelled", "succeeded"];
+
+const STATE_LABEL: Record<TaskState, string> = {
+  queued: "Queued",
+  running: "Running",
+  succeeded: "Succeeded",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+const STATE_ICON: Record<TaskState, TreeIcon> = {
+  queued: { id: "clock", color: "charts.yellow" },
+  running: { id: "play-circle", color: "charts.blue" },
+  succeeded: { id: "pass", color: "testing.iconPassed" },
+  failed: { id: "error", color: "testing.iconFailed" },
+  cancelled: { id: "circle-slash", color: "disabledForeground" },
+};
+
+// ------------------------------------------------------------------------------------------------------------------
+// Broker view
+
+export interface BrokerViewInput {
+  state: ConnectionState;
+  /** True when the extension started this broker (vs attached to it). */
+  owned: boolean;
+  model: BrokerModel;
+  /** The admin endpoint being monitored. */
+  admin: string | undefined;
+  lastError: string | undefined;
+}
+
+/**
+ * Empty when there is no broker: the view then shows its `viewsWelcome` (Start Broker / Attach). After a failure it
+ * says why (the broker's last error line) instead.
+ */
+export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
+  const info = input.model.broker();
+  switch (input.state) {
+    case "stopped":
+      return [];
+    case "error":
+      return [
+        node("broker:status", "Broker failed", CV.message, {
+          description: input.lastError ?? "see the log",
+          icon: { id: "error", color: "testing.iconFailed" },
+          tooltip: input.lastError ?? "The broker stopped unexpectedly.",
+        }),
+        node("broker:showLog", "Show Broker Log", CV.message, {
+          icon: { id: "output" },
+          command: { command: "ztb.showLog", title: "Show Broker Log", arguments: [] },
+        }),
+        node("broker:start", "Start Broker", CV.message, {
+          icon: { id: "play" },
+          command: { command: "ztb.startBroker", title: "Start Broker", arguments: [] },
+        }),
+      ];
+    case "starting":
+      return [
+        node("broker:status", "Starting…", CV.brokerState, {
+          description: input.admin,
+          icon: { id: "loading~spin" },
+          tooltip: `Waiting for the broker's first snapshot on ${input.admin ?? "the admin endpoint"}`,
+        }),
+      ];
+    case "disconnected":
+      return [
+        node("broker:status", "Disconnected", CV.brokerState, {
+          description: `re-attaching to ${input.admin ?? "?"}`,
+          icon: { id: "debug-disconnect", color: "list.warningForeground" },
+          tooltip: `No answer from the admin endpoint ${input.admin ?? ""}; retrying. The views show the last known state.`,
+        }),
+        ...(info ? infoGroups() : []),
+      ];
+    case "running":
+    case "attached": {
+      if (!info) return [];
+      const how = input.owned ? "started here" : "attached";
+      return [
+        node("broker:status", `Broker ${info.state}`, CV.brokerState, {
+          description: `${how} · v${info.version}`,
+          icon: info.state === "running" ? { id: "vm-running", color: "testing.iconPassed" } : { id: "vm-outline" },
+          tooltip: [`Version ${info.version}`, `Started ${timestamp(info.startedAt)}`, `Admin ${input.admin ?? ""}`].join("\n"),
+        }),
+        ...infoGroups(),
+      ];
+    }
+  }
+}
+
+function infoGroups(): TreeNode[] {
+  return [
+    node("broker:counters", "Counters", CV.brokerSetting, { collapsible: "expanded", icon: { id: "graph" } }),
+    node("broker:endpoints", "Endpoints", CV.brokerSetting, { collapsible: "collapsed", icon: { id: "plug" } }),
+    node("broker:settings", "Settings", CV.brokerSetting, { collapsible: "collapsed", icon: { id: "settings" } }),
+  ];
+}
+
+export function brokerChildNodes(input: BrokerViewInput, parentId: string): TreeNode[] {
+  const info = input.model.broker();
+  const counters = input.model.counters();
+  if (!info) return [];
+  switch (parentId) {
+    case "broker:endpoints": {
+      const e = info.endpoints;
+      const rows: [string, string | null][] = [
+        ["Clients", e.clients],
+        ["Workers", e.workers],
+        ["Answers", e.answers],
+        ["Admin", e.admin],
+      ];
+      return rows.map(([label, value]) =>
+        node(`broker:endpoint:${label}`, label, CV.brokerEndpoint, { description: value ?? "—", icon: { id: "plug" } }),
+      );
+    }
+    case "broker:settings":
+      return [
+        node("broker:setting:tries", "Tries", CV.brokerSetting, { description: info.tries === null ? "unlimited" : `${info.tries}` }),
+        node("broker:setting:timeout", "Timeout", CV.brokerSetting, {
+          description: info.timeout === null ? "none" : exactDuration(info.timeout),
+        }),
+        node("broker:setting:heartbeat", "Heartbeat", CV.brokerSetting, { description: exactDuration(info.heartbeat) }),
+        node("broker:setting:maxQueue", "Max queue", CV.brokerSetting, {
+          description: info.maxQueue === null ? "unbounded" : `${info.maxQueue}`,
+        }),
+      ];
+    case "broker:counters": {
+      if (!counters) return [];
+      const m = counters.malformed;
+      const rows: [string, number, string][] = [
+        ["Queued", counters.queued, "clock"],
+        ["Running", counters.running, "play-circle"],
+        ["Succeeded", counters.succeeded, "pass"],
+        ["Failed", counters.failed, "error"],
+        ["Cancelled", counters.cancelled, "circle-slash"],
+        ["Retried", counters.retried, "debug-rerun"],
+        ["Workers", counters.workers, "server-process"],
+        ["Late answers", counters.late, "history"],
+        ["Rejected", counters.rejected, "warning"],
+        ["Malformed", m.client + m.worker + m.answers + m.admin, "bug"],
+      ];
+      return rows.map(([label, value, icon]) =>
+        node(`broker:counter:${label}`, label, CV.brokerCounter, {
+          description: `${value}`,
+          icon: { id: icon },
+          tooltip:
+            label === "Malformed"
+              ? `client ${m.client} · worker ${m.worker} · answers ${m.answers} · admin ${m.admin}`
+              : `${label}: ${value} (requests ${counters.requests}, replies ${counters.replies})`,
+        }),
+      );
+    }
+    default:
+      return [];
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Workers view
+
+export function workerNodes(model: BrokerModel, now: number): TreeNode[] {
+  return model.workers().map((w) => workerNode(w, now));
+}
+
+export function workerNode(w: WorkerView, now: number): TreeNode {
+  const load = w.kind === "legacy" ? `${w.held}/1` : `${w.held}/${w.capacity}`;
+  const icon: TreeIcon =
+    w.state === "draining"
+      ? { id: "debug-pause", color: "list.warningForeground" }
+      : w.state === "busy"
+        ? { id: "pulse", color: "charts.blue" }
+        : { id: "circle-large-outline", color: "testing.iconPassed" };
+  const tooltip = [
+    `${w.name} (${w.id}), ${w.kind} worker, ${w.state}`,
+    `Services: ${w.services.join(", ")}`,
+    `Holding ${w.held} of ${w.kind === "legacy" ? 1 : w.capacity}${w.tasks.length ? `: ${w.tasks.join(", ")}` : ""}`,
+    `Done ${w.done}, failed ${w.failed}`,
+    `Last seen ${timestamp(w.lastSeen)}${w.heartbeat === null ? "" : `, heartbeat every ${exactDuration(w.heartbeat)}`}`,
+  ].join("\n");
+  return node(`worker:${w.id}`, w.name, workerContextValue(w), {
+    description: `${w.kind} · ${w.state} ${load} · ${w.done} done · ${w.failed} failed · seen ${coarseDuration(now - w.lastSeen)} ago`,
+    icon,
+    tooltip,
+    workerId: w.id,
+  });
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Tasks view
+
+/** One group per state with its count; the broker's cumulative counter is shown when history dropped some. */
+export function taskGroupNodes(model: BrokerModel): TreeNode[] {
+  const counters = model.counters();
+  return TASK_GROUP_ORDER.map((state) => {
+    const shown = model.countIn(state);
+    const total = counters ? counters[state] : shown;
+    const description = total > shown && isCumulative(state) ? `${shown} (of ${total})` : `${shown}`;
+    return node(`group:${state}`, STATE_LABEL[state], CV.taskGroup, {
+      description,
+      icon: STATE_ICON[state],
+      collapsible: state === "cancelled" ? "collapsed" : "expanded",
+      tooltip:
+        total > shown && isCumulative(state)
+          ? `${total} ${state} since the broker started; the newest ${shown} are kept (setting ztb.historySize).`
+          : `${shown} ${state}`,
+      state,
+    });
+  });
+}
+
+function isCumulative(state: TaskState): boolean {
+  return state === "succeeded" || state === "failed" || state === "cancelled";
+}
+
+/** The first `limit` tasks of a group, newest first, then a "Load more…" node when there are more. */
+export function taskNodes(model: BrokerModel, state: TaskState, limit: number, now: number): TreeNode[] {
+  const tasks = model.tasksIn(state);
+  const nodes = tasks.slice(0, limit).map((t) => taskNode(t, model, now));
+  if (tasks.length > limit) {
+    nodes.push(
+      node(`more:${state}`, "Load more…", CV.loadMoreTasks, {
+        description: `${limit} of ${tasks.length} shown`,
+        icon: { id: "ellipsis" },
+        command: { command: "ztb.loadMoreTasks", title: "Load More Tasks", arguments: [state] },
+        state,
+      }),
+    );
+  }
+  return nodes;
+}
+
+export function taskNode(t: TaskView, model: BrokerModel, now: number): TreeNode {
+  const workerName = t.worker === null ? undefined : (model.worker(t.worker)?.name ?? t.worker);
+  const attempts = `${t.attempt}/${t.attempts ?? "∞"}`;
+  const parts = [t.service, `attempt ${attempts}`];
+  if (workerName) parts.push(workerName);
+  parts.push(taskTime(t, now));
+  if (t.reason) parts.push(t.reason);
+  return node(`task:${t.id}`, t.id, taskContextValue(t.state), {
+    description: parts.join(" · "),
+    icon: STATE_ICON[t.state],
+    tooltip: taskTooltip(t, workerName),
+    taskId: t.id,
+    state: t.state,
+  });
+}
+
+/** Queued: waiting time; running: runtime so far (coarse, they move); finished: exact total time (fixed). */
+export function taskTime(t: TaskView, now: number): string {
+  switch (t.state) {
+    case "queued":
+      return `waiting ${coarseDuration(now - t.createdAt)}`;
+    case "running":
+      return `running ${coarseDuration(now - (t.dispatchedAt ?? t.createdAt))}`;
+    default:
+      return t.finishedAt === undefined ? "finished" : `took ${exactDuration(t.finishedAt - t.createdAt)}`;
+  }
+}
+
+export function taskTooltip(t: TaskView, workerName: string | undefined): string {
+  const lines = [
+    `Task ${t.id} (${t.state})`,
+    `Service ${t.service}, attempt ${t.attempt} of ${t.attempts ?? "unlimited"}, from a ${t.origin} request`,
+  ];
+  if (workerName) lines.push(`Worker ${workerName}`);
+  lines.push(`Created ${timestamp(t.createdAt)}`);
+  if (t.dispatchedAt !== undefined) lines.push(`Dispatched ${timestamp(t.dispatchedAt)}`);
+  if (t.finishedAt !== undefined) lines.push(`Finished ${timestamp(t.finishedAt)}`);
+  if (t.reason) lines.push(`Failure reason: ${t.reason}${t.message ? ` — ${t.message}` : ""}`);
+  else if (t.message) lines.push(`Message: ${t.message}`);
+  lines.push(`Request ${t.size} bytes, starts with ${previewText(t.preview)}`);
+  return lines.join("\n");
+}
+
+function previewText(frame: FrameView): string {
+  return "text" in frame ? JSON.stringify(frame.text) : `hex ${frame.hex}`;
+}
+
+function node(id: string, label: string, contextValue: string, extra: Partial<TreeNode> = {}): TreeNode {
+  return { id, label, contextValue, collapsible: "none", ...extra };
+}

@@ -1,0 +1,208 @@
+/**
+ * The `.ztb` request-file format (language id `ztb-request`), parsed without VS Code. Also documented in
+ * extension/README.md ("Request files"); the examples there are parsed by test/extension/request-file.test.ts.
+ *
+ * Rules, line by line (`\n` or `\r\n` endings):
+ * - A line starting with `###` starts a new block; the rest of the line, trimmed, is the block's title. Lines before
+ *   the first `###` form an untitled block if they hold any option or frame.
+ * - Other lines starting with `#` are comments. Lines that are empty or only whitespace are ignored.
+ * - Option lines, only before the block's first frame: `@service NAME` (1..64 characters, no spaces),
+ *   `@timeout SECONDS` (per-attempt timeout, a number > 0, sent in ms), `@attempts N` (an integer >= 1). An unknown
+ *   option, a repeated option, an option after a frame, or a bad value is an error.
+ * - Every other line is ONE frame:
+ *   - `hex:0a0b ff` — binary: hex digits, whitespace between them ignored, an even count (`hex:` alone = empty frame);
+ *   - `text:anything` — the literal rest of the line, so `text:` alone is an empty frame and `text:#x`, `text:@x`,
+ *     `text:hex:..`, `text:text:..` send lines that would otherwise be read as comments, options or prefixes;
+ *   - anything else — the line exactly as written (UTF-8, leading and trailing spaces kept).
+ * - A frame cannot contain a newline; write such a frame as `hex:`.
+ * - A block without frames is an error (there is nothing to send).
+ * Errors carry the 0-based line; messages show it 1-based ("line 4: …") as editors do.
+ */
+
+export interface RequestOptions {
+  service?: string;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
+  attempts?: number;
+}
+
+export interface ParseError {
+  /** 0-based line. */
+  line: number;
+  message: string;
+}
+
+export interface RequestBlock {
+  /** 0-based position in the file. */
+  index: number;
+  /** Text after `###`, or "" (untitled). */
+  title: string;
+  /** The `###` line, or the block's first non-blank line for an untitled first block. */
+  headerLine: number;
+  /** Last line that belongs to the block (the line before the next `###`, or the file's last line). */
+  endLine: number;
+  options: RequestOptions;
+  frames: Uint8Array[];
+  /** The line of each frame, same order as `frames`. */
+  frameLines: number[];
+  errors: ParseError[];
+}
+
+const MAX_SERVICE = 64;
+const encoder = new TextEncoder();
+
+/** The cheap first pass for CodeLenses: the header line of every block, without parsing frames. */
+export function blockHeaderLines(text: string): number[] {
+  const headers: number[] = [];
+  let seenHeader = false;
+  text.split(/\r?\n/).forEach((line, n) => {
+    if (line.startsWith("###")) {
+      headers.push(n);
+      seenHeader = true;
+    } else if (!seenHeader && headers.length === 0 && line.trim() !== "" && !line.startsWith("#")) {
+      headers.push(n);
+    }
+  });
+  return headers;
+}
+
+export function parseRequestFile(text: string): RequestBlock[] {
+  const lines = text.split(/\r?\n/);
+  const blocks: RequestBlock[] = [];
+  let current: RequestBlock | undefined;
+  let implicitStart: number | undefined;
+
+  const open = (title: string, headerLine: number): RequestBlock => {
+    const block: RequestBlock = {
+      index: blocks.length,
+      title,
+      headerLine,
+      endLine: headerLine,
+      options: {},
+      frames: [],
+      frameLines: [],
+      errors: [],
+    };
+    blocks.push(block);
+    return block;
+  };
+
+  lines.forEach((line, n) => {
+    if (line.startsWith("###")) {
+      current = open(line.slice(3).trim(), n);
+      return;
+    }
+    if (line.trim() === "" || line.startsWith("#")) {
+      if (current) current.endLine = n;
+      return;
+    }
+    if (!current) {
+      implicitStart ??= n;
+      current = open("", implicitStart);
+    }
+    current.endLine = n;
+    if (line.startsWith("@")) parseOption(current, line, n);
+    else addFrame(current, line, n);
+  });
+
+  for (const block of blocks) {
+    if (block.frames.length === 0) block.errors.push({ line: block.headerLine, message: "the block has no frames to send" });
+  }
+  return blocks;
+}
+
+/** The block that contains `line` (0-based), if any. */
+export function blockAt(blocks: readonly RequestBlock[], line: number): RequestBlock | undefined {
+  return blocks.find((b) => b.headerLine <= line && line <= b.endLine);
+}
+
+export function formatError(error: ParseError): string {
+  return `line ${error.line + 1}: ${error.message}`;
+}
+
+function parseOption(block: RequestBlock, line: string, n: number): void {
+  const match = /^@(\S*)\s*(.*?)\s*$/.exec(line);
+  const name = match?.[1] ?? "";
+  const value = match?.[2] ?? "";
+  const fail = (message: string): void => void block.errors.push({ line: n, message });
+  if (block.frames.length > 0) return fail(`option @${name} after the first frame (write text:${line} to send it as a frame)`);
+  const known = ["service", "timeout", "attempts"] as const;
+  const key = known.find((k) => k === name);
+  if (key === undefined) return fail(`unknown option @${name} (known: @service, @timeout, @attempts)`);
+  if (block.options[key] !== undefined) return fail(`@${key} given twice`);
+  switch (key) {
+    case "service":
+      if (value === "" || /\s/.test(value) || value.length > MAX_SERVICE) {
+        return fail(`@service needs a name of 1..${MAX_SERVICE} characters without spaces`);
+      }
+      block.options.service = value;
+      return;
+    case "timeout": {
+      const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+      const ms = Math.round(seconds * 1000);
+      if (!Number.isFinite(seconds) || ms < 1) return fail(`@timeout needs seconds > 0, e.g. "@timeout 2.5", not "${value}"`);
+      block.options.timeout = ms;
+      return;
+    }
+    case "attempts": {
+      const attempts = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(attempts) || attempts < 1) return fail(`@attempts needs an integer >= 1, not "${value}"`);
+      block.options.attempts = attempts;
+      return;
+    }
+  }
+}
+
+function addFrame(block: RequestBlock, line: string, n: number): void {
+  let frame: Uint8Array;
+  if (line.startsWith("hex:")) {
+    const digits = line.slice(4).replace(/\s+/g, "");
+    if (!/^([0-9a-fA-F]{2})*$/.test(digits)) {
+      block.errors.push({ line: n, message: "hex: needs an even number of hex digits (0-9, a-f)" });
+      return;
+    }
+    frame = new Uint8Array(digits.length / 2);
+    for (let i = 0; i < frame.length; i++) frame[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  } else if (line.startsWith("text:")) {
+    frame = encoder.encode(line.slice(5));
+  } else {
+    frame = encoder.encode(line);
+  }
+  block.frames.push(frame);
+  block.frameLines.push(n);
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Writing (Show Request renders a task's request as a block that can be sent again)
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** One frame as a line that parses back to the same bytes. */
+export function formatFrameLine(frame: Uint8Array): string {
+  let text: string | undefined;
+  try {
+    text = decoder.decode(frame);
+  } catch {
+    text = undefined;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (text === undefined || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(text)) return `hex:${toHex(frame)}`;
+  const needsEscape =
+    text.trim() === "" || text.startsWith("#") || text.startsWith("@") || text.startsWith("hex:") || text.startsWith("text:");
+  return needsEscape ? `text:${text}` : text;
+}
+
+export function formatRequestBlock(title: string, options: RequestOptions, frames: readonly Uint8Array[]): string {
+  const lines = [`### ${title}`.trimEnd()];
+  if (options.service !== undefined) lines.push(`@service ${options.service}`);
+  if (options.timeout !== undefined) lines.push(`@timeout ${options.timeout / 1000}`);
+  if (options.attempts !== undefined) lines.push(`@attempts ${options.attempts}`);
+  for (const frame of frames) lines.push(formatFrameLine(frame));
+  return lines.join("\n") + "\n";
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}

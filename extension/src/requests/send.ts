@@ -1,0 +1,87 @@
+/**
+ * Sending a request from the editor: progress while waiting (cancellable: cancelling sends CANCEL through the monitor
+ * child, and the broker's failed/cancelled reply is shown), then the reply beside the editor.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { ReplyDocument } from "../api";
+import type { MonitorBridge } from "../bridge/monitor-bridge";
+import type { BrokerSession } from "../broker/session";
+import type { ReplyDocuments } from "./reply-provider";
+import { formatReply } from "./reply-document";
+import type { RequestOptions } from "./request-file";
+
+export interface OutgoingRequest {
+  title: string;
+  frames: Uint8Array[];
+  options: RequestOptions;
+}
+
+export class RequestSender {
+  private last: ReplyDocument | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidSend = this.changed.event;
+
+  constructor(
+    private readonly session: BrokerSession,
+    private readonly bridge: MonitorBridge,
+    private readonly documents: ReplyDocuments,
+  ) {}
+
+  get lastReply(): ReplyDocument | undefined {
+    return this.last;
+  }
+
+  async send(request: OutgoingRequest): Promise<ReplyDocument | undefined> {
+    if (!this.session.hasBroker) {
+      const choice = await vscode.window.showErrorMessage(
+        "ZeroMQ Broker: no broker to send to.",
+        "Start Broker",
+        "Attach to Running Broker…",
+      );
+      if (choice === "Start Broker") void vscode.commands.executeCommand("ztb.startBroker");
+      if (choice === "Attach to Running Broker…") void vscode.commands.executeCommand("ztb.attachBroker");
+      return undefined;
+    }
+    const endpoint = this.session.clientsEndpoint();
+    const spec = {
+      endpoint,
+      frames: request.frames.map((f) => Buffer.from(f).toString("base64")),
+      ...request.options,
+    };
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `ZeroMQ Broker: waiting for the reply to ${request.title}`, cancellable: true },
+        (_progress, token) => this.bridge.request(spec, token),
+      );
+      const text = formatReply({ title: request.title, detail: outcome.detail, frames: outcome.frames, roundTrip: outcome.roundTrip });
+      const uri = this.documents.create(`reply-${path.basename(request.title)}.txt`, text);
+      const d = outcome.detail;
+      this.last = {
+        uri: uri.toString(),
+        title: request.title,
+        status: d.status,
+        ...(d.reason !== undefined ? { reason: d.reason } : {}),
+        ...(d.message !== undefined ? { message: d.message } : {}),
+        ...(d.task !== undefined ? { task: d.task } : {}),
+        attempts: d.attempts,
+        ...(d.worker !== undefined ? { worker: d.worker } : {}),
+        elapsed: d.elapsed,
+        roundTrip: outcome.roundTrip,
+        frames: outcome.frames,
+        text,
+      };
+      this.changed.fire();
+      await this.documents.show(uri);
+      return this.last;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(`ZeroMQ Broker: the request to ${endpoint} failed: ${message}`);
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+/** The Broker, Workers and Tasks views: thin wrappers over model/tree-model.ts. */
+import type { MonitorBridge } from "../bridge/monitor-bridge";
+import type { BrokerSession } from "../broker/session";
+import { isFinished, type ModelChange } from "../model/broker-model";
+import {
+  brokerChildNodes,
+  brokerRootNodes,
+  TASK_PAGE_SIZE,
+  taskGroupNodes,
+  taskNode,
+  taskNodes,
+  workerNode,
+  workerNodes,
+  type TreeNode,
+} from "../model/tree-model";
+import type { TaskState } from "../../../broker/src/protocol/messages";
+import { NodeProvider } from "./node-provider";
+
+export class BrokerProvider extends NodeProvider {
+  constructor(private readonly session: BrokerSession) {
+    super();
+  }
+  protected build(parent: TreeNode | undefined): TreeNode[] {
+    const input = {
+      state: this.session.state,
+      owned: this.session.owned,
+      model: this.session.model,
+      admin: this.session.admin,
+      lastError: this.session.lastError,
+    };
+    return parent ? brokerChildNodes(input, parent.id) : brokerRootNodes(input);
+  }
+  protected rebuild(): TreeNode | undefined {
+    return undefined;
+  }
+  protected affected(change: ModelChange): string[] | undefined {
+    // Small view: counters change with nearly every event; re-render it whole.
+    return change.counters || change.broker ? undefined : [];
+  }
+}
+
+export class WorkersProvider extends NodeProvider {
+  constructor(private readonly session: BrokerSession) {
+    super();
+  }
+  protected build(parent: TreeNode | undefined): TreeNode[] {
+    return parent || !this.session.hasBroker ? [] : workerNodes(this.session.model, Date.now());
+  }
+  protected rebuild(id: string): TreeNode | undefined {
+    const worker = this.session.model.worker(id.replace(/^worker:/, ""));
+    return worker ? workerNode(worker, Date.now()) : undefined;
+  }
+  protected affected(change: ModelChange): string[] | undefined {
+    return change.workers === "all" ? undefined : [...change.workers].map((id) => `worker:${id}`);
+  }
+}
+
+export class TasksProvider extends NodeProvider {
+  private readonly limits = new Map<TaskState, number>();
+
+  constructor(
+    private readonly session: BrokerSession,
+    private readonly bridge: MonitorBridge,
+  ) {
+    super();
+  }
+
+  protected build(parent: TreeNode | undefined): TreeNode[] {
+    if (!this.session.hasBroker) return [];
+    const model = this.session.model;
+    if (!parent) return taskGroupNodes(model);
+    if (parent.id.startsWith("group:") && parent.state) {
+      return taskNodes(model, parent.state, this.limits.get(parent.state) ?? TASK_PAGE_SIZE, Date.now());
+    }
+    return [];
+  }
+
+  protected rebuild(id: string): TreeNode | undefined {
+    const model = this.session.model;
+    if (id.startsWith("task:")) {
+      const task = model.task(id.slice("task:".length));
+      return task ? taskNode(task, model, Date.now()) : undefined;
+    }
+    if (id.startsWith("group:")) return taskGroupNodes(model).find((g) => g.id === id);
+    return undefined;
+  }
+
+  protected affected(change: ModelChange): string[] | undefined {
+    if (change.tasks === "all" || change.groups.size > 0) {
+      // Membership changed: re-render the groups (their counts and children), not the whole view.
+      if (change.tasks === "all") return undefined;
+      return [...[...change.groups].map((s) => `group:${s}`), ...[...change.tasks].map((id) => `task:${id}`)];
+    }
+    return [...change.tasks].map((id) => `task:${id}`);
+  }
+
+  /**
+   * "Load more…": shows another page; when the model holds fewer finished tasks than the broker keeps, fetches the
+   * next page from the broker (§Admin SNAPSHOT tasks query).
+   */
+  async loadMore(state: TaskState): Promise<void> {
+    const limit = (this.limits.get(state) ?? TASK_PAGE_SIZE) + TASK_PAGE_SIZE;
+    this.limits.set(state, limit);
+    const model = this.session.model;
+    const have = model.countIn(state);
+    if (isFinished(state) && have < limit) {
+      const result = await this.bridge.action({ kind: "page", state, offset: have, limit: Math.min(500, limit - have) });
+      if (result.kind === "page") model.addTasks(result.tasks);
+    }
+    this.refresh(undefined);
+  }
+}
