@@ -47,7 +47,13 @@ export type Input =
   | { kind: "worker"; peer: PeerKey; msg: WorkerMessage }
   | { kind: "answer"; msg: LegacyAnswer }
   | { kind: "admin"; peer: PeerKey; msg: AdminRequest }
-  /** A message the codec rejected; the core counts it and, per the spec, answers or disconnects the peer. */
+  /**
+   * A message the codec rejected; the core counts it and, per the spec, answers or disconnects the peer.
+   * `replyPath` and `enveloped` are the codec's ProtocolError `path`/`enveloped`: with a path, a client gets REPLY
+   * failed/malformed (enveloped) or the plain failure frame, a monitor ERROR{malformed}; on the workers endpoint a
+   * modern worker, or an unknown peer whose message carried the worker signature (`enveloped`), gets
+   * DISCONNECT{protocol-error}.
+   */
   | { kind: "malformed"; endpoint: Endpoint; peer?: PeerKey; code: string; detail: string; replyPath?: readonly Uint8Array[]; enveloped?: boolean }
   /** Stop taking requests; running tasks get `grace` ms, then every pending client gets failed/shutdown. */
   | { kind: "shutdown"; grace: number };
@@ -62,6 +68,7 @@ export type Output =
   /** Emitted once, after shutdown, when nothing is pending any more: the shell may close its sockets. */
   | { kind: "stopped" };
 
+/** Implemented by `BrokerCore` (broker-core.ts), constructed as `new BrokerCore(config, startedAt)`. */
 export interface BrokerCoreApi {
   handle(input: Input, now: number): Output[];
   /** Fire every deadline that is due at `now` (attempt timeouts, heartbeats, dead workers, leases, shutdown grace). */
