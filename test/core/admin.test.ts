@@ -72,6 +72,19 @@ describe("core: admin SUBSCRIBE — coalesced EVENTs, seq, lease", () => {
     assert.deepEqual(adminOut(h.request("c1", "b")), []);
   });
 
+  it("sends the same EVENT to every monitor with a live lease, and forgets a monitor whose peer is gone", () => {
+    const h = new Harness();
+    h.admin("m1", { type: "subscribe", path: PATH });
+    h.admin("m2", { type: "subscribe", path: PATH });
+    const both = adminOut(h.request("c1", "a"));
+    assert.deepEqual(both.map((x) => x.peer), ["m1", "m2"]);
+    assert.deepEqual(both.map((x) => x.msg.type === "event" && x.msg.event.seq), [1, 1]);
+    h.admin("m1", { type: "peer-gone" });
+    h.advance(100);
+    const one = adminOut(h.request("c1", "b"));
+    assert.deepEqual(one.map((x) => [x.peer, x.msg.type === "event" && x.msg.event.seq]), [["m2", 2]]);
+  });
+
   it("lists tasks pushed out of the history under removed", () => {
     const h = new Harness({ history: 1 });
     h.ready("w1");
