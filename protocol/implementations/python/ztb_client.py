@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""A ZTB/1 client in Python (enveloped and plain modes), written from protocol/spec.md alone.
+
+Library use::
+
+    from ztb_client import Client, ClientTimeout
+
+    client = Client("tcp://127.0.0.1:4161")
+    try:
+        reply = client.request([b"hello"], service="default", timeout=2000, attempts=3, wait=10.0)
+    except ClientTimeout:
+        ...                                  # no reply in time (broker down or busy)
+    print(reply.status, reply.reason, reply.frames)
+
+Each try uses a fresh DEALER socket (so a stale reply can never be taken for a new one); after a client-side timeout
+the enveloped client sends CANCEL for its request before closing, so the broker does not keep running it. Needs pyzmq:
+on Debian `apt-get install python3-zmq`, then run with /usr/bin/python3 (a pyenv python3 first on PATH may lack it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+SIG = b"ZTBC01"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+# Time given to a parting CANCEL to leave the socket before close() (LINGER 0 would discard it).
+PARTING_LINGER_MS = 200
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Codec: pure functions, no sockets (tested by selftest.py against protocol/examples/valid).
+# ---------------------------------------------------------------------------------------------------------------------
+
+class ProtocolError(Exception):
+    """A malformed message from the broker; `code` is the spec's codec error code."""
+
+    def __init__(self, code: str, text: str):
+        super().__init__(f"{code}: {text}")
+        self.code = code
+
+
+def encode_json(obj: dict) -> bytes:
+    """Compact JSON in the member order given, as the spec's vectors spell it (JSON.stringify)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def request_options(service: Optional[str] = None, timeout: Optional[int] = None, attempts: Optional[int] = None,
+                    id: Optional[str] = None) -> dict:
+    """REQUEST options (spec "JSON members"), members in the spec's order; absent ones take the broker's defaults."""
+    opts: dict = {}
+    if service is not None:
+        if not 1 <= len(service) <= 64:
+            raise ValueError("service must be 1..64 characters")
+        opts["service"] = service
+    if timeout is not None:
+        if not isinstance(timeout, int) or timeout < 1:
+            raise ValueError("timeout must be an integer >= 1 ms")
+        opts["timeout"] = timeout
+    if attempts is not None:
+        if not isinstance(attempts, int) or attempts < 1:
+            raise ValueError("attempts must be an integer >= 1")
+        opts["attempts"] = attempts
+    if id is not None:
+        if not 1 <= len(id) <= 128:
+            raise ValueError("correlation id must be 1..128 characters")
+        opts["id"] = id
+    return opts
+
+
+def build_request(options: dict, payload: Sequence[bytes] = ()) -> list[bytes]:
+    """`"" ZTBC01 REQUEST options payload*` as a DEALER sends it (the delimiter included)."""
+    return [b"", SIG, b"REQUEST", encode_json(options), *[bytes(f) for f in payload]]
+
+
+def build_cancel(id: str) -> list[bytes]:
+    if not 1 <= len(id) <= 128:
+        raise ValueError("correlation id must be 1..128 characters")
+    return [b"", SIG, b"CANCEL", encode_json({"id": id})]
+
+
+def build_plain(payload: Sequence[bytes]) -> list[bytes]:
+    """A PLAIN-REQUEST: at least one body frame, and the first must not look like a client signature."""
+    if not payload:
+        raise ValueError("a plain request needs at least one payload frame")
+    if re.fullmatch(rb"ZTBC[0-9]{2}", bytes(payload[0])):
+        raise ValueError("a plain request cannot start with ZTBC + two digits (spec Known weaknesses)")
+    return [b"", *[bytes(f) for f in payload]]
+
+
+@dataclass
+class Reply:
+    """A decoded REPLY (or a plain reply mapped onto the same shape)."""
+    status: str
+    detail: dict = field(default_factory=dict)
+    frames: list[bytes] = field(default_factory=list)
+
+    reason = property(lambda self: self.detail.get("reason"))
+    message = property(lambda self: self.detail.get("message"))
+    id = property(lambda self: self.detail.get("id"))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+def parse_reply(frames: Sequence[bytes]) -> Reply:
+    """Decode `"" ZTBC01 REPLY detail answer*`; unknown detail members are kept and ignored (spec "Signatures")."""
+    frames = [bytes(f) for f in frames]
+    if not frames:
+        raise ProtocolError("ZTB_ERR_EMPTY", "no frames")
+    if frames[0] != b"":
+        raise ProtocolError("ZTB_ERR_DELIMITER", "first frame is not the empty delimiter")
+    if len(frames) < 4:
+        raise ProtocolError("ZTB_ERR_MISSING_FRAME", f"{len(frames)} frames, a REPLY has at least 4")
+    if frames[1] != SIG:
+        if re.fullmatch(rb"ZTBC[0-9]{2}", frames[1]):
+            raise ProtocolError("ZTB_ERR_VERSION", f"unsupported version {frames[1]!r}")
+        raise ProtocolError("ZTB_ERR_SIGNATURE", "not a ZTBC01 message")
+    if frames[2] != b"REPLY":
+        raise ProtocolError("ZTB_ERR_UNKNOWN_COMMAND", f"unknown command {frames[2][:32]!r}")
+    try:
+        detail = json.loads(frames[3].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("ZTB_ERR_BAD_JSON", str(exc)) from None
+    if not isinstance(detail, dict):
+        raise ProtocolError("ZTB_ERR_SCHEMA", "REPLY detail is not an object")
+    status = detail.get("status")
+    if status not in ("succeeded", "failed"):
+        raise ProtocolError("ZTB_ERR_SCHEMA", "REPLY detail: bad status")
+    if (status == "failed") != isinstance(detail.get("reason"), str):
+        raise ProtocolError("ZTB_ERR_SCHEMA", "REPLY detail: reason present exactly when failed")
+    if status == "failed" and len(frames) > 4:
+        raise ProtocolError("ZTB_ERR_EXTRA_FRAME", "a failed REPLY carries no payload")
+    return Reply(status, detail, frames[4:])
+
+
+def parse_plain_reply(frames: Sequence[bytes]) -> Reply:
+    """`"" answer+`; one empty frame is a failure (indistinguishable from an empty answer, spec "Plain mode")."""
+    frames = [bytes(f) for f in frames]
+    if not frames or frames[0] != b"":
+        raise ProtocolError("ZTB_ERR_DELIMITER", "first frame is not the empty delimiter")
+    if len(frames) < 2:
+        raise ProtocolError("ZTB_ERR_MISSING_FRAME", "a plain reply has at least one frame after the delimiter")
+    if frames[1:] == [b""]:
+        return Reply("failed", {"status": "failed"}, [])
+    return Reply("succeeded", {"status": "succeeded"}, frames[1:])
+
+
+def show_frame(frame: bytes) -> str:
+    """Text when UTF-8 without control characters other than TAB/LF/CR (like the spec's FrameView), else hex:…"""
+    try:
+        text = frame.decode("utf-8")
+    except UnicodeDecodeError:
+        return "hex:" + frame.hex()
+    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
+        return "hex:" + frame.hex()
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------------------------------------------------
+
+class ClientTimeout(Exception):
+    """No reply within the client-side wait, on every try."""
+
+
+_ids = itertools.count(1)
+
+
+class Client:
+    """Sends one request at a time; a fresh DEALER socket per try (spec "Reliability": close, reopen, resend)."""
+
+    def __init__(self, endpoint: str, context=None):
+        import zmq  # imported here so the codec above works without pyzmq
+        self._zmq = zmq
+        self.endpoint = endpoint
+        self._ctx = context or zmq.Context.instance()
+
+    def request(self, payload: Sequence[bytes], service: Optional[str] = None, timeout: Optional[int] = None,
+                attempts: Optional[int] = None, id: Optional[str] = None, wait: float = 30.0,
+                resend: int = 0) -> Reply:
+        """Enveloped REQUEST; `timeout`/`attempts` are the broker's per-attempt options, `wait` (s) the client's.
+
+        `resend` extra tries follow a client-side timeout, with back-off 100 ms doubling to 5 s and jitter; the task may
+        then run more than once (spec "Reliability").
+        """
+        corr = id or f"py-{os.getpid()}-{next(_ids)}"
+        message = build_request(request_options(service, timeout, attempts, corr), payload)
+
+        def accept(frames: list[bytes]) -> Optional[Reply]:
+            reply = parse_reply(frames)
+            return reply if reply.id in (corr, None) else None  # None: a malformed-request reply carries no id
+
+        return self._exchange(message, accept, build_cancel(corr), wait, resend)
+
+    def plain(self, payload: Sequence[bytes], wait: float = 30.0, resend: int = 0) -> Reply:
+        """PLAIN-REQUEST (the prototype's mode): service default, the broker's -T and -t, no reason on failure."""
+        return self._exchange(build_plain(payload), parse_plain_reply, None, wait, resend)
+
+    def _exchange(self, message, accept, cancel, wait: float, resend: int) -> Reply:
+        zmq = self._zmq
+        backoff = 0.1
+        for attempt in range(resend + 1):
+            if attempt:
+                time.sleep(backoff * (1 - 0.2 * random.random()))
+                backoff = min(backoff * 2, 5.0)
+            sock = self._ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 0)
+            try:
+                sock.connect(self.endpoint)
+                sock.send_multipart(message)
+                end = time.monotonic() + wait
+                while (left := end - time.monotonic()) > 0:
+                    if not sock.poll(int(left * 1000) + 1):
+                        continue
+                    frames = sock.recv_multipart()
+                    try:
+                        reply = accept(frames)
+                    except ProtocolError as exc:
+                        print(f"ztb_client: malformed reply dropped: {exc}", file=sys.stderr)
+                        continue
+                    if reply is not None:
+                        return reply
+                if cancel is not None:  # give up on it at the broker too (best effort)
+                    sock.setsockopt(zmq.LINGER, PARTING_LINGER_MS)
+                    sock.send_multipart(cancel, zmq.NOBLOCK)
+            finally:
+                sock.close()
+        raise ClientTimeout(f"no reply within {wait:g} s ({resend + 1} tr{'y' if resend == 0 else 'ies'})")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------------------------------
+
+def print_reply(reply: Reply, plain: bool, out=sys.stdout) -> None:
+    print(f"status: {reply.status}", file=out)
+    if not plain:
+        if reply.reason is not None:
+            print(f"reason: {reply.reason}", file=out)
+        if reply.message is not None:
+            print(f"message: {reply.message}", file=out)
+        extra = {k: v for k, v in reply.detail.items() if k not in ("status", "reason", "message")}
+        print(f"detail: {json.dumps(extra, separators=(',', ':'))}", file=out)
+    for i, frame in enumerate(reply.frames):
+        print(f"frame {i}: {show_frame(frame)}", file=out)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(
+        description="Send one ZTB/1 request and print the reply. Exit 0 success, 1 failure reply, 3 no reply in time.")
+    p.add_argument("--clients", default=os.environ.get("ZTB_CLIENTS_ENDPOINT") or "tcp://127.0.0.1:4161",
+                   help="broker clients endpoint (default: $ZTB_CLIENTS_ENDPOINT, else tcp://127.0.0.1:4161)")
+    p.add_argument("--plain", action="store_true", help="the prototype's plain mode (no options, no reason)")
+    p.add_argument("--service", help="service name (enveloped; default: the broker's \"default\")")
+    p.add_argument("--timeout", type=int, metavar="MS", help="per-attempt timeout asked of the broker (enveloped)")
+    p.add_argument("--attempts", type=int, metavar="N", help="maximum attempts asked of the broker (enveloped)")
+    p.add_argument("--id", help="correlation id (enveloped; default: generated)")
+    p.add_argument("--wait", type=int, default=30000, metavar="MS",
+                   help="client-side timeout per try (default 30000); then exit 3")
+    p.add_argument("--resend", type=int, default=0, metavar="N",
+                   help="extra tries on a new socket after a client-side timeout (default 0: a task may run twice)")
+    p.add_argument("payload", nargs="*", help="payload frames (UTF-8; '-' reads one frame from stdin)")
+    args = p.parse_args(argv)
+    frames = [sys.stdin.buffer.read() if a == "-" else a.encode("utf-8") for a in args.payload]
+    if args.plain and (args.service or args.timeout or args.attempts or args.id):
+        p.error("--plain takes no --service/--timeout/--attempts/--id (plain requests use the broker's defaults)")
+    if args.wait < 1 or args.resend < 0:
+        p.error("--wait must be >= 1 and --resend >= 0")
+    client = Client(args.clients)
+    try:
+        if args.plain:
+            reply = client.plain(frames or [b""], wait=args.wait / 1000, resend=args.resend)
+        else:
+            reply = client.request(frames, args.service, args.timeout, args.attempts, args.id,
+                                   wait=args.wait / 1000, resend=args.resend)
+    except ValueError as exc:
+        p.error(str(exc))
+    except ClientTimeout as exc:
+        print(f"ztb_client: timeout: {exc}", file=sys.stderr)
+        return EXIT_TIMEOUT
+    print_reply(reply, args.plain)
+    return EXIT_OK if reply.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
