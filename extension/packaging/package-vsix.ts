@@ -34,7 +34,7 @@ function main(): void {
   const out = path.join(ROOT, vsixFileName(manifest, target));
   const vsce = path.join(ROOT, "node_modules", "@vscode", "vsce", "vsce");
   const result = spawnSync(process.execPath, [vsce, "package", "--target", target, "--ignoreFile", ignoreFile,
-    "--out", out, "--skip-license", "--allow-missing-repository"], { cwd: ROOT, stdio: "inherit" });
+    "--out", out, "--skip-license", "--allow-missing-repository", "--no-rewrite-relative-links"], { cwd: ROOT, stdio: "inherit" });
   fs.rmSync(path.dirname(ignoreFile), { recursive: true, force: true });
   if (result.status !== 0) throw new Error(`vsce package failed (exit ${String(result.status)})`);
   console.log(out);

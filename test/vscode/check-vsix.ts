@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listZip } from "./zip-listing";
+import { listZip, readZipEntry } from "./zip-listing";
 import { currentTarget, isVsixTarget, prebuildGlob, vsixFileName, type VsixTarget } from "../../extension/packaging/target";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -54,8 +54,8 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
     if (/^(broker|extension\/src|test|\.ci|\.vscode)\//.test(name)) problems.push(`repository source: ${name}`);
   }
 
-  const manifest = fs.readFileSync(file);
-  if (!manifest.includes(Buffer.from(`TargetPlatform="${target}"`))) problems.push(`vsixmanifest is not for ${target}`);
+  const manifest = readZipEntry(file, "extension.vsixmanifest").toString("utf8");
+  if (!manifest.includes(`TargetPlatform="${target}"`)) problems.push(`vsixmanifest is not for ${target}`);
   const size = fs.statSync(file).size;
   if (size > MAX_BYTES) problems.push(`${size} bytes is over the ${MAX_BYTES} byte budget`);
 
@@ -78,10 +78,18 @@ function main(): number {
   const target = targetArg ?? currentTarget();
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
   const file = path.resolve(args[0] ?? path.join(ROOT, vsixFileName(manifest, target)));
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist: run npm run package first`);
   const problems = checkVsix(file, target);
   for (const problem of problems) console.log(`  ✘ ${problem}`);
   console.log(problems.length === 0 ? "vsix check: 1 passed, 0 failed" : `vsix check: 0 passed, 1 failed`);
   return problems.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module) {
+  try {
+    process.exitCode = main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  }
+}

@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { ZtbExtensionApi } from "../../../extension/src/api";
-import { COMMANDS, EXTENSION_ID, SAMPLE_REQUEST_FILE } from "./ids";
+import { COMMANDS, EXTENSION_ID, SAMPLE_REQUEST_FILE, testWorkersArgs } from "./ids";
 
 const STEP_TIMEOUT_MS = 20_000;
 
@@ -75,8 +75,8 @@ describe("ztb extension in VS Code", function () {
     assert.equal(api.workers().length, 0);
   });
 
-  it("Start Test Workers {count: 2, dropRate: 0} shows two workers", async function () {
-    await vscode.commands.executeCommand(COMMANDS.startTestWorkers, { count: 2, dropRate: 0 });
+  it("Start Test Workers (2 workers, 0 % dropped) shows two workers", async function () {
+    await vscode.commands.executeCommand(COMMANDS.startTestWorkers, ...testWorkersArgs(2, 0));
     await waitFor(api, "2 workers", () => api.workers().length === 2);
     assert.equal(api.testWorkers(), 2);
     for (const worker of api.workers()) {

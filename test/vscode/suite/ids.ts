@@ -7,12 +7,18 @@ export const EXTENSION_ID = "ztb.ztb";
 export const COMMANDS = {
   startBroker: "ztb.startBroker",
   stopBroker: "ztb.stopBroker",
+  /** Args: see `testWorkersArgs` (without them it asks through two input boxes). */
   startTestWorkers: "ztb.startTestWorkers",
   stopTestWorkers: "ztb.stopTestWorkers",
   /** Args: the request document's URI and the block's start line (what the CodeLens passes). */
   sendRequest: "ztb.sendRequest",
   sendDocument: "ztb.sendDocument",
 } as const;
+
+/** Arguments of `ztb.startTestWorkers` that skip its input boxes: worker count, then drop rate in percent. */
+export function testWorkersArgs(count: number, dropPercent: number): unknown[] {
+  return [count, dropPercent];
+}
 
 export const VIEWS = {
   container: "ztb",

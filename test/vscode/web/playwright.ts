@@ -9,6 +9,7 @@ export interface Locator {
   waitFor(options?: { state?: "attached" | "visible" | "hidden"; timeout?: number }): Promise<void>;
   count(): Promise<number>;
   first(): Locator;
+  last(): Locator;
   nth(index: number): Locator;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
   innerText(options?: { timeout?: number }): Promise<string>;
@@ -31,6 +32,7 @@ export interface Page {
   on(event: "pageerror", listener: (error: Error) => void): void;
   close(): Promise<void>;
   readonly keyboard: Keyboard;
+  readonly mouse: { move(x: number, y: number): Promise<void> };
 }
 
 export interface Browser {
