@@ -128,7 +128,9 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       return true;
     });
     const clientExit = await client.exited;
-    await stopAll(children.filter((child) => child !== client));
+    // Workers first, so they leave with DISCONNECT {bye} rather than reconnecting after the broker's shutdown.
+    await stopAll([worker1, worker2]);
+    await stopAll([broker]);
 
     if (summary === undefined) {
       say(paint(colour, "red", `the client ended (exit ${clientExit}) without a summary`));

@@ -1,18 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `ztb` command: one flat dispatch table of subcommands, each `(argv) => Promise<exit code>`. To add a command,
- * add a row.
+ * The `ztb` command: one flat dispatch table of subcommands, each `(argv) => Promise<exit code>`, loaded on demand
+ * (so `ztb --help` does not load zeromq and the codec's schemas). To add a command, add a row.
  *
  * Errors: a UsageError is one line `ztb <cmd>: <message> (see ztb <cmd> --help)` and exit 2; anything unexpected is
  * one line and exit 1, with the stack only when ZTB_DEBUG=1. Never a stack trace for a user's mistake.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBrokerCommand } from "./broker-command";
-import { runClientCommand } from "./client-command";
-import { runDemoCommand } from "./demo-command";
-import { runKeygenCommand } from "./keygen-command";
-import { runWorkerCommand } from "./worker-command";
 
 interface Command {
   summary: string;
@@ -22,23 +17,23 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   broker: {
     summary: "run the task broker (ztb broker -t 3 -T 2 CLIENTS WORKERS ANSWERS)",
-    run: (argv) => runBrokerCommand(argv),
+    run: async (argv) => (await import("./broker-command.js")).runBrokerCommand(argv),
   },
   worker: {
     summary: "run a test worker that echoes its tasks, dropping some (ztb worker WORKERS ANSWERS 0.1)",
-    run: (argv) => runWorkerCommand(argv),
+    run: async (argv) => (await import("./worker-command.js")).runWorkerCommand(argv),
   },
   client: {
     summary: "run test clients sending numbered requests, or send one request (ztb client send)",
-    run: (argv) => runClientCommand(argv),
+    run: async (argv) => (await import("./client-command.js")).runClientCommand(argv),
   },
   demo: {
     summary: "the prototype's walk-through in one command: a broker, two workers, clients",
-    run: (argv) => runDemoCommand(argv),
+    run: async (argv) => (await import("./demo-command.js")).runDemoCommand(argv),
   },
   keygen: {
     summary: "generate a CURVE key pair",
-    run: (argv) => runKeygenCommand(argv),
+    run: async (argv) => (await import("./keygen-command.js")).runKeygenCommand(argv),
   },
 };
 

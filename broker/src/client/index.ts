@@ -5,3 +5,4 @@ export { PlainClient } from "./plain-client";
 export type { PlainClientOptions, PlainReply, PlainRequestOptions } from "./plain-client";
 export { ClientAbortedError, ClientClosedError, ClientError, ClientSendError, ClientTimeoutError } from "./errors";
 export type { ClientStats } from "./pending";
+export type { PayloadLike } from "../peer/frames";

@@ -1,7 +1,8 @@
 /** Conversions between what library users hand us and wire frames. */
 import type { Frame } from "../protocol/messages";
 
-export type PayloadLike = Uint8Array[] | Uint8Array | string;
+/** What libraries accept as a payload: one frame (bytes or UTF-8 text) or a list of them. */
+export type PayloadLike = readonly (Uint8Array | string)[] | Uint8Array | string;
 
 const encoder = new TextEncoder();
 
@@ -9,7 +10,7 @@ const encoder = new TextEncoder();
 export function toFrames(payload: PayloadLike): Frame[] {
   if (typeof payload === "string") return [encoder.encode(payload)];
   if (payload instanceof Uint8Array) return [payload];
-  return payload;
+  return payload.map((frame) => (typeof frame === "string" ? encoder.encode(frame) : frame));
 }
 
 export function utf8(text: string): Frame {

@@ -5,3 +5,4 @@ export { LegacyWorker } from "./legacy-worker";
 export type { LegacyTask, LegacyTaskHandler, LegacyWorkerOptions } from "./legacy-worker";
 export { NonRetryableError, TaskCancelledError } from "./errors";
 export type { StatusListener, WorkerDisconnectReason, WorkerStatus } from "./status";
+export type { PayloadLike } from "../peer/frames";

@@ -105,7 +105,7 @@ export class LegacyWorker {
 
   private openRequest(): Request {
     const req = new Request({ linger: 0 });
-    req.connect(this.options.workers);
+    // Subscribe before connecting: libzmq's monitor does not replay events that happened before it existed.
     req.events.on("connect", () => {
       if (this.req === req) this.emit({ type: "connected", endpoint: this.options.workers });
     });
@@ -117,6 +117,12 @@ export class LegacyWorker {
         req.close();
       }
     });
+    try {
+      req.connect(this.options.workers);
+    } catch (error) {
+      req.close();
+      throw error;
+    }
     return req;
   }
 

@@ -168,7 +168,6 @@ export class Worker {
 
   private open(): void {
     const socket = new Dealer({ linger: 0 });
-    socket.connect(this.options.endpoint);
     const now = Date.now();
     const session: Session = {
       socket,
@@ -185,6 +184,14 @@ export class Worker {
     socket.events.on("disconnect", () => {
       if (this.session === session) this.reconnect(session, "connection-lost");
     });
+    // Connect after subscribing: libzmq's monitor does not replay events that happened before it existed.
+    try {
+      socket.connect(this.options.endpoint);
+    } catch (error) {
+      this.session = undefined;
+      socket.close();
+      throw error;
+    }
     this.send(session, {
       type: "ready",
       options: { name: this.name, services: this.services, capacity: this.capacity, heartbeat: this.heartbeat },
