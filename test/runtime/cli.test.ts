@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import type { BrokerServer } from "../../broker/src/server/broker-server";
+import { NonRetryableError, Worker } from "../../broker/src/worker";
+import { nextStatus, runCli, startBroker } from "./harness";
+
+const ONE_USAGE_LINE = (command: string): RegExp => new RegExp(`^ztb ${command}: [^\\n]+ \\(see ztb ${command} --help\\)\\n$`);
+
+describe("ztb CLI", () => {
+  describe("help and usage errors", () => {
+    it("--help lists the commands; --version prints the package version", async () => {
+      const help = await runCli(["--help"]);
+      assert.equal(help.code, 0);
+      for (const command of ["broker", "worker", "client", "demo"]) assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+      const version = await runCli(["--version"]);
+      assert.equal(version.code, 0);
+      assert.match(version.stdout, /^ztb \d+\.\d+\.\d+\n$/);
+    });
+
+    for (const args of [["worker", "--help"], ["client", "--help"], ["client", "send", "--help"], ["demo", "--help"]]) {
+      it(`ztb ${args.join(" ")} prints its usage and exits 0`, async () => {
+        const run = await runCli(args);
+        assert.equal(run.code, 0);
+        assert.match(run.stdout, new RegExp(`^Usage: ztb ${args.slice(0, -1).join(" ")} `));
+        assert.equal(run.stderr, "");
+      });
+    }
+
+    it("an unknown command is one line and exit 2", async () => {
+      const run = await runCli(["frobnicate"]);
+      assert.equal(run.code, 2);
+      assert.equal(run.stderr, 'ztb: unknown command "frobnicate" (see ztb --help)\n');
+    });
+
+    const bad: [string, string[]][] = [
+      ["worker", ["worker"]],
+      ["worker", ["worker", "--capacity", "0", "tcp://localhost:4162"]],
+      ["worker", ["worker", "tcp://localhost:4162", "tcp://localhost:4163", "1.5"]],
+      ["worker", ["worker", "--legacy", "tcp://localhost:4162"]],
+      ["worker", ["worker", "--frob", "tcp://localhost:4162"]],
+      ["worker", ["worker", "not-an-endpoint"]],
+      ["worker", ["worker", "tcp://localhost"]],
+      ["client", ["client", "-n", "x", "tcp://localhost:4161"]],
+      ["client", ["client", "--timeout", "5", "tcp://localhost:4161"]],
+      ["client send", ["client", "send", "--attempts", "0", "tcp://localhost:4161", "x"]],
+      ["client send", ["client", "send"]],
+    ];
+    for (const [command, args] of bad) {
+      it(`ztb ${args.join(" ")} is one usage line and exit 2`, async () => {
+        const run = await runCli(args);
+        assert.equal(run.code, 2);
+        assert.match(run.stderr, ONE_USAGE_LINE(command));
+        assert.equal(run.stdout, "");
+      });
+    }
+  });
+
+  describe("against a live broker", () => {
+    let server: BrokerServer;
+    let clients: string;
+    const workers: Worker[] = [];
+
+    before(async () => {
+      const broker = await startBroker({ tries: 2, timeout: 5000 });
+      server = broker.server;
+      clients = broker.endpoints.clients;
+      const echo = new Worker({ endpoint: broker.endpoints.workers, name: "echo", heartbeat: 100, handler: async (t) => t.payload });
+      const refuser = new Worker({
+        endpoint: broker.endpoints.workers,
+        name: "refuser",
+        services: ["refuse"],
+        heartbeat: 100,
+        handler: async () => {
+          throw new NonRetryableError("no thanks");
+        },
+      });
+      workers.push(echo, refuser);
+      const ready = workers.map((worker) => nextStatus(worker, "ready"));
+      for (const worker of workers) worker.start();
+      await Promise.all(ready);
+    });
+
+    after(async () => {
+      for (const worker of workers) await worker.close();
+      await server.close();
+    });
+
+    it("ztb client send prints the echoed payload frames and exits 0", async () => {
+      const run = await runCli(["client", "send", clients, "hello", "world"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "hello\nworld\n");
+      assert.match(run.stderr, /^succeeded \(task \S+, worker echo, 1 attempt, \d+ ms\)\n$/);
+    });
+
+    it("ztb client send reads the payload from stdin and shows binary frames as hex", async () => {
+      const run = await runCli(["client", "send", clients], "\x00\x01binary");
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "0x0001" + Buffer.from("binary").toString("hex") + "\n");
+    });
+
+    it("ztb client send exits 1 on a failure reply and names the reason", async () => {
+      const run = await runCli(["client", "send", "--service", "refuse", clients, "x"]);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /^failed: worker-failed \(no thanks\)/);
+    });
+
+    it("ztb client (the prototype's test client) gets every answer and exits 0", async () => {
+      const run = await runCli(["client", "-n", "2", "--count", "5", clients]);
+      assert.equal(run.code, 0, run.stderr);
+      for (let i = 1; i <= 10; i++) assert.match(run.stdout, new RegExp(`^request ${i} -> request ${i}$`, "m"));
+      assert.match(run.stdout, /^summary: 10 sent, 10 answered \(10 succeeded, 0 failed\), 0 duplicates, 0 lost, /m);
+    });
+  });
+
+  it("ztb client send exits 3 when no reply comes before the deadline", async () => {
+    const run = await runCli(["client", "send", "--deadline", "100", "tcp://127.0.0.1:9", "x"]);
+    assert.equal(run.code, 3);
+    assert.match(run.stderr, /no reply from tcp:\/\/127\.0\.0\.1:9 within 100 ms/);
+  });
+});
