@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: the broker's throughput, latency, per-operation cost and memory, each against a baseline measured
+ * in the same run on the same machine (a benchmark that prints figures and ratios, never a timed test).
+ *
+ * Prints one JSON line per case, then a readable table and the targets of issue #6 as ratios.
+ * Options: --quick (shorter runs, fewer cases), --seconds N (measuring time per throughput case).
+ */
+import { measureBrokerMemory } from "./broker-memory";
+import { measureCoreCost } from "./core-cost";
+import { measureEchoCeiling } from "./echo-ceiling";
+import { runPipeline } from "./pipeline-client";
+import { startBroker, startWorkers, stop } from "./processes";
+import { round } from "./stats";
+
+const WINDOW = 256;
+const SMALL = 16;
+const LARGE = 64 * 1024;
+
+interface Row {
+  case: string;
+  [key: string]: string | number;
+}
+
+const rows: Row[] = [];
+
+function emit(row: Row): void {
+  rows.push(row);
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+async function brokerCase(mode: "modern" | "legacy", workers: number, capacity: number, payload: number, seconds: number): Promise<number> {
+  const { child: broker, endpoints } = await startBroker();
+  const host = await startWorkers(mode, endpoints, workers, capacity);
+  try {
+    const result = await runPipeline(endpoints.clients, WINDOW, payload, seconds);
+    emit({
+      case: "broker",
+      protocol: mode,
+      workers,
+      capacity,
+      payload,
+      tasksPerSecond: Math.round(result.rate),
+      p50ms: result.latency.p50,
+      p99ms: result.latency.p99,
+      failures: result.failures,
+    });
+    return result.rate;
+  } finally {
+    await stop(host);
+    await stop(broker);
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const secondsArg = process.argv.indexOf("--seconds");
+  const seconds = secondsArg >= 0 ? Number(process.argv[secondsArg + 1]) : quick ? 1 : 3;
+
+  const ceiling: Record<number, number> = {};
+  for (const payload of [SMALL, LARGE]) {
+    const result = await measureEchoCeiling(WINDOW, payload, seconds);
+    ceiling[payload] = result.rate;
+    emit({ case: "ceiling", payload, window: WINDOW, roundTripsPerSecond: Math.round(result.rate), p50ms: result.latency.p50, p99ms: result.latency.p99 });
+  }
+
+  const rates = new Map<string, number>();
+  const workerCounts = quick ? [1, 4] : [1, 4, 16];
+  for (const payload of quick ? [SMALL] : [SMALL, LARGE]) {
+    for (const capacity of [1, 16]) {
+      for (const workers of workerCounts) {
+        rates.set(`${workers}/${capacity}/${payload}`, await brokerCase("modern", workers, capacity, payload, seconds));
+      }
+    }
+  }
+  const legacy = await brokerCase("legacy", 4, 1, SMALL, seconds);
+
+  const cost1k = measureCoreCost(1_000);
+  const cost100k = measureCoreCost(100_000);
+  emit({ case: "core-cost", inFlight: 1_000, nsPerCycle: Math.round(cost1k) });
+  emit({ case: "core-cost", inFlight: 100_000, nsPerCycle: Math.round(cost100k) });
+
+  const memory = await measureBrokerMemory(100_000);
+  emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
+
+  printTable(ceiling, rates, legacy, cost1k, cost100k, memory.bytesPerTask);
+}
+
+function printTable(
+  ceiling: Record<number, number>,
+  rates: Map<string, number>,
+  legacy: number,
+  cost1k: number,
+  cost100k: number,
+  bytesPerTask: number,
+): void {
+  const out: string[] = [];
+  out.push("");
+  out.push("case                                   tasks/s   p50 ms   p99 ms   ratio to ceiling");
+  for (const row of rows) {
+    if (row.case === "ceiling") {
+      out.push(`${`zeromq.js echo ceiling, ${row.payload} B`.padEnd(36)} ${String(row.roundTripsPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   1.00`);
+    } else if (row.case === "broker") {
+      const c = ceiling[Number(row.payload)] ?? 1;
+      const name = `${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
+      out.push(`${name.padEnd(36)} ${String(row.tasksPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   ${(Number(row.tasksPerSecond) / c).toFixed(2)}`);
+    }
+  }
+  out.push(`core cost per request+dispatch+result: ${Math.round(cost1k)} ns with 1 000 in flight, ${Math.round(cost100k)} ns with 100 000 (ratio ${(cost100k / cost1k).toFixed(2)})`);
+  out.push(`broker memory per queued 16 B task: ${Math.round(bytesPerTask)} bytes`);
+  out.push("");
+  const small = ceiling[SMALL] ?? 1;
+  const best16 = Math.max(...[1, 4, 16].map((w) => rates.get(`${w}/16/${SMALL}`) ?? 0));
+  const cap1x4 = rates.get(`4/1/${SMALL}`) ?? 0;
+  const check = (ok: boolean): string => (ok ? "met" : "NOT MET");
+  out.push("targets (issue #6, ratios measured in this run):");
+  out.push(`  capacity 16 throughput / ceiling >= 0.30: ${(best16 / small).toFixed(2)} ${check(best16 / small >= 0.3)}`);
+  out.push(`  capacity 1, 4 workers / ceiling >= 0.15: ${(cap1x4 / small).toFixed(2)} ${check(cap1x4 / small >= 0.15)}`);
+  out.push(`  legacy protocol, 4 workers: ${Math.round(legacy)} tasks/s (the Python prototype: ~17 000 on this machine; goal well over 34 000) ${check(legacy > 34_000)}`);
+  out.push(`  core cost ratio 100 000 / 1 000 in flight <= 1.5: ${(cost100k / cost1k).toFixed(2)} ${check(cost100k / cost1k <= 1.5)}`);
+  out.push(`  broker memory per queued small task < 1024 bytes: ${Math.round(bytesPerTask)} ${check(bytesPerTask < 1024)}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

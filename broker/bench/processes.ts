@@ -1,0 +1,61 @@
+import { type ChildProcess, fork } from "node:child_process";
+import * as path from "node:path";
+import { firstLine } from "./echo-ceiling";
+import { freePorts } from "./free-ports";
+
+export interface BrokerEndpoints {
+  clients: string;
+  workers: string;
+  answers: string;
+  admin: string;
+}
+
+const CLI = path.join(__dirname, "..", "src", "cli", "main.js");
+
+/** Starts the real `ztb broker` in a child process, as a user runs it, and waits until it listens. */
+export async function startBroker(extra: string[] = []): Promise<{ child: ChildProcess; endpoints: BrokerEndpoints }> {
+  const [c, w, a, m] = await freePorts(4);
+  const endpoints = {
+    clients: `tcp://127.0.0.1:${c}`,
+    workers: `tcp://127.0.0.1:${w}`,
+    answers: `tcp://127.0.0.1:${a}`,
+    admin: `tcp://127.0.0.1:${m}`,
+  };
+  const child = fork(CLI, ["broker", endpoints.clients, endpoints.workers, endpoints.answers, "--admin", endpoints.admin, ...extra], {
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
+  await firstLine(child.stderr); // the "listening on" line
+  return { child, endpoints };
+}
+
+/** Starts the benchmark's worker host (fast raw-socket echo workers) and waits until its sockets exist. */
+export async function startWorkers(
+  mode: "modern" | "legacy",
+  endpoints: BrokerEndpoints,
+  count: number,
+  capacity: number,
+): Promise<ChildProcess> {
+  const child = fork(
+    path.join(__dirname, "worker-host.js"),
+    [mode, endpoints.workers, endpoints.answers, String(count), String(capacity)],
+    { stdio: ["ignore", "pipe", "inherit", "ipc"] },
+  );
+  await firstLine(child.stdout);
+  return child;
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
