@@ -1,8 +1,8 @@
 /**
  * `node out/test/vscode/check-vsix.js [FILE] [--target T]`: asserts a packaged `.vsix` is lean and complete —
- * the bundled extension, the ztb CLI, the protocol schemas, zeromq with exactly the target's prebuilds (including the
- * Node 20 one that code-server's extension host loads) and the loader and ajv dependencies it needs at run time; no
- * tests, TypeScript sources, source maps or dev dependencies. Prints the content summary; exits 1 on any violation.
+ * the bundled extension, the ztb CLI with the protocol schemas it requires, zeromq with exactly the target's
+ * prebuilds (including the Node 20 one that code-server's extension host loads) and the loader and ajv dependencies
+ * it needs at run time; no tests, TypeScript sources, source maps or dev dependencies. Prints the content summary; exits 1 on any violation.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -33,8 +33,9 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
     "node_modules/require-from-string/index.js"]) {
     if (!has(required)) problems.push(`missing ${required}`);
   }
-  for (const schema of fs.readdirSync(path.join(ROOT, "protocol", "schemas"))) {
-    if (!has(`protocol/schemas/${schema}`)) problems.push(`missing protocol/schemas/${schema}`);
+  // The compiled codec requires the schemas it imports from out/protocol/schemas (tsc copies them there).
+  for (const schema of fs.readdirSync(path.join(ROOT, "out", "protocol", "schemas"))) {
+    if (!has(`out/protocol/schemas/${schema}`)) problems.push(`missing out/protocol/schemas/${schema}`);
   }
 
   const prebuild = globToRegExp(`node_modules/zeromq/build/${prebuildGlob(target)}`);

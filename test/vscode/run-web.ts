@@ -19,7 +19,7 @@ import { CodeServer, ensureCodeServer, freePort, installExtension, listExtension
 import { loadChromium, type Browser } from "./web/playwright";
 import { makeWorkspace, writeUserSettings } from "./web/workspace";
 import { runUiJourneys, type JourneyResult } from "./web/ui-journeys";
-import { EXTENSION_ID, RESULTS_ENV, type SuiteResults } from "./suite/ids";
+import { EXTENSION_ID, INSTALLED_IN_ENV, RESULTS_ENV, type SuiteResults } from "./suite/ids";
 import { currentTarget, vsixFileName } from "../../extension/packaging/target";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
   const logFile = path.join(tmp, "code-server.log");
   console.log(`code-server on http://127.0.0.1:${port} (log ${logFile})`);
   const server = await CodeServer.start(cache, { ...dirs, port, folder: suiteFolder, logFile,
-    env: { ...process.env, [RESULTS_ENV]: resultsFile } });
+    env: { ...process.env, [RESULTS_ENV]: resultsFile, ...(options.vsix ? { [INSTALLED_IN_ENV]: dirs.extensionsDir } : {}) } });
   let browser: Browser | undefined;
   let suite: SuiteResults = { passes: [], failures: [], error: "not run" };
   let journeys: JourneyResult[] = [];

@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { ZtbExtensionApi } from "../../../extension/src/api";
-import { COMMANDS, EXTENSION_ID, SAMPLE_REQUEST_FILE, testWorkersArgs } from "./ids";
+import { COMMANDS, EXTENSION_ID, INSTALLED_IN_ENV, SAMPLE_REQUEST_FILE, testWorkersArgs } from "./ids";
 
 const STEP_TIMEOUT_MS = 20_000;
 
@@ -57,6 +57,8 @@ describe("ztb extension in VS Code", function () {
   it("activates and exposes its API", async function () {
     const extension = vscode.extensions.getExtension<ZtbExtensionApi>(EXTENSION_ID);
     assert.ok(extension, `extension ${EXTENSION_ID} is installed`);
+    const installedIn = process.env[INSTALLED_IN_ENV];
+    if (installedIn) assert.ok(extension.extensionPath.startsWith(installedIn), `${extension.extensionPath} is the installed copy`);
     api = await extension.activate();
     assert.equal(api.apiVersion, 1);
     assert.equal(api.state(), "stopped");

@@ -41,6 +41,8 @@ export const SAMPLE_REQUEST_FILE = "sample.ztb";
 /** Env var naming the JSON file `run()` writes its results to; without it, `.ztb-test-results.json` in the workspace. */
 export const RESULTS_ENV = "ZTB_VSCODE_RESULTS";
 export const RESULTS_FALLBACK_NAME = ".ztb-test-results.json";
+/** Set by `run-web --vsix`: the extensions folder the installed copy must be loaded from. */
+export const INSTALLED_IN_ENV = "ZTB_VSCODE_INSTALLED_IN";
 
 /** What `run()` writes: enough for the runner to print a verdict without parsing mocha's console output. */
 export interface SuiteResults {
