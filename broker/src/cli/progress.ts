@@ -52,7 +52,9 @@ export class Progress {
     const seconds = this.stats.elapsedSeconds();
     const rate = seconds > 0 ? (sent / seconds).toFixed(1) : "0.0";
     const tail = ` ${sent}/${requests}  failed ${failed}${lost > 0 ? `  lost ${lost}` : ""}  ${rate} req/s`;
-    const width = Math.max(10, Math.min(40, (this.terminal.columns ?? 80) - tail.length - 3));
+    // Some pseudo-terminals report 0 columns: assume 80 then.
+    const columns = this.terminal.columns !== undefined && this.terminal.columns > 0 ? this.terminal.columns : 80;
+    const width = Math.max(10, Math.min(40, columns - tail.length - 3));
     const filled = requests === 0 ? width : Math.round((sent / requests) * width);
     this.terminal.write(`\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}]${tail}`);
     this.shown = true;
