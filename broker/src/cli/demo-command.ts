@@ -205,7 +205,7 @@ function start(
 
 /** Dropped tasks, retries and failures in colour, so the broker's work is visible in the stream. */
 function highlight(line: string, colour: boolean): string {
-  if (/LOST|failed|error|NOT/i.test(line)) return paint(colour, "red", line);
+  if (/LOST|NOT /.test(line) || /failed|error/i.test(line)) return paint(colour, "red", line);
   if (/dropping|attempts? [2-9]|retr|timeout|cancel/i.test(line)) return paint(colour, "yellow", line);
   return line;
 }

@@ -47,7 +47,14 @@ interface Pending {
 
 const EMPTY: Frame = new Uint8Array(0);
 const DEFAULT_DEADLINE_MS = 30_000;
-const CLIENT_SIGNATURE = Buffer.from(SIGNATURE.client);
+const SIGNATURE_FAMILY = SIGNATURE.client.slice(0, 4);
+
+/** The broker reads `ZTBC` + two digits as an enveloped request of some version (§Client: plain mode). */
+function looksEnveloped(frame: Frame): boolean {
+  if (frame.length !== SIGNATURE.client.length) return false;
+  const text = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("latin1");
+  return text.startsWith(SIGNATURE_FAMILY) && /^\d\d$/.test(text.slice(4));
+}
 
 export class PlainClient {
   readonly stats: ClientStats = { duplicates: 0, late: 0, unmatched: 0 };
@@ -80,8 +87,8 @@ export class PlainClient {
     const id = this.ids.next();
     const frames = toFrames(payload);
     if (frames.length === 0) return Promise.reject(new RangeError("a plain request needs at least one frame"));
-    if (frames[0] !== undefined && CLIENT_SIGNATURE.equals(frames[0])) {
-      return Promise.reject(new RangeError(`a plain request cannot start with ${SIGNATURE.client}: use Client`));
+    if (frames[0] !== undefined && looksEnveloped(frames[0])) {
+      return Promise.reject(new RangeError(`a plain request cannot start with ${SIGNATURE.client} (or another version of it): use Client`));
     }
     if (this.closed) return Promise.reject(new ClientClosedError(id));
     const signal = options.signal;

@@ -263,7 +263,8 @@ export class Worker {
       this.logger.warn("worker-malformed-message", { error: errorMessage(error), code: errorCode(error) });
       return;
     }
-    if (!session.accepted) {
+    // Any message but DISCONNECT after READY means the broker took us (it normally sends HEARTBEAT at once).
+    if (!session.accepted && msg.type !== "disconnect") {
       session.accepted = true;
       this.backoff.reset();
       if (msg.type === "heartbeat") this.brokerHeartbeat = msg.interval;
