@@ -31,6 +31,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "the prototype's walk-through in one command: a broker, two workers, clients",
     run: async (argv) => (await import("./demo-command.js")).runDemoCommand(argv),
   },
+  conformance: {
+    summary: "check a worker or client implementation against the protocol spec",
+    run: async (argv) => (await import("./conformance-command.js")).runConformanceCommand(argv),
+  },
   keygen: {
     summary: "generate a CURVE key pair",
     run: async (argv) => (await import("./keygen-command.js")).runKeygenCommand(argv),
