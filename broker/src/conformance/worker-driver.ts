@@ -1,0 +1,518 @@
+/**
+ * `ztb conformance worker`: drives a modern worker (protocol/spec.md §Worker protocol) through the checks of
+ * checks.ts, standing in for the broker with its own sockets (workers-router.ts). The phases run in order on one
+ * worker process; each is bounded in time, so a whole run stays well under 20 s.
+ */
+import { randomBytes } from "node:crypto";
+import { decodeAnswer, decodeClient, decodeWorker } from "../codec";
+import type { ClientMessage, Frame, LegacyAnswer, ReadyOptions, WorkerMessage } from "../protocol/messages";
+import { LEGACY_ONLY, Results, WORKER_CHECKS, type WorkerCheckId } from "./checks";
+import { framesHex, showId } from "./hex";
+import { Inbox, type Seen } from "./inbox";
+import { PeerProcess, type Endpoints } from "./peer-process";
+import type { Report } from "./report";
+import { taskInputs, workerMessage, type TaskInput } from "./scenario-inputs";
+import { ANY_LOOPBACK_PORT, bindAnswers, bindClients, delay, type Endpoint } from "./sockets";
+import { WorkersRouter } from "./workers-router";
+
+export interface WorkerCheckOptions {
+  /** The command under test and its arguments ({workers}, {answers}, {clients} are substituted). */
+  command: string[];
+  /** The interval the checker announces as the broker's, in ms (100..60000). */
+  heartbeat: number;
+}
+
+/** How long a worker may take to start and send its first message (interpreters, JIT warm-up). */
+export const START_MS = 10_000;
+/** How long each TASK may take to be answered. */
+const ANSWER_MS = 3000;
+/** An answer this long after its CANCEL was sent did not cross it: the worker kept working on a cancelled task. */
+const CANCEL_LATE_MS = 1000;
+/** Messages from a connection this soon after the checker's DISCONNECT were already on their way. */
+const CROSSING_MS = 200;
+/** Longest idle window watched for heartbeats. */
+const HEARTBEAT_WINDOW_MAX_MS = 4000;
+/** At most this many TASKs at once, whatever the capacity. */
+const MAX_BURST = 8;
+
+const tolerance = (interval: number): number => Math.max(200, Math.round(interval / 2));
+
+type Msg<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
+
+interface SentTask {
+  id: Frame;
+  at: number;
+  cancelledAt?: number;
+  answers: Seen<WorkerMessage>[];
+}
+
+export async function checkModernWorker(options: WorkerCheckOptions): Promise<Report> {
+  const run = await ModernRun.open(options);
+  try {
+    await run.run();
+  } finally {
+    await run.close();
+  }
+  return run.report();
+}
+
+class ModernRun {
+  private readonly results = new Results(WORKER_CHECKS);
+  private readonly tasks = new Map<string, SentTask>();
+  private readonly foreign: { seen: Seen<WorkerMessage>; expected: Frame | undefined }[] = [];
+  private readonly fails: Seen<WorkerMessage>[] = [];
+  private readonly inputs = taskInputs();
+  private readonly nonce = randomBytes(4).readUInt32BE().toString(36);
+  private scanned = 0;
+  private counter = 0;
+  private peer = "";
+  private ready: ReadyOptions | undefined;
+
+  private constructor(
+    private readonly options: WorkerCheckOptions,
+    private readonly clock: () => number,
+    private readonly inbox: Inbox<WorkerMessage>,
+    private readonly answersInbox: Inbox<LegacyAnswer>,
+    private router: WorkersRouter,
+    private readonly others: Endpoint[],
+    private readonly endpoints: Endpoints,
+    private readonly proc: PeerProcess,
+  ) {
+    for (const id of LEGACY_ONLY) this.results.notApplicable(id, "a legacy check (run with --legacy)");
+  }
+
+  static async open(options: WorkerCheckOptions): Promise<ModernRun> {
+    const start = performance.now();
+    const clock = (): number => Math.round(performance.now() - start);
+    const inbox = new Inbox<WorkerMessage>(decodeWorker, clock);
+    const answersInbox = new Inbox<LegacyAnswer>(decodeAnswer, clock);
+    const router = await WorkersRouter.bind(ANY_LOOPBACK_PORT, inbox, "broker", options.heartbeat, clock);
+    const answers = await bindAnswers(answersInbox);
+    const clients = await bindClients(new Inbox<ClientMessage>(decodeClient, clock));
+    const endpoints = { clients: clients.endpoint, workers: router.endpoint, answers: answers.endpoint };
+    const proc = new PeerProcess(options.command, endpoints);
+    return new ModernRun(options, clock, inbox, answersInbox, router, [answers, clients], endpoints, proc);
+  }
+
+  async run(): Promise<void> {
+    if (!(await this.readyPhase())) return;
+    const phases: [WorkerCheckId, () => Promise<boolean>][] = [
+      ["heartbeat.interval", () => this.heartbeatPhase()],
+      ["task.answer-id", () => this.taskPhase()],
+      ["cancel.honoured", () => this.cancelPhase()],
+      ["liveness.broker-silent", () => this.silencePhase()],
+      ["reconnect.restart", () => this.restartPhase()],
+      ["disconnect.shutdown", () => this.shutdownPhase()],
+      ["disconnect.bye", () => this.byePhase()],
+    ];
+    for (const [id, phase] of phases) {
+      if (!this.proc.running) {
+        this.skipRest(`the command ${this.proc.describeExit()} before this check`);
+        return;
+      }
+      if (!(await phase())) {
+        this.skipRest(`the worker did not re-register after ${id}`);
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.proc.stop();
+    await this.router.close();
+    for (const endpoint of this.others) await endpoint.close();
+  }
+
+  report(): Report {
+    this.judgeAnswers();
+    this.judgeSchema();
+    const exit = this.proc.exit;
+    return {
+      role: "worker",
+      mode: "modern",
+      command: this.options.command,
+      endpoints: this.endpoints,
+      checks: this.results.list(),
+      process: { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, stderrTail: this.proc.lines() },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Phases. Each returns false when the worker is no longer registered, so later phases cannot run.
+
+  private async readyPhase(): Promise<boolean> {
+    const first = await this.inbox.next(() => true, START_MS);
+    if (first === undefined) {
+      const why = this.proc.running ? `no message within ${START_MS / 1000} s` : `the command ${this.proc.describeExit()} without sending anything`;
+      this.results.fail("ready.first", why);
+      this.skipRest("no READY");
+      return false;
+    }
+    if (first.msg?.type === "ready") {
+      this.results.pass("ready.first");
+      return this.registered(first as Seen<WorkerMessage> & { msg: Msg<"ready"> });
+    }
+    if (first.error !== undefined && claims(first.frames, "READY")) {
+      this.results.pass("ready.first", "a READY, but not a valid one");
+      this.results.fail("ready.schema", first.error.message, [framesHex(first.frames)]);
+      // What a broker does with it (§Versioning and error handling): the worker would only repeat the same READY.
+      this.router.send(first.peer, { type: "disconnect", detail: { reason: "protocol-error", message: first.error.code } });
+      this.skipRest("needs a valid READY");
+      return false;
+    }
+    const what =
+      first.msg?.type === "legacy-ready"
+        ? "one frame after the delimiter: a legacy request for work (run with --legacy for a prototype worker)"
+        : first.error !== undefined
+          ? `not READY: ${first.error.message}`
+          : `${first.msg?.type ?? "?"} before READY`;
+    this.results.fail("ready.first", what, [framesHex(first.frames)]);
+    this.skipRest("needs a valid READY");
+    return false;
+  }
+
+  private registered(seen: Seen<WorkerMessage> & { msg: Msg<"ready"> }): boolean {
+    const ready = seen.msg.options;
+    this.ready = ready;
+    this.peer = seen.peer;
+    const services = ready.services === undefined ? "" : `, services ${JSON.stringify(ready.services)}`;
+    this.results.pass("ready.schema", `name ${JSON.stringify(ready.name)}${services}, capacity ${ready.capacity}, heartbeat ${ready.heartbeat} ms`);
+    return true;
+  }
+
+  /** Right after READY the worker is idle: only HEARTBEATs keep the connection alive (§Heartbeating rule 1). */
+  private async heartbeatPhase(): Promise<boolean> {
+    const announced = this.ready?.heartbeat ?? 0;
+    const start = this.inbox.log.find((seen) => seen.peer === this.peer && seen.msg?.type === "ready")?.at ?? this.clock();
+    const window = Math.min(HEARTBEAT_WINDOW_MAX_MS, 3 * announced + tolerance(announced));
+    if (announced + tolerance(announced) >= window) {
+      this.results.skip("heartbeat.interval", `an interval of ${announced} ms is too long to watch in this run (run the worker with 1000 ms or less)`);
+      return true;
+    }
+    await delay(Math.max(0, start + window - this.clock()));
+    let interval = announced;
+    let last = start;
+    let beats = 0;
+    let longest = 0;
+    let worst = { excess: -Infinity, gap: 0, from: start, interval };
+    const mine = this.inbox.log.filter((seen) => seen.peer === this.peer && seen.at > start && seen.at <= start + window);
+    for (const seen of [...mine, undefined]) {
+      const at = seen?.at ?? start + window;
+      const gap = at - last;
+      const excess = gap - interval - tolerance(interval);
+      longest = Math.max(longest, gap);
+      if (excess > worst.excess) worst = { excess, gap, from: last, interval };
+      last = at;
+      if (seen?.msg?.type === "heartbeat") {
+        beats++;
+        // §Heartbeating rule 4: a new announced value applies from now on.
+        if (seen.msg.interval >= 100 && seen.msg.interval <= 60000) interval = seen.msg.interval;
+      }
+    }
+    if (worst.excess > 0) {
+      this.results.fail(
+        "heartbeat.interval",
+        `idle and silent for ${worst.gap} ms (from ${worst.from - start} ms after READY), announced interval ${worst.interval} ms` +
+          ` (tolerance ${tolerance(worst.interval)} ms); ${beats} HEARTBEAT(s) in ${window} ms`,
+      );
+    } else {
+      this.results.pass("heartbeat.interval", `${beats} HEARTBEATs in ${window} ms, longest silence ${longest} ms for an interval of ${announced} ms`);
+    }
+    return true;
+  }
+
+  private async taskPhase(): Promise<boolean> {
+    const first = this.sendTask(this.textId(), this.input(0));
+    await this.answered([first], ANSWER_MS);
+    this.judgeAnswers();
+    if (!this.results.failed("task.answer-id")) {
+      this.results.pass("task.answer-id", `TASK ${showId(first)} (from scenario ${this.input(0).scenario}) answered with ${this.answerOf(first)}`);
+    }
+
+    const binary = this.binaryId();
+    this.sendTask(binary, this.input(1));
+    await this.answered([binary], ANSWER_MS);
+    const echoed = this.tasks.get(key(binary))?.answers[0];
+    if (echoed === undefined) this.results.fail("task.opaque-id", `no RESULT or FAIL naming task ${showId(binary)} within ${ANSWER_MS} ms`);
+    else this.results.pass("task.opaque-id", `${showId(binary)} echoed`);
+
+    const burst = this.burst();
+    const ids = burst.map((_, i) => this.sendTask(this.textId(), this.input(2 + i)));
+    const done = await this.answered(ids, ANSWER_MS);
+    const capacity = this.ready?.capacity ?? 1;
+    if (done) this.results.pass("task.capacity", `${ids.length} TASKs sent at once (capacity ${capacity}) all answered`);
+    else {
+      const missing = ids.filter((id) => this.tasks.get(key(id))?.answers.length === 0).map(showId);
+      this.results.fail("task.capacity", `${ids.length} TASKs sent at once (capacity ${capacity}); no answer within ${ANSWER_MS} ms to ${missing.join(", ")}`);
+    }
+    this.judgeAnswers();
+    return true;
+  }
+
+  private async cancelPhase(): Promise<boolean> {
+    const cancel = workerMessage("cancel", (msg) => msg.reason === "cancelled");
+    const id = this.sendTask(this.textId(), this.input(0));
+    this.router.send(this.peer, { ...cancel, task: id });
+    const cancelledAt = this.clock();
+    const sent = this.tasks.get(key(id));
+    if (sent !== undefined) sent.cancelledAt = cancelledAt;
+    await delay(150);
+    const after = this.burst().map((_, i) => this.sendTask(this.textId(), this.input(3 + i)));
+    const done = await this.answered(after, ANSWER_MS);
+    await delay(Math.max(0, cancelledAt + CANCEL_LATE_MS + 100 - this.clock()));
+    this.scan();
+    const answers = sent?.answers ?? [];
+    const late = answers.find((seen) => seen.at - cancelledAt > CANCEL_LATE_MS);
+    if (late !== undefined) {
+      this.results.fail("cancel.honoured", `task ${showId(id)} answered ${late.at - cancelledAt} ms after its CANCEL: the worker did not stop it`, [framesHex(late.frames)]);
+    } else if (!done) {
+      this.results.fail(
+        "cancel.honoured",
+        `after CANCEL of task ${showId(id)}, ${after.length} new TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered within ${ANSWER_MS} ms: the cancelled task still holds a slot`,
+      );
+    } else {
+      const fate = answers.length === 0 ? "was not answered (stopped)" : `was answered ${answers[0] === undefined ? 0 : answers[0].at - cancelledAt} ms after the CANCEL was sent (crossing it: allowed)`;
+      this.results.pass("cancel.honoured", `task ${showId(id)} ${fate}; ${after.length} TASK(s) sent after it all answered`);
+    }
+    return true;
+  }
+
+  /** The checker stops heartbeating: the worker must give up after 3 broker intervals and register again. */
+  private async silencePhase(): Promise<boolean> {
+    const old = this.peer;
+    const mark = this.inbox.mark;
+    this.router.mute(old);
+    const silentFrom = this.router.lastSent(old) ?? this.clock();
+    const dead = 3 * this.options.heartbeat;
+    const limit = dead + 3000;
+    const again = await this.inbox.next((seen) => seen.msg?.type === "ready", Math.max(0, silentFrom + limit - this.clock()), mark);
+    if (again === undefined) {
+      this.results.fail("liveness.broker-silent", `no new READY within ${limit} ms of the broker's last message (the worker should give up after 3 x ${this.options.heartbeat} ms)`);
+      return false;
+    }
+    const after = again.at - silentFrom;
+    const where = again.peer === old ? "on the same connection" : "on a new connection";
+    if (after < dead - 100) {
+      this.results.fail("liveness.broker-silent", `gave up on the broker after ${after} ms, before 3 x ${this.options.heartbeat} ms`, [framesHex(again.frames)]);
+    } else {
+      this.results.pass("liveness.broker-silent", `READY ${where} ${after} ms after the broker's last message (dead after ${dead} ms)`);
+    }
+    return this.reregistered(again, "liveness.broker-silent");
+  }
+
+  /** Close the workers endpoint and bind it again: a restarted broker that knows nobody (§Reliability). */
+  private async restartPhase(): Promise<boolean> {
+    const at = this.clock();
+    await this.router.close();
+    await delay(300);
+    const endpoint = this.router.endpoint;
+    const mark = this.inbox.mark;
+    this.router = await WorkersRouter.bind(endpoint, this.inbox, "broker", this.options.heartbeat, this.clock);
+    const limit = 3 * this.options.heartbeat + 3 * (this.ready?.heartbeat ?? 1000) + 3000;
+    const again = await this.inbox.next((seen) => seen.msg?.type === "ready", limit, mark);
+    if (again === undefined) {
+      this.results.fail("reconnect.restart", `no READY within ${limit} ms of the restart`);
+      return false;
+    }
+    const how = this.router.unknownAnswered.size > 0 ? " (after DISCONNECT unknown-worker)" : "";
+    this.results.pass("reconnect.restart", `READY ${again.at - at} ms after the broker went down, 300 ms of it down${how}`);
+    return this.reregistered(again, "reconnect.restart");
+  }
+
+  private async shutdownPhase(): Promise<boolean> {
+    const old = this.peer;
+    const mark = this.inbox.mark;
+    this.router.send(old, { type: "disconnect", detail: { reason: "shutdown" } });
+    this.router.forget(old);
+    const at = this.clock();
+    const again = await this.inbox.next((seen) => seen.msg?.type === "ready" && seen.peer !== old, 6500, mark);
+    await delay(Math.max(0, at + CROSSING_MS + 500 - this.clock()));
+    const stray = this.inbox.log.slice(mark).find((seen) => seen.peer === old && seen.at - at > CROSSING_MS);
+    if (stray !== undefined) {
+      this.results.fail("disconnect.shutdown", `sent ${describe(stray)} on the old connection ${stray.at - at} ms after DISCONNECT`, [framesHex(stray.frames)]);
+    } else if (again === undefined) {
+      this.results.fail("disconnect.shutdown", "no READY on a new connection within 6.5 s of DISCONNECT shutdown");
+    } else {
+      this.results.pass("disconnect.shutdown", `silent on the old connection, READY on a new one ${again.at - at} ms later`);
+    }
+    return again === undefined ? false : this.reregistered(again, "disconnect.shutdown");
+  }
+
+  private async byePhase(): Promise<boolean> {
+    const mark = this.inbox.mark;
+    const at = this.clock();
+    this.proc.signal("SIGTERM");
+    const bye = await Promise.race([
+      this.inbox.next((seen) => seen.msg?.type === "disconnect" || claims(seen.frames, "DISCONNECT"), 3000, mark),
+      this.proc.ended.then(() => delay(100)).then(() => this.inbox.log.slice(mark).find((seen) => claims(seen.frames, "DISCONNECT"))),
+    ]);
+    if (bye === undefined) {
+      this.results.fail("disconnect.bye", this.proc.running ? "no DISCONNECT within 3 s of SIGTERM" : `the command ${this.proc.describeExit()} without DISCONNECT`);
+    } else if (bye.msg?.type === "disconnect") {
+      const reason = bye.msg.detail?.reason;
+      this.results.pass("disconnect.bye", `DISCONNECT ${reason === undefined ? "without a reason" : JSON.stringify({ reason })} ${bye.at - at} ms after SIGTERM`);
+    } else {
+      this.results.fail("disconnect.bye", `DISCONNECT is not valid: ${bye.error?.message ?? "?"}`, [framesHex(bye.frames)]);
+    }
+    return true;
+  }
+
+  private reregistered(seen: Seen<WorkerMessage>, after: WorkerCheckId): boolean {
+    if (seen.msg?.type !== "ready") {
+      this.results.fail(after, `the new READY is not valid: ${seen.error?.message ?? "?"}`, [framesHex(seen.frames)]);
+      return false;
+    }
+    this.peer = seen.peer;
+    this.ready = seen.msg.options;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Tasks and their answers
+
+  private input(i: number): TaskInput {
+    const input = this.inputs[i % this.inputs.length];
+    if (input === undefined) throw new Error("no task inputs");
+    return input;
+  }
+
+  private burst(): number[] {
+    return Array.from({ length: Math.min(this.ready?.capacity ?? 1, MAX_BURST) }, (_, i) => i);
+  }
+
+  /** Ids like the broker's (`<nonce>-<counter base36>`), so a worker cannot tell the checker from a broker. */
+  private textId(): Frame {
+    return Buffer.from(`${this.nonce}-${(++this.counter).toString(36)}`);
+  }
+
+  /** 16 octets like the 2010 prototype's ids, with a zero and a 0xff octet that text handling would mangle. */
+  private binaryId(): Frame {
+    const id = randomBytes(16);
+    id[0] = 0x00;
+    id[7] = 0xff;
+    id[15] = 0x80;
+    return id;
+  }
+
+  private sendTask(id: Frame, input: TaskInput): Frame {
+    this.tasks.set(key(id), { id, at: this.clock(), answers: [] });
+    this.router.send(this.peer, { type: "task", task: id, header: input.header, payload: input.payload });
+    return id;
+  }
+
+  /** Waits until every id in `ids` has an answer; false on timeout. */
+  private async answered(ids: Frame[], timeoutMs: number): Promise<boolean> {
+    const all = (): boolean => {
+      this.scan();
+      return ids.every((id) => (this.tasks.get(key(id))?.answers.length ?? 0) > 0);
+    };
+    if (all()) return true;
+    return (await this.inbox.next(all, timeoutMs, this.inbox.mark)) !== undefined;
+  }
+
+  /** Files every RESULT and FAIL under the task it names (or as foreign when it names no task sent). */
+  private scan(): void {
+    for (; this.scanned < this.inbox.log.length; this.scanned++) {
+      const seen = this.inbox.log[this.scanned];
+      if (seen?.msg?.type !== "result" && seen?.msg?.type !== "fail") continue;
+      if (seen.msg.type === "fail") this.fails.push(seen);
+      const sent = this.tasks.get(key(seen.msg.task));
+      if (sent !== undefined) sent.answers.push(seen);
+      else this.foreign.push({ seen, expected: this.oldestOpen(seen.at) });
+    }
+  }
+
+  private oldestOpen(at: number): Frame | undefined {
+    let oldest: SentTask | undefined;
+    for (const sent of this.tasks.values()) {
+      if (sent.at <= at && sent.answers.length === 0 && sent.cancelledAt === undefined && (oldest === undefined || sent.at < oldest.at)) oldest = sent;
+    }
+    return oldest?.id;
+  }
+
+  private answerOf(id: Frame): string {
+    const seen = this.tasks.get(key(id))?.answers[0];
+    return seen === undefined ? "nothing" : describe(seen);
+  }
+
+  private judgeAnswers(): void {
+    this.scan();
+    for (const { seen, expected } of this.foreign) {
+      const command = seen.msg?.type === "fail" ? "FAIL" : "RESULT";
+      const task = seen.msg?.type === "result" || seen.msg?.type === "fail" ? showId(seen.msg.task) : "?";
+      const was = expected === undefined ? "no TASK is open" : `TASK was ${showId(expected)}`;
+      this.results.fail("task.answer-id", `${command} names task ${task} but ${was}`, [framesHex(seen.frames)]);
+    }
+    for (const sent of this.tasks.values()) {
+      const twice = sent.answers[1];
+      if (twice !== undefined) this.results.fail("task.answer-id", `task ${showId(sent.id)} answered twice`, [framesHex(twice.frames)]);
+    }
+    const first = [...this.tasks.values()][0];
+    if (first !== undefined && first.answers.length === 0 && this.foreign.length === 0 && !this.results.has("task.answer-id")) {
+      this.results.fail("task.answer-id", `no RESULT or FAIL naming task ${showId(first.id)} within ${ANSWER_MS} ms`);
+    }
+    if (this.fails.length === 0) {
+      if (!this.results.has("task.fail")) {
+        this.results.skip("task.fail", "not observed: the worker answered every task with RESULT (run it in a mode that fails tasks to check FAIL)");
+      }
+      return;
+    }
+    const fail = this.fails[0];
+    if (fail?.msg?.type === "fail") {
+      const held = this.tasks.has(key(fail.msg.task));
+      if (held) {
+        this.results.pass("task.fail", `FAIL ${JSON.stringify({ message: fail.msg.message, retryable: fail.msg.retryable })} for task ${showId(fail.msg.task)}`);
+      } else {
+        this.results.fail("task.fail", `FAIL for task ${showId(fail.msg.task)}, which the worker does not hold`, [framesHex(fail.frames)]);
+      }
+    }
+  }
+
+  private judgeSchema(): void {
+    const bad = [...this.inbox.errors(), ...this.answersInbox.errors()];
+    const total = this.inbox.log.length + this.answersInbox.log.length;
+    if (bad.length === 0) {
+      this.results.pass("schema.messages", `${total} messages, all decoded`);
+      return;
+    }
+    const codes = [...new Set(bad.map((seen) => seen.error?.code ?? "?"))].join(", ");
+    this.results.fail(
+      "schema.messages",
+      `${bad.length} of ${total} messages are not valid ZTB/1 (${codes}); first: ${bad[0]?.error?.message ?? "?"}`,
+      bad.slice(0, 3).map((seen) => framesHex(seen.frames)),
+    );
+  }
+
+  private skipRest(why: string): void {
+    for (const id of Object.keys(WORKER_CHECKS) as WorkerCheckId[]) {
+      if (!this.results.has(id) && id !== "schema.messages" && id !== "task.fail" && id !== "task.answer-id") this.results.skip(id, why);
+    }
+    if (this.tasks.size === 0) {
+      this.results.skip("task.answer-id", why);
+      this.results.skip("task.fail", why);
+    }
+  }
+}
+
+function key(id: Frame): string {
+  return Buffer.from(id).toString("hex");
+}
+
+/** Whether a message names `command` in its command frame, valid or not (for reports about invalid messages). */
+function claims(frames: readonly Frame[], command: string): boolean {
+  const frame = frames[2];
+  return frames.length >= 3 && frames[0]?.length === 0 && frame !== undefined && Buffer.from(frame).toString("latin1") === command;
+}
+
+function describe(seen: Seen<WorkerMessage>): string {
+  const msg = seen.msg;
+  if (msg === undefined) return `an invalid message (${seen.error?.code ?? "?"})`;
+  switch (msg.type) {
+    case "result":
+      return `RESULT (${msg.payload.length} frame${msg.payload.length === 1 ? "" : "s"})`;
+    case "fail":
+      return `FAIL ${JSON.stringify({ message: msg.message, retryable: msg.retryable })}`;
+    default:
+      return msg.type.toUpperCase();
+  }
+}
