@@ -1,0 +1,134 @@
+/**
+ * `ztb broker`: parses the arguments, starts a `BrokerServer`, prints where it listens, and runs until SIGINT or
+ * SIGTERM (graceful: see BrokerServer.shutdown; a second signal exits at once).
+ * Every user error is one line on stderr and exit code 2 — never a stack trace.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BindError } from "../server/bind-error";
+import { BrokerServer, type EndpointSet } from "../server/broker-server";
+import { Logger, type LogSink } from "../server/logger";
+import { BROKER_USAGE } from "./broker-usage";
+import { type BrokerCommandOptions, parseBrokerArgs, UsageError } from "./broker-options";
+import { exposureWarning } from "./endpoint-exposure";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+/** Exit code of a second signal (128 + SIGINT), as shells report an interrupted program. */
+export const EXIT_INTERRUPTED = 130;
+
+export interface CommandIo {
+  stdout: LogSink;
+  stderr: LogSink;
+}
+
+const PREFIX = "ztb broker: ";
+
+export async function runBrokerCommand(
+  argv: string[],
+  io: CommandIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let options: BrokerCommandOptions;
+  try {
+    options = parseBrokerArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`${PREFIX}${err.message} (see ztb broker --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    io.stdout.write(BROKER_USAGE);
+    return EXIT_OK;
+  }
+
+  const logger = new Logger(options.logLevel, options.logFormat, io.stderr);
+  const server = new BrokerServer();
+  let bound: EndpointSet;
+  try {
+    bound = await server.start({
+      endpoints: { clients: options.clients, workers: options.workers, answers: options.answers, admin: options.admin },
+      tries: options.tries,
+      timeout: options.timeout,
+      heartbeat: options.heartbeat,
+      maxQueue: options.maxQueue,
+      history: options.history,
+      services: options.services,
+      maxMessage: options.maxMessage,
+      version: packageVersion(),
+      logger,
+    });
+  } catch (err) {
+    if (!(err instanceof BindError)) throw err;
+    io.stderr.write(`${PREFIX}${err.message}\n`);
+    return EXIT_USAGE;
+  }
+
+  announce(logger, options, bound);
+  await runUntilSignalled(server, options.grace, logger);
+  return EXIT_OK;
+}
+
+function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet): void {
+  const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}`;
+  const text =
+    `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
+    `admin ${bound.admin ?? "off"} (${limits})`;
+  logger.announce("info", "listening", text, {
+    clients: bound.clients,
+    workers: bound.workers,
+    answers: bound.answers,
+    admin: bound.admin,
+    tries: options.tries,
+    timeout: options.timeout,
+  });
+  const warning = exposureWarning(
+    [
+      { name: "clients", endpoint: options.clients },
+      { name: "workers", endpoint: options.workers },
+      { name: "answers", endpoint: options.answers },
+    ],
+    options.admin,
+  );
+  if (warning !== undefined && logger.enabled("warn")) {
+    logger.announce("warn", "unauthenticated-endpoints", PREFIX + warning, { message: warning });
+  }
+}
+
+/** Resolves after the first SIGINT/SIGTERM has shut the server down gracefully; a second one exits the process. */
+function runUntilSignalled(server: BrokerServer, grace: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn("exit-now", { signal });
+        process.exit(EXIT_INTERRUPTED);
+      }
+      stopping = true;
+      logger.info("shutdown", { signal, grace });
+      void server.shutdown(grace).then(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        logger.info("stopped", {});
+        resolve();
+      });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+function packageVersion(): string {
+  // out/broker/src/cli -> the package root; broker/src/cli when run from sources.
+  for (const candidate of [join(__dirname, "../../../../package.json"), join(__dirname, "../../../package.json")]) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(candidate, "utf8"));
+      if (typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string") {
+        return parsed.version;
+      }
+    } catch {
+      // not there: try the next candidate
+    }
+  }
+  return "0.0.0";
+}

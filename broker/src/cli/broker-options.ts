@@ -1,0 +1,165 @@
+/**
+ * Parsing and validation of `ztb broker` arguments. Every problem is a `UsageError` whose message is the one line
+ * the CLI prints (`ztb broker: <message> (see ztb broker --help)`, exit code 2).
+ */
+import { parseArgs } from "node:util";
+import type { LogFormat } from "../server/logger";
+import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
+import type { LogLevel } from "../core/api";
+
+export const DEFAULT_ADMIN_ENDPOINT = "tcp://127.0.0.1:4164";
+export const DEFAULT_HEARTBEAT_MS = 2500;
+export const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
+export const DEFAULT_HISTORY = 1000;
+export const DEFAULT_GRACE_MS = 5000;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface BrokerCommandOptions {
+  help: boolean;
+  clients: string;
+  workers: string;
+  answers: string;
+  admin: string | null;
+  tries: number | null;
+  /** ms */
+  timeout: number | null;
+  heartbeat: number;
+  maxQueue: number | null;
+  maxMessage: number;
+  history: number;
+  services: string[];
+  grace: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+const OPTIONS = {
+  tries: { type: "string", short: "t" },
+  timeout: { type: "string", short: "T" },
+  admin: { type: "string" },
+  "no-admin": { type: "boolean" },
+  heartbeat: { type: "string" },
+  "max-queue": { type: "string" },
+  "max-message": { type: "string" },
+  history: { type: "string" },
+  service: { type: "string", multiple: true },
+  grace: { type: "string" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(describeParseError(err));
+  }
+  const { values, positionals } = parsed;
+  const defaults: BrokerCommandOptions = {
+    help: values.help === true,
+    clients: "",
+    workers: "",
+    answers: "",
+    admin: DEFAULT_ADMIN_ENDPOINT,
+    tries: null,
+    timeout: null,
+    heartbeat: DEFAULT_HEARTBEAT_MS,
+    maxQueue: null,
+    maxMessage: DEFAULT_MAX_MESSAGE,
+    history: DEFAULT_HISTORY,
+    services: [],
+    grace: DEFAULT_GRACE_MS,
+    logLevel: "warn",
+    logFormat: "text",
+  };
+  if (defaults.help) return defaults;
+
+  if (positionals.length !== 3) {
+    throw new UsageError(`expected 3 endpoints CLIENTS WORKERS ANSWERS, got ${positionals.length}`);
+  }
+  const [clients, workers, answers] = positionals as [string, string, string];
+  for (const [name, endpoint] of [["clients", clients], ["workers", workers], ["answers", answers]] as const) {
+    checkEndpoint(name, endpoint);
+  }
+  if (values.admin !== undefined && values["no-admin"] === true) {
+    throw new UsageError("--admin and --no-admin cannot be used together");
+  }
+  const admin = values["no-admin"] === true ? null : (values.admin ?? DEFAULT_ADMIN_ENDPOINT);
+  if (admin !== null) checkEndpoint("admin", admin);
+
+  const services = values.service ?? [];
+  for (const service of services) {
+    if (service.length < 1 || service.length > 64) throw new UsageError(`--service must be 1 to 64 characters`);
+  }
+  return {
+    help: false,
+    clients,
+    workers,
+    answers,
+    admin,
+    tries: values.tries === undefined ? null : integer("-t", values.tries, 1, Number.MAX_SAFE_INTEGER),
+    timeout: values.timeout === undefined ? null : seconds("-T", values.timeout),
+    heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, 100, 60000),
+    maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
+    maxMessage:
+      values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
+    history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
+    services: [...new Set(services)],
+    grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),
+    logLevel: oneOf("--log-level", values["log-level"] ?? "warn", LOG_LEVELS),
+    logFormat: oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS),
+  };
+}
+
+function integer(option: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max >= Number.MAX_SAFE_INTEGER || max >= 2 ** 31 - 1 ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    throw new UsageError(`${option} must be ${range}, not "${text}"`);
+  }
+  return value;
+}
+
+/** -T: positive seconds, fractional allowed (as in the prototype); returned in whole ms, at least 1. */
+function seconds(option: string, text: string): number {
+  const value = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value) || value <= 0 || value > 3_600_000) {
+    throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
+  }
+  return Math.max(1, Math.round(value * 1000));
+}
+
+function oneOf<T extends string>(option: string, text: string, allowed: readonly T[]): T {
+  const found = allowed.find((candidate) => candidate === text);
+  if (found === undefined) throw new UsageError(`${option} must be one of ${allowed.join(", ")}, not "${text}"`);
+  return found;
+}
+
+/** Catches the obvious typos early; libzmq judges the rest when binding. */
+function checkEndpoint(name: string, endpoint: string): void {
+  if (!/^[a-z][a-z0-9+]*:\/\/./.test(endpoint)) {
+    throw new UsageError(`${name} endpoint "${endpoint}" is not a ZeroMQ endpoint like tcp://*:4161`);
+  }
+}
+
+function describeParseError(err: unknown): string {
+  const code = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) return `unknown option ${quoted}`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined) {
+    const option = quoted.replace(/ <value>$/, "");
+    if (message.includes("argument missing")) return `option ${option} needs a value`;
+    if (message.includes("ambiguous")) {
+      const long = /'(--[a-z-]+)=-XYZ'/.exec(message)?.[1] ?? option;
+      return `option ${option} needs a value (write ${long}=VALUE for a value starting with "-")`;
+    }
+    return `option ${option} takes no value`;
+  }
+  return message.split(". ")[0] ?? message;
+}

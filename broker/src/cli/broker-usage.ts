@@ -1,0 +1,30 @@
+/** The text of `ztb broker --help`. */
+export const BROKER_USAGE = `Usage: ztb broker [options] CLIENTS WORKERS ANSWERS
+
+Runs the ztb task broker. Clients send requests to CLIENTS (ROUTER), workers fetch tasks from WORKERS (ROUTER),
+legacy workers push their answers to ANSWERS (PULL). Tasks only go to workers with free capacity; an attempt that
+times out is retried on another worker, and the client gets a failure reply after the last attempt.
+
+Options:
+  -t, --tries N          maximum attempts per task, including the first (default: unlimited)
+  -T, --timeout SECONDS  time allowed for each attempt, e.g. 2 or 0.5 (default: unlimited)
+  --admin ENDPOINT       admin endpoint for monitors such as the VS Code extension
+                         (default: tcp://127.0.0.1:4164; keep it on loopback)
+  --no-admin             no admin endpoint
+  --heartbeat MS         broker heartbeat interval announced to workers, 100..60000 (default: 2500)
+  --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
+                         (default: unlimited)
+  --max-message BYTES    largest message accepted from any peer (default: 16777216 = 16 MiB)
+  --history N            finished tasks kept for monitors (default: 1000)
+  --service NAME         accept only this service (repeatable; default: any service)
+  --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed
+                         (default: 5000; a second signal exits at once)
+  --log-level LEVEL      debug, info, warn or error (default: warn)
+  --log-format FORMAT    text or json, one JSON object per line (default: text); logs go to stderr
+  -h, --help             show this help
+
+Endpoints are ZeroMQ addresses: tcp://*:4161 (all interfaces), tcp://127.0.0.1:4161, ipc:///tmp/ztb-clients.
+
+Example (the 2010 prototype's walk-through: 3 attempts of at most 2 seconds each):
+  ztb broker -t 3 -T 2 "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
+`;

@@ -1,0 +1,106 @@
+/** `ztb broker` argument parsing: defaults, units, and one clear message per mistake. */
+import assert from "node:assert/strict";
+import { DEFAULT_ADMIN_ENDPOINT, parseBrokerArgs, UsageError } from "../../broker/src/cli/broker-options";
+
+const ENDPOINTS = ["tcp://*:4161", "tcp://*:4162", "tcp://*:4163"];
+
+describe("cli: ztb broker options", () => {
+  it("defaults to the prototype's unlimited tries and timeout, a loopback admin endpoint, quiet logs", () => {
+    const options = parseBrokerArgs(ENDPOINTS);
+    assert.deepEqual(
+      { ...options },
+      {
+        help: false,
+        clients: "tcp://*:4161",
+        workers: "tcp://*:4162",
+        answers: "tcp://*:4163",
+        admin: DEFAULT_ADMIN_ENDPOINT,
+        tries: null,
+        timeout: null,
+        heartbeat: 2500,
+        maxQueue: null,
+        maxMessage: 16 * 1024 * 1024,
+        history: 1000,
+        services: [],
+        grace: 5000,
+        logLevel: "warn",
+        logFormat: "text",
+      },
+    );
+    assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
+  });
+
+  it("reads -t as attempts and -T as (fractional) seconds, stored in ms", () => {
+    assert.deepEqual(
+      [parseBrokerArgs(["-t", "3", "-T", "2", ...ENDPOINTS]).timeout, parseBrokerArgs(["-T", "0.25", ...ENDPOINTS]).timeout],
+      [2000, 250],
+    );
+    assert.equal(parseBrokerArgs(["-t", "3", ...ENDPOINTS]).tries, 3);
+    assert.equal(parseBrokerArgs(["-T", "0.0001", ...ENDPOINTS]).timeout, 1, "at least 1 ms");
+  });
+
+  it("takes every long option", () => {
+    const options = parseBrokerArgs([
+      ...ENDPOINTS,
+      "--no-admin",
+      "--heartbeat=500",
+      "--max-queue",
+      "50",
+      "--max-message",
+      "1024",
+      "--history",
+      "0",
+      "--service",
+      "resize",
+      "--service",
+      "ocr",
+      "--grace",
+      "0",
+      "--log-level",
+      "debug",
+      "--log-format",
+      "json",
+    ]);
+    assert.equal(options.admin, null);
+    assert.equal(options.heartbeat, 500);
+    assert.equal(options.maxQueue, 50);
+    assert.equal(options.maxMessage, 1024);
+    assert.equal(options.history, 0);
+    assert.deepEqual(options.services, ["resize", "ocr"]);
+    assert.equal(options.grace, 0);
+    assert.equal(options.logLevel, "debug");
+    assert.equal(options.logFormat, "json");
+    assert.equal(parseBrokerArgs(["--admin", "ipc:///tmp/a", ...ENDPOINTS]).admin, "ipc:///tmp/a");
+  });
+
+  it("--help needs no endpoints", () => {
+    assert.equal(parseBrokerArgs(["--help"]).help, true);
+    assert.equal(parseBrokerArgs(["-h"]).help, true);
+  });
+
+  for (const [args, message] of [
+    [["-t", "1.5"], '-t must be an integer >= 1, not "1.5"'],
+    [["-t", "-1"], 'option -t needs a value (write --tries=VALUE for a value starting with "-")'],
+    [["--tries=-1"], '-t must be an integer >= 1, not "-1"'],
+    [["-T", "0"], '-T must be a positive number of seconds, not "0"'],
+    [["-T", "1e3"], '-T must be a positive number of seconds, not "1e3"'],
+    [["--heartbeat", "50"], '--heartbeat must be an integer from 100 to 60000, not "50"'],
+    [["--max-queue", "0"], '--max-queue must be an integer >= 1, not "0"'],
+    [["--log-format", "xml"], '--log-format must be one of text, json, not "xml"'],
+    [["--service", ""], "--service must be 1 to 64 characters"],
+    [["--grace"], "option --grace needs a value"], // last argument: nothing follows
+    [["--no-admin=yes"], "option --no-admin takes no value"],
+  ] as const) {
+    it(`rejects ${args.join(" ")}`, () => {
+      assert.throws(() => parseBrokerArgs([...ENDPOINTS, ...args]), (err: unknown) => {
+        assert.ok(err instanceof UsageError);
+        assert.equal(err.message, message);
+        return true;
+      });
+    });
+  }
+
+  it("rejects something that is not an endpoint before trying to bind it", () => {
+    assert.throws(() => parseBrokerArgs(["4161", "tcp://*:2", "tcp://*:3"]), /clients endpoint "4161" is not a ZeroMQ endpoint/);
+  });
+});
