@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { brokerArgs, connectAddress, parseLogLine, workerArgs, ztbLaunch } from "../../extension/src/broker/launch";
+
+describe("extension ztb launch", () => {
+  const settings = {
+    clients: "tcp://127.0.0.1:4161",
+    workers: "tcp://127.0.0.1:4162",
+    answers: "tcp://127.0.0.1:4163",
+    admin: "tcp://127.0.0.1:4164",
+    tries: 3,
+    timeout: 2,
+    heartbeat: 1000,
+    history: 500,
+  };
+
+  it("runs the bundled CLI with the host's runtime as Node", () => {
+    const launch = ztbLaunch("/vscode/electron", "/ext/out/broker/src/cli/main.js", "", ["broker"]);
+    assert.deepEqual(launch, { command: "/vscode/electron", args: ["/ext/out/broker/src/cli/main.js", "broker"], env: { ELECTRON_RUN_AS_NODE: "1" } });
+    assert.equal(ztbLaunch("/e", "/b.js", "/opt/ztb/main.js", []).args[0], "/opt/ztb/main.js");
+    assert.deepEqual(ztbLaunch("/e", "/b.js", "/usr/local/bin/ztb", ["worker"]), { command: "/usr/local/bin/ztb", args: ["worker"], env: {} });
+  });
+
+  it("passes the settings as ztb broker arguments", () => {
+    assert.deepEqual(brokerArgs(settings), [
+      "broker", "-t", "3", "-T", "2", "--admin", "tcp://127.0.0.1:4164", "--heartbeat", "1000", "--history", "500",
+      "--grace", "1000", "--log-level", "info", "--log-format", "json",
+      "tcp://127.0.0.1:4161", "tcp://127.0.0.1:4162", "tcp://127.0.0.1:4163",
+    ]);
+    const unlimited = brokerArgs({ ...settings, tries: 0, timeout: 0 });
+    assert.ok(!unlimited.includes("-t") && !unlimited.includes("-T"));
+  });
+
+  it("passes test worker arguments with the drop fraction", () => {
+    assert.deepEqual(workerArgs("tcp://w", "tcp://a", 0.1, 2), ["worker", "tcp://w", "tcp://a", "0.1", "--name", "test-2", "--quiet", "--log-format", "json"]);
+  });
+
+  it("turns bind addresses into connect addresses", () => {
+    assert.equal(connectAddress("tcp://*:4161"), "tcp://127.0.0.1:4161");
+    assert.equal(connectAddress("tcp://0.0.0.0:4161"), "tcp://127.0.0.1:4161");
+    assert.equal(connectAddress("tcp://10.0.0.2:4161"), "tcp://10.0.0.2:4161");
+    assert.equal(connectAddress("ipc:///tmp/x"), "ipc:///tmp/x");
+  });
+
+  it("parses json log lines and treats other lines as errors", () => {
+    assert.deepEqual(parseLogLine('{"time":"t","level":"warn","event":"worker-lost","worker":"w1","tasks":2}'), {
+      level: "warn",
+      text: "worker-lost worker=w1 tasks=2",
+    });
+    assert.deepEqual(parseLogLine("ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use"), {
+      level: "error",
+      text: "ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use",
+    });
+  });
+});

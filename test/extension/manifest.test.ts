@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { COMMAND_IDS, CONTEXT_KEYS } from "../../extension/src/commands/command-ids";
+import { allContextValues } from "../../extension/src/model/context-values";
+
+const root = path.join(__dirname, "../../..");
+
+interface MenuEntry {
+  command: string;
+  when?: string;
+}
+interface Manifest {
+  main: string;
+  extensionKind: string[];
+  engines: { vscode: string };
+  contributes: {
+    commands: { command: string; title: string; category: string }[];
+    menus: Record<string, MenuEntry[]>;
+    views: Record<string, { id: string }[]>;
+    viewsWelcome: { view: string; contents: string; when?: string }[];
+    keybindings: MenuEntry[];
+    configuration: { properties: Record<string, { description?: string; markdownDescription?: string; default?: unknown }> };
+    languages: { id: string; extensions: string[] }[];
+  };
+}
+
+const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as Manifest;
+const contributed = manifest.contributes.commands.map((c) => c.command);
+
+describe("extension manifest (package.json contributes)", () => {
+  it("contributes exactly the commands the extension registers", () => {
+    assert.deepEqual([...contributed].sort(), [...COMMAND_IDS].sort());
+    // The table that registers them: keys read from its source (it imports vscode, so it cannot load here).
+    const table = readFileSync(path.join(root, "extension/src/commands/table.ts"), "utf8");
+    const keys = [...table.matchAll(/^\s+"(ztb\.\w+)":\s*\w+,$/gm)].map((m) => m[1]);
+    assert.deepEqual([...keys].sort(), [...COMMAND_IDS].sort());
+  });
+
+  it("puts every command in the ZeroMQ Broker category with a title", () => {
+    for (const c of manifest.contributes.commands) {
+      assert.equal(c.category, "ZeroMQ Broker", c.command);
+      assert.ok(c.title.length > 0, c.command);
+    }
+  });
+
+  it("menus, keybindings and welcome links name contributed commands only", () => {
+    const known = new Set(contributed);
+    for (const [menu, entries] of Object.entries(manifest.contributes.menus)) {
+      for (const e of entries) assert.ok(known.has(e.command), `${menu}: ${e.command}`);
+    }
+    for (const k of manifest.contributes.keybindings) assert.ok(known.has(k.command), k.command);
+    for (const w of manifest.contributes.viewsWelcome) {
+      for (const m of w.contents.matchAll(/\(command:([\w.]+)/g)) {
+        const id = m[1] ?? "";
+        assert.ok(known.has(id) || id.startsWith("workbench."), `${w.view}: ${id}`);
+      }
+    }
+  });
+
+  it("every viewItem regex in the menus matches a contextValue the code produces", () => {
+    const values = allContextValues();
+    let checked = 0;
+    for (const entries of Object.values(manifest.contributes.menus)) {
+      for (const e of entries) {
+        for (const m of (e.when ?? "").matchAll(/viewItem =~ \/(.+?)\/(?=\s|$)/g)) {
+          const re = new RegExp(m[1] ?? "");
+          assert.ok(values.some((v) => re.test(v)), `${e.command}: /${m[1]}/ matches none of ${values.join(", ")}`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 8, `checked ${checked} viewItem clauses`);
+  });
+
+  it("when clauses use only the context keys the extension sets", () => {
+    const keys = new Set<string>(Object.values(CONTEXT_KEYS));
+    const views = new Set(Object.values(manifest.contributes.views).flat().map((v) => v.id));
+    const clauses = [
+      ...Object.values(manifest.contributes.menus).flat().map((e) => e.when ?? ""),
+      ...manifest.contributes.viewsWelcome.map((w) => w.when ?? ""),
+      ...manifest.contributes.keybindings.map((k) => k.when ?? ""),
+    ];
+    for (const clause of clauses) {
+      for (const m of clause.replace(/\/[^/]*\//g, "").matchAll(/\bztb\.[\w.]+/g)) {
+        assert.ok(keys.has(m[0]) || views.has(m[0]), `${m[0]} in "${clause}"`);
+      }
+    }
+  });
+
+  it("describes every setting and defaults the endpoints to loopback", () => {
+    const props = manifest.contributes.configuration.properties;
+    assert.ok(Object.keys(props).length >= 9);
+    for (const [key, p] of Object.entries(props)) {
+      assert.ok((p.markdownDescription ?? p.description ?? "").length > 10, `${key} has a description`);
+      assert.ok(key.startsWith("ztb."), key);
+    }
+    for (const e of ["clients", "workers", "answers", "admin"]) {
+      assert.match(String(props[`ztb.endpoints.${e}`]?.default), /^tcp:\/\/127\.0\.0\.1:416[1-4]$/);
+    }
+  });
+
+  it("declares the views, the request language, a workspace extension kind and an engine code-server 4.100 accepts", () => {
+    assert.deepEqual(manifest.contributes.views["ztb"]?.map((v) => v.id), ["ztb.broker", "ztb.workers", "ztb.tasks"]);
+    assert.deepEqual(manifest.contributes.languages.find((l) => l.id === "ztb-request")?.extensions, [".ztb"]);
+    assert.deepEqual(manifest.extensionKind, ["workspace"]);
+    assert.equal(manifest.main, "./extension/dist/extension.js");
+    const [major, minor] = manifest.engines.vscode.replace(/^\^/, "").split(".").map(Number);
+    assert.ok(major === 1 && (minor ?? 999) <= 100);
+  });
+});
