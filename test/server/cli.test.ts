@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { Router } from "zeromq";
-import { Peers, texts } from "./harness";
+import { json, Peers, texts } from "./harness";
 
 const MAIN = join(__dirname, "../../broker/src/cli/main.js");
 
@@ -131,6 +131,31 @@ describe("cli: ztb broker", function () {
     for (const line of output.stderr().split("\n").slice(1, -1)) {
       assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (debug|info |warn |error) [a-z-]+( |$)/);
     }
+  });
+
+  it("a second SIGINT during the grace period exits at once with code 130", async () => {
+    const { child, output, lines } = await runningBroker(["--grace", "20000", ...LOOPBACK], 1);
+    children.push(child);
+    const [, clients = "", workers = "", , admin = ""] =
+      /clients (\S+), workers (\S+), answers (\S+), admin (\S+)/.exec(lines[0] ?? "") ?? [];
+    const worker = peers.request(workers);
+    const client = peers.request(clients);
+    await worker.send("requesting task");
+    await client.send("long");
+    await worker.receive(); // running: the first SIGINT gives it 20 s
+
+    child.kill("SIGINT");
+    const monitor = peers.dealer(admin);
+    let state = "running";
+    for (let i = 0; i < 100 && state === "running"; i++) {
+      await monitor.send(["", "ZTBA01", "SNAPSHOT", "{}"]);
+      state = String((json((await monitor.receive())[3]).broker as Record<string, unknown>).state);
+    }
+    assert.notEqual(state, "running", "the first SIGINT started the graceful stop");
+    const second = Date.now();
+    child.kill("SIGINT");
+    assert.equal(await output.exited, 130);
+    assert.ok(Date.now() - second < 2000, `exited ${Date.now() - second} ms after the second SIGINT`);
   });
 
   it("in json format, the start line is a JSON log line; non-loopback endpoints get a warning", async () => {

@@ -146,17 +146,17 @@ export class BrokerServer {
   /**
    * Graceful stop: the core stops taking requests, gives running tasks `grace` ms, answers every pending client
    * (failed/shutdown) and says DISCONNECT to workers; sockets close when it reports `stopped`, or at the latest
-   * `grace + SHUTDOWN_MARGIN_MS` later.
+   * `hardLimit` ms after the call (default `grace + SHUTDOWN_MARGIN_MS`).
    */
-  async shutdown(grace: number): Promise<void> {
+  async shutdown(grace: number, hardLimit: number = grace + SHUTDOWN_MARGIN_MS): Promise<void> {
     if (this.core === undefined) return this.close();
     if (!this.shutdownStarted) {
       this.shutdownStarted = true;
       this.feed({ kind: "shutdown", grace });
     }
     let limit: NodeJS.Timeout | undefined;
-    const hardLimit = new Promise<void>((resolve) => (limit = setTimeout(resolve, grace + SHUTDOWN_MARGIN_MS)));
-    await Promise.race([this.stopped, hardLimit]);
+    const cutOff = new Promise<void>((resolve) => (limit = setTimeout(resolve, hardLimit)));
+    await Promise.race([this.stopped, cutOff]);
     clearTimeout(limit);
     await this.close();
   }
