@@ -13,7 +13,7 @@ import { Inbox, type Seen } from "./inbox";
 import { PeerProcess, type Ended } from "./peer-process";
 import type { Report } from "./report";
 import { plainReplyInput, replyInput } from "./scenario-inputs";
-import { ANY_LOOPBACK_PORT, bindAnswers, bindClients } from "./sockets";
+import { ANY_LOOPBACK_PORT, bindAnswers, bindClients, delay } from "./sockets";
 import { START_MS } from "./worker-driver";
 import { WorkersRouter } from "./workers-router";
 
@@ -45,7 +45,8 @@ export async function checkClient(options: ClientCheckOptions): Promise<Report> 
       const proc = new PeerProcess(options.command, endpoints);
       try {
         const mark = inbox.mark;
-        const request = await inbox.next(() => true, START_MS, mark);
+        // A command that exits without a request is judged at once, not after START_MS.
+        const request = await Promise.race([inbox.next(() => true, START_MS, mark), proc.ended.then(() => delay(100)).then(() => inbox.log[mark])]);
         if (request === undefined) {
           const why = proc.running ? `no request within ${START_MS / 1000} s` : `the command ${proc.describeExit()} without sending a request`;
           results.fail("client.request", why);

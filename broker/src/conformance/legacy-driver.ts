@@ -12,7 +12,7 @@ import { Inbox, type Seen } from "./inbox";
 import { PeerProcess } from "./peer-process";
 import type { Report } from "./report";
 import { legacyTaskInputs } from "./scenario-inputs";
-import { ANY_LOOPBACK_PORT, bindAnswers, bindClients } from "./sockets";
+import { ANY_LOOPBACK_PORT, bindAnswers, bindClients, delay } from "./sockets";
 import { START_MS, type WorkerCheckOptions } from "./worker-driver";
 import { WorkersRouter } from "./workers-router";
 
@@ -43,7 +43,7 @@ export async function checkLegacyWorker(options: WorkerCheckOptions): Promise<Re
   };
 
   try {
-    const first = await inbox.next(() => true, START_MS);
+    const first = await Promise.race([inbox.next(() => true, START_MS), proc.ended.then(() => delay(100)).then(() => inbox.log[0])]);
     if (first === undefined) {
       results.fail("legacy.ready", proc.running ? `no message within ${START_MS / 1000} s` : `the command ${proc.describeExit()} without sending anything`);
     } else if (first.msg?.type !== "legacy-ready") {

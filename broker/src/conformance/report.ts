@@ -34,7 +34,8 @@ export function formatText(report: Report): string {
   const width = Math.max(...report.checks.map((check) => check.id.length));
   const lines = [`ztb conformance ${report.role}${report.mode === "legacy" ? " --legacy" : ""}: ${report.command.join(" ")}`];
   lines.push(`  endpoints: clients ${report.endpoints.clients}  workers ${report.endpoints.workers}  answers ${report.endpoints.answers}`);
-  for (const check of report.checks) {
+  // What applies first; the not-applicable rows only document what this kind of peer is not asked.
+  for (const check of [...report.checks.filter((c) => c.status !== "n/a"), ...report.checks.filter((c) => c.status === "n/a")]) {
     let line = `${LABEL[check.status]} ${check.id.padEnd(width)}  ${check.title}`;
     if (check.detail !== undefined) line += ` — ${check.detail}`;
     for (const frames of check.frames ?? []) line += `  frames: ${frames}`;

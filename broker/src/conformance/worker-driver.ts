@@ -64,6 +64,8 @@ class ModernRun {
   private readonly inputs = taskInputs();
   private readonly nonce = randomBytes(4).readUInt32BE().toString(36);
   private scanned = 0;
+  /** Answers naming no task sent, that arrived during the last `answered` wait. */
+  private misnamed: Seen<WorkerMessage>[] = [];
   private counter = 0;
   private peer = "";
   private ready: ReadyOptions | undefined;
@@ -141,7 +143,10 @@ class ModernRun {
   // Phases. Each returns false when the worker is no longer registered, so later phases cannot run.
 
   private async readyPhase(): Promise<boolean> {
-    const first = await this.inbox.next(() => true, START_MS);
+    const first = await Promise.race([
+      this.inbox.next(() => true, START_MS),
+      this.proc.ended.then(() => delay(100)).then(() => this.inbox.log[0]),
+    ]);
     if (first === undefined) {
       const why = this.proc.running ? `no message within ${START_MS / 1000} s` : `the command ${this.proc.describeExit()} without sending anything`;
       this.results.fail("ready.first", why);
@@ -233,17 +238,17 @@ class ModernRun {
     this.sendTask(binary, this.input(1));
     await this.answered([binary], ANSWER_MS);
     const echoed = this.tasks.get(key(binary))?.answers[0];
-    if (echoed === undefined) this.results.fail("task.opaque-id", `no RESULT or FAIL naming task ${showId(binary)} within ${ANSWER_MS} ms`);
+    if (echoed === undefined) this.results.fail("task.opaque-id", `no RESULT or FAIL naming task ${showId(binary)}${this.instead()}`, this.misnamedHex());
     else this.results.pass("task.opaque-id", `${showId(binary)} echoed`);
 
     const burst = this.burst();
     const ids = burst.map((_, i) => this.sendTask(this.textId(), this.input(2 + i)));
     const done = await this.answered(ids, ANSWER_MS);
     const capacity = this.ready?.capacity ?? 1;
-    if (done) this.results.pass("task.capacity", `${ids.length} TASKs sent at once (capacity ${capacity}) all answered`);
+    if (done) this.results.pass("task.capacity", `${ids.length} TASK(s) sent at once (capacity ${capacity}) all answered`);
     else {
       const missing = ids.filter((id) => this.tasks.get(key(id))?.answers.length === 0).map(showId);
-      this.results.fail("task.capacity", `${ids.length} TASKs sent at once (capacity ${capacity}); no answer within ${ANSWER_MS} ms to ${missing.join(", ")}`);
+      this.results.fail("task.capacity", `${ids.length} TASK(s) sent at once (capacity ${capacity}); no answer naming ${missing.join(", ")}${this.instead()}`, this.misnamedHex());
     }
     this.judgeAnswers();
     return true;
@@ -268,7 +273,9 @@ class ModernRun {
     } else if (!done) {
       this.results.fail(
         "cancel.honoured",
-        `after CANCEL of task ${showId(id)}, ${after.length} new TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered within ${ANSWER_MS} ms: the cancelled task still holds a slot`,
+        `after CANCEL of task ${showId(id)}, ${after.length} new TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered` +
+          (this.misnamed.length > 0 ? this.instead() : ` within ${ANSWER_MS} ms: the cancelled task still holds a slot`),
+        this.misnamedHex(),
       );
     } else {
       const fate = answers.length === 0 ? "was not answered (stopped)" : `was answered ${answers[0] === undefined ? 0 : answers[0].at - cancelledAt} ms after the CANCEL was sent (crossing it: allowed)`;
@@ -400,14 +407,20 @@ class ModernRun {
     return id;
   }
 
-  /** Waits until every id in `ids` has an answer; false on timeout. */
+  /**
+   * Waits until every id in `ids` has an answer; false on timeout. Answers naming unknown ids count as attempts, so
+   * a worker that gets ids wrong is judged at once instead of after the whole timeout.
+   */
   private async answered(ids: Frame[], timeoutMs: number): Promise<boolean> {
-    const all = (): boolean => {
+    const foreignBefore = this.foreign.length;
+    const missing = (): number => ids.filter((id) => (this.tasks.get(key(id))?.answers.length ?? 0) === 0).length;
+    const settled = (): boolean => {
       this.scan();
-      return ids.every((id) => (this.tasks.get(key(id))?.answers.length ?? 0) > 0);
+      return missing() <= this.foreign.length - foreignBefore;
     };
-    if (all()) return true;
-    return (await this.inbox.next(all, timeoutMs, this.inbox.mark)) !== undefined;
+    if (!settled()) await this.inbox.next(settled, timeoutMs, this.inbox.mark);
+    this.misnamed = this.foreign.slice(foreignBefore).map(({ seen }) => seen);
+    return missing() === 0;
   }
 
   /** Files every RESULT and FAIL under the task it names (or as foreign when it names no task sent). */
@@ -428,6 +441,17 @@ class ModernRun {
       if (sent.at <= at && sent.answers.length === 0 && sent.cancelledAt === undefined && (oldest === undefined || sent.at < oldest.at)) oldest = sent;
     }
     return oldest?.id;
+  }
+
+  /** For a missing answer: what came instead, if anything. */
+  private instead(): string {
+    if (this.misnamed.length === 0) return ` within ${ANSWER_MS} ms`;
+    const names = this.misnamed.map((seen) => (seen.msg?.type === "result" || seen.msg?.type === "fail" ? showId(seen.msg.task) : "?"));
+    return `; answered naming ${names.join(", ")} instead (see task.answer-id)`;
+  }
+
+  private misnamedHex(): string[] {
+    return this.misnamed.slice(0, 3).map((seen) => framesHex(seen.frames));
   }
 
   private answerOf(id: Frame): string {

@@ -1,0 +1,54 @@
+/** Runs the real CLI `ztb conformance ...` as a child process and parses its report. */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import type { CheckResult, CheckStatus } from "../../broker/src/conformance";
+
+export const ROOT = join(__dirname, "../../..");
+export const CLI = join(ROOT, "out/broker/src/cli/main.js");
+export const FIXTURES = join(__dirname, "fixtures");
+/** The ztb CLI as a command under test. */
+export const ZTB = [process.execPath, CLI];
+/** Every run takes a few seconds of real heartbeats, silences and restarts. */
+export const RUN_TIMEOUT_MS = 30_000;
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function conformance(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, "conformance", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface JsonReport {
+  ok: boolean;
+  mode: string;
+  checks: CheckResult[];
+  summary: { passed: number; failed: number; skipped: number; notApplicable: number };
+}
+
+export async function conformanceJson(args: string[]): Promise<{ code: number | null; report: JsonReport; statuses: Record<string, CheckStatus> }> {
+  const run = await conformance(["--json", ...args]);
+  let report: JsonReport;
+  try {
+    report = JSON.parse(run.stdout) as JsonReport;
+  } catch {
+    throw new Error(`not a JSON report (exit ${String(run.code)}):\n${run.stdout}\n${run.stderr}`);
+  }
+  const statuses = Object.fromEntries(report.checks.map((check) => [check.id, check.status]));
+  return { code: run.code, report, statuses };
+}
+
+/** The report's rows, for assertion messages. */
+export function rows(report: JsonReport): string {
+  return report.checks.map((check) => `${check.status} ${check.id} ${check.detail ?? ""}`).join("\n");
+}
