@@ -1,7 +1,7 @@
 /** `ztb conformance client`: real clients pass; the command line is checked. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { conformance, conformanceJson, ROOT, rows, RUN_TIMEOUT_MS, ZTB } from "./run";
+import { conformance, conformanceJson, requirePyzmq, ROOT, rows, RUN_TIMEOUT_MS, ZTB } from "./run";
 
 describe("conformance: clients", function () {
   this.timeout(RUN_TIMEOUT_MS);
@@ -15,7 +15,7 @@ describe("conformance: clients", function () {
 
   it("a plain client (the Python one with --plain, endpoint from the environment) passes", async () => {
     const script = join(ROOT, "protocol/implementations/python/ztb_client.py");
-    const { code, report, statuses } = await conformanceJson(["client", "--", "/usr/bin/python3", script, "--plain", "--wait", "3000", "hello"]);
+    const { code, report, statuses } = await conformanceJson(["client", "--", requirePyzmq(), script, "--plain", "--wait", "3000", "hello"]);
     assert.equal(code, 0, rows(report));
     assert.match(report.checks[0]?.detail ?? "", /plain request/);
     assert.equal(statuses["client.failure-reply"], "pass", rows(report));

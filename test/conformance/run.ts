@@ -1,5 +1,5 @@
 /** Runs the real CLI `ztb conformance ...` as a child process and parses its report. */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { CheckResult, CheckStatus } from "../../broker/src/conformance";
 
@@ -10,6 +10,18 @@ export const FIXTURES = join(__dirname, "fixtures");
 export const ZTB = [process.execPath, CLI];
 /** Every run takes a few seconds of real heartbeats, silences and restarts. */
 export const RUN_TIMEOUT_MS = 30_000;
+
+const PYTHON = "/usr/bin/python3";
+
+/** The Python implementations need pyzmq; without it their tests fail (never skip) saying how to install it. */
+export function requirePyzmq(): string {
+  const probe = spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    const why = (probe.stderr ?? "").trim() || String(probe.error ?? `exit ${String(probe.status)}`);
+    throw new Error(`${PYTHON} cannot import zmq (${why}): install pyzmq with \`apt-get install python3-zmq\` (.ci/run does)`);
+  }
+  return PYTHON;
+}
 
 export interface Run {
   code: number | null;

@@ -3,7 +3,7 @@
  * on free loopback ports, and prints one line per check (broker/src/conformance).
  */
 import { parseArgs } from "node:util";
-import { checkClient, checkLegacyWorker, checkModernWorker, exitCode, formatJson, formatText, type Report } from "../conformance";
+import { checkClient, checkLegacyWorker, checkModernWorker, exitCode, formatJson, formatText, killAll, type Report } from "../conformance";
 import { duration, parsing, SubcommandUsageError, UsageError } from "./peer-args";
 
 export const CONFORMANCE_USAGE = `Usage: ztb conformance worker [--legacy] [options] -- COMMAND [ARG...]
@@ -63,10 +63,22 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
   if (role === "client" && values.legacy === true) throw new SubcommandUsageError("conformance", "--legacy applies to workers only");
   const heartbeat = duration("--heartbeat", values.heartbeat, 500, 100, 60_000);
 
+  // The command under test runs in its own process group: an interrupted checker must stop it itself.
+  const interrupted = (): void => {
+    killAll();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   let report: Report;
-  if (role === "client") report = await checkClient({ command });
-  else if (values.legacy === true) report = await checkLegacyWorker({ command, heartbeat });
-  else report = await checkModernWorker({ command, heartbeat });
+  try {
+    if (role === "client") report = await checkClient({ command });
+    else if (values.legacy === true) report = await checkLegacyWorker({ command, heartbeat });
+    else report = await checkModernWorker({ command, heartbeat });
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+  }
   process.stdout.write(values.json === true ? formatJson(report) : formatText(report));
   return exitCode(report);
 }

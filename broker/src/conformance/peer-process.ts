@@ -18,6 +18,14 @@ export interface Ended {
 
 const TAIL_LINES = 12;
 
+/** Every process still running, so an interrupted checker does not leave them behind (they run detached). */
+const live = new Set<PeerProcess>();
+
+/** SIGKILLs every command under test still running (for the checker's own SIGINT/SIGTERM). */
+export function killAll(): void {
+  for (const peer of live) peer.signal("SIGKILL");
+}
+
 export function substitute(command: readonly string[], endpoints: Endpoints): string[] {
   return command.map((arg) =>
     arg.replaceAll("{clients}", endpoints.clients).replaceAll("{workers}", endpoints.workers).replaceAll("{answers}", endpoints.answers),
@@ -44,6 +52,7 @@ export class PeerProcess {
         ZTB_ANSWERS_ENDPOINT: endpoints.answers,
       },
     });
+    live.add(this);
     this.ended = new Promise((resolve) => {
       this.child.on("error", (error) => {
         this.remember(`cannot run ${file}: ${error.message}`);
@@ -110,6 +119,7 @@ export class PeerProcess {
 
   private finish(ended: Ended, resolve: (ended: Ended) => void): void {
     if (this.result !== undefined) return;
+    live.delete(this);
     this.result = ended;
     resolve(ended);
   }
