@@ -188,7 +188,8 @@ class ModernRun {
   /** Right after READY the worker is idle: only HEARTBEATs keep the connection alive (§Heartbeating rule 1). */
   private async heartbeatPhase(): Promise<boolean> {
     const announced = this.ready?.heartbeat ?? 0;
-    const start = this.inbox.log.find((seen) => seen.peer === this.peer && seen.msg?.type === "ready")?.at ?? this.clock();
+    const readySeen = this.inbox.log.find((seen) => seen.peer === this.peer && seen.msg?.type === "ready");
+    const start = readySeen?.at ?? this.clock();
     const window = Math.min(HEARTBEAT_WINDOW_MAX_MS, 3 * announced + tolerance(announced));
     if (announced + tolerance(announced) >= window) {
       this.results.skip("heartbeat.interval", `an interval of ${announced} ms is too long to watch in this run (run the worker with 1000 ms or less)`);
@@ -218,7 +219,8 @@ class ModernRun {
       this.results.fail(
         "heartbeat.interval",
         `idle and silent for ${worst.gap} ms (from ${worst.from - start} ms after READY), announced interval ${worst.interval} ms` +
-          ` (tolerance ${tolerance(worst.interval)} ms); ${beats} HEARTBEAT(s) in ${window} ms`,
+          ` (tolerance ${tolerance(worst.interval)} ms); ${beats} HEARTBEAT(s) in ${window} ms; the READY that announced it:`,
+        readySeen === undefined ? undefined : [framesHex(readySeen.frames)],
       );
     } else {
       this.results.pass("heartbeat.interval", `${beats} HEARTBEATs in ${window} ms, longest silence ${longest} ms for an interval of ${announced} ms`);
