@@ -60,7 +60,7 @@ export const LIVENESS = 3;
 export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
 /** §Admin SNAPSHOT page size bounds and default. */
 export const PAGE = { max: 500, default: 100 } as const;
-/** Rate limit of the log lines about one peer's bad messages (per kind). */
+/** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
 export const LOG_INTERVAL = 1000;
 
 const DEFAULT_SERVICE = "default";
@@ -138,7 +138,7 @@ export class BrokerCore implements BrokerCoreApi {
   /** Pending enveloped requests by client path + correlation id (client CANCEL). */
   private readonly byCorrelation = new Map<string, Task>();
   private readonly monitors = new Map<string, Monitor>();
-  private readonly lastLog = new Map<string, number>();
+  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
   private readonly dirtyTasks = new Set<Task>();
   private readonly dirtyWorkers = new Set<Worker>();
   private readonly removedTasks: string[] = [];
@@ -569,7 +569,7 @@ export class BrokerCore implements BrokerCoreApi {
         this.lose(worker, "protocol-error");
       }
       if (msg.type === "disconnect") return;
-      this.logLimited(peer, "workers", "unknown-worker", { peer, command: msg.type });
+      this.logLimited("workers", "unknown-worker", { peer, command: msg.type });
       this.out.push({ kind: "to-worker", peer, msg: { type: "disconnect", detail: { reason: "unknown-worker" } } });
       return;
     }
@@ -623,7 +623,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onLegacyReady(peer: PeerKey, existing: Worker | undefined, path: RoutingPath): void {
     if (existing !== undefined && existing.kind === "modern") {
       this.counters.malformed.worker++;
-      this.logLimited(peer, "workers", "legacy-from-modern", { peer, worker: existing.id });
+      this.logLimited("workers", "legacy-from-modern", { peer, worker: existing.id });
       this.toWorker(existing, { type: "disconnect", detail: { reason: "protocol-error", message: "legacy request from a modern worker" } });
       this.lose(existing, "protocol-error");
       return;
@@ -698,7 +698,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     if (!task.holders.has(worker.id)) {
       this.counters.malformed.worker++;
-      this.logLimited(worker.peer, "workers", "foreign-task", { worker: worker.id, task: task.id, command });
+      this.logLimited("workers", "foreign-task", { worker: worker.id, task: task.id, command });
       return undefined;
     }
     return { task, attempt: worker.attempts.get(task.id) };
@@ -753,7 +753,7 @@ export class BrokerCore implements BrokerCoreApi {
       if (task === undefined) this.counters.late++;
       else {
         this.counters.malformed.answers++;
-        this.logLimited("answers", "answers", "foreign-task", { task: task.id });
+        this.logLimited("answers", "foreign-task", { task: task.id });
       }
       return;
     }
@@ -773,7 +773,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onMalformed(input: Extract<Input, { kind: "malformed" }>): void {
     this.counters.malformed[malformedKey(input.endpoint)]++;
     const peer = input.peer;
-    this.logLimited(peer ?? input.endpoint, input.endpoint, `malformed-${input.code}`, {
+    this.logLimited(input.endpoint, `malformed-${input.code}`, {
       endpoint: input.endpoint,
       peer: peer ?? null,
       code: input.code,
@@ -1065,15 +1065,19 @@ export class BrokerCore implements BrokerCoreApi {
     this.out.push({ kind: "log", level, event, fields });
   }
 
-  /** At most one line per LOG_INTERVAL per peer and kind, so a misbehaving peer cannot flood the log. */
-  private logLimited(peer: string, endpoint: Endpoint, event: string, fields: Record<string, string | number | boolean | null>): void {
-    const key = `${endpoint}|${peer}|${event}`;
+  /**
+   * §What the receiver does: at most one line per LOG_INTERVAL per endpoint and kind (the kind names the code),
+   * whichever peers sent the bad messages, so neither one peer nor many new connections can flood the log; the next
+   * line carries `suppressed`, the lines left out since the previous one. Keys are bounded by endpoints x kinds.
+   */
+  private logLimited(endpoint: Endpoint, event: string, fields: Record<string, string | number | boolean | null>): void {
+    const key = `${endpoint}|${event}`;
     const last = this.lastLog.get(key);
-    if (last !== undefined && this.now - last < LOG_INTERVAL) return;
-    if (this.lastLog.size >= 4096) {
-      for (const [k, t] of this.lastLog) if (this.now - t >= LOG_INTERVAL) this.lastLog.delete(k);
+    if (last !== undefined && this.now - last.at < LOG_INTERVAL) {
+      last.suppressed++;
+      return;
     }
-    this.lastLog.set(key, this.now);
-    this.log("warn", event, fields);
+    this.lastLog.set(key, { at: this.now, suppressed: 0 });
+    this.log("warn", event, last !== undefined && last.suppressed > 0 ? { ...fields, suppressed: last.suppressed } : fields);
   }
 }

@@ -11,7 +11,7 @@ import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } 
 import { BindError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
 import { Logger } from "./logger";
-import { routingId } from "./peer-keys";
+import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
 import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter } from "./sockets";
@@ -227,9 +227,12 @@ export class BrokerServer {
         case "to-admin":
           this.sendTo(this.adminQueue, output.peer, encodeAdminReply(output.msg));
           break;
-        case "log":
-          this.logger.log(output.level, output.event, output.fields);
+        case "log": {
+          // The core's peer keys are routing ids in latin1; logs show them in hex (§What the receiver does).
+          const { fields } = output;
+          this.logger.log(output.level, output.event, typeof fields.peer === "string" ? { ...fields, peer: showPeer(fields.peer) } : fields);
           break;
+        }
         case "stopped":
           this.resolveStopped();
           break;
