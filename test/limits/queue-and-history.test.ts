@@ -1,0 +1,78 @@
+/**
+ * protocol/spec.md §Limits over real sockets: `--max-queue` waiting tasks per service (a request beyond it gets
+ * REPLY failed/queue-full, a plain one the empty failure frame), and the bounded history of finished tasks.
+ */
+import assert from "node:assert/strict";
+import { adminCall, json, Peers, ready, receiveCommand, type RunningBroker, startBroker, texts } from "../server/harness";
+
+describe("limits: queue length per service and task history", () => {
+  let broker: RunningBroker;
+  const peers = new Peers();
+
+  afterEach(async () => {
+    peers.closeAll();
+    await broker.stop();
+  });
+
+  it("fails a request beyond --max-queue with queue-full, per service, and serves the queued ones", async () => {
+    broker = await startBroker({ maxQueue: 2 });
+    const client = peers.dealer(broker.endpoints.clients);
+    const request = (id: string, service = "default") =>
+      client.send(["", "ZTBC01", "REQUEST", JSON.stringify({ id, service }), id]);
+    await request("a");
+    await request("b");
+    await request("c");
+    await request("x", "other");
+    const full = await client.receive();
+    assert.deepEqual(texts(full.slice(0, 3)), ["", "ZTBC01", "REPLY"]);
+    assert.deepEqual(
+      (({ status, reason, id, attempts }) => ({ status, reason, id, attempts }))(json(full[3])),
+      { status: "failed", reason: "queue-full", id: "c", attempts: 0 },
+    );
+    const plain = peers.request(broker.endpoints.clients);
+    await plain.send("d");
+    assert.deepEqual(texts(await plain.receive()), [""], "plain mode: the empty failure frame");
+
+    const worker = peers.dealer(broker.endpoints.workers);
+    await ready(worker, "w");
+    for (const expected of ["a", "b"]) {
+      const task = await receiveCommand(worker, "TASK");
+      assert.equal(task[5]?.toString(), expected);
+      await worker.send(["", "ZTBW01", "RESULT", task[3] ?? "", `done ${expected}`]);
+      const reply = await client.receive();
+      assert.equal(json(reply[3]).id, expected);
+      assert.equal(json(reply[3]).status, "succeeded");
+    }
+    const admin = peers.dealer(broker.endpoints.admin ?? "");
+    const counters = json((await adminCall(admin, "SNAPSHOT", {}))[3]).counters as Record<string, number>;
+    assert.equal(counters.rejected, 2);
+    assert.equal(counters.queued, 1, "the other service's task still waits");
+  });
+
+  it("keeps only --history finished tasks; older ones are gone from SNAPSHOT and INSPECT", async () => {
+    broker = await startBroker({ history: 5 });
+    const legacy = peers.request(broker.endpoints.workers);
+    const answers = peers.push(broker.endpoints.answers);
+    const client = peers.request(broker.endpoints.clients);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await legacy.send("requesting task");
+      await client.send(`job ${i}`);
+      const [task] = await legacy.receive();
+      ids.push(task?.toString() ?? "");
+      await answers.send([task ?? "", `done ${i}`]);
+      assert.deepEqual(texts(await client.receive()), [`done ${i}`]);
+    }
+    const admin = peers.dealer(broker.endpoints.admin ?? "");
+    const snapshot = json((await adminCall(admin, "SNAPSHOT", { tasks: { limit: 500 } }))[3]) as {
+      counters: { succeeded: number };
+      tasks: { total: number; items: { id: string }[] };
+    };
+    assert.equal(snapshot.tasks.total, 5);
+    assert.deepEqual(snapshot.tasks.items.map((t) => t.id).sort(), ids.slice(15).sort());
+    assert.equal(snapshot.counters.succeeded, 20, "counters still count everything");
+    const gone = await adminCall(admin, "INSPECT", { task: ids[0] });
+    assert.equal(gone[2]?.toString(), "ERROR");
+    assert.equal(json(gone[3]).code, "unknown-task");
+  });
+});
