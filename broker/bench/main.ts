@@ -5,11 +5,13 @@
  * Prints one JSON line per case, then a readable table and the targets of issue #6 as ratios.
  * Options: --quick (shorter runs, fewer cases), --seconds N (measuring time per throughput case).
  */
+import type { ChildProcess } from "node:child_process";
 import { measureBrokerMemory } from "./broker-memory";
 import { measureCoreCost } from "./core-cost";
 import { measureEchoCeiling } from "./echo-ceiling";
 import { runPipeline } from "./pipeline-client";
-import { startBroker, startWorkers, stop } from "./processes";
+import { type BrokerEndpoints, startBroker, startWorkers, stop } from "./processes";
+import { prototypePath, startPrototype } from "./prototype";
 import { round } from "./stats";
 
 const WINDOW = 256;
@@ -28,13 +30,22 @@ function emit(row: Row): void {
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
 
-async function brokerCase(mode: "modern" | "legacy", workers: number, capacity: number, payload: number, seconds: number): Promise<number> {
-  const { child: broker, endpoints } = await startBroker();
+async function brokerCase(
+  mode: "modern" | "legacy",
+  workers: number,
+  capacity: number,
+  payload: number,
+  seconds: number,
+  broker: "ztb" | "prototype" = "ztb",
+): Promise<number> {
+  const started: { child: ChildProcess; endpoints: BrokerEndpoints } =
+    broker === "ztb" ? await startBroker() : await startPrototype(prototypePath() ?? "");
+  const { endpoints } = started;
   const host = await startWorkers(mode, endpoints, workers, capacity);
   try {
     const result = await runPipeline(endpoints.clients, WINDOW, payload, seconds);
     emit({
-      case: "broker",
+      case: broker === "ztb" ? "broker" : "prototype",
       protocol: mode,
       workers,
       capacity,
@@ -47,7 +58,7 @@ async function brokerCase(mode: "modern" | "legacy", workers: number, capacity: 
     return result.rate;
   } finally {
     await stop(host);
-    await stop(broker);
+    await stop(started.child);
   }
 }
 
@@ -73,6 +84,7 @@ async function main(): Promise<void> {
     }
   }
   const legacy = await brokerCase("legacy", 4, 1, SMALL, seconds);
+  const prototype = prototypePath() === undefined ? undefined : await brokerCase("legacy", 4, 1, SMALL, seconds, "prototype");
 
   const cost1k = measureCoreCost(1_000);
   const cost100k = measureCoreCost(100_000);
@@ -82,13 +94,14 @@ async function main(): Promise<void> {
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable(ceiling, rates, legacy, cost1k, cost100k, memory.bytesPerTask);
+  printTable(ceiling, rates, legacy, prototype, cost1k, cost100k, memory.bytesPerTask);
 }
 
 function printTable(
   ceiling: Record<number, number>,
   rates: Map<string, number>,
   legacy: number,
+  prototype: number | undefined,
   cost1k: number,
   cost100k: number,
   bytesPerTask: number,
@@ -99,9 +112,10 @@ function printTable(
   for (const row of rows) {
     if (row.case === "ceiling") {
       out.push(`${`zeromq.js echo ceiling, ${row.payload} B`.padEnd(36)} ${String(row.roundTripsPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   1.00`);
-    } else if (row.case === "broker") {
+    } else if (row.case === "broker" || row.case === "prototype") {
       const c = ceiling[Number(row.payload)] ?? 1;
-      const name = `${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
+      const who = row.case === "prototype" ? "prototype (Python), " : "";
+      const name = `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
       out.push(`${name.padEnd(36)} ${String(row.tasksPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   ${(Number(row.tasksPerSecond) / c).toFixed(2)}`);
     }
   }
@@ -115,7 +129,11 @@ function printTable(
   out.push("targets (issue #6, ratios measured in this run):");
   out.push(`  capacity 16 throughput / ceiling >= 0.30: ${(best16 / small).toFixed(2)} ${check(best16 / small >= 0.3)}`);
   out.push(`  capacity 1, 4 workers / ceiling >= 0.15: ${(cap1x4 / small).toFixed(2)} ${check(cap1x4 / small >= 0.15)}`);
-  out.push(`  legacy protocol, 4 workers: ${Math.round(legacy)} tasks/s (the Python prototype: ~17 000 on this machine; goal well over 34 000) ${check(legacy > 34_000)}`);
+  if (prototype === undefined) {
+    out.push(`  legacy protocol, 4 workers: ${Math.round(legacy)} tasks/s; the prototype was not measured in this run (set ZTB_PROTOTYPE_BROKER to its broker.py)`);
+  } else {
+    out.push(`  legacy protocol, 4 workers, ours / the prototype's broker >= 2: ${(legacy / prototype).toFixed(2)} (${Math.round(legacy)} vs ${Math.round(prototype)} tasks/s) ${check(legacy / prototype >= 2)}`);
+  }
   out.push(`  core cost ratio 100 000 / 1 000 in flight <= 1.5: ${(cost100k / cost1k).toFixed(2)} ${check(cost100k / cost1k <= 1.5)}`);
   out.push(`  broker memory per queued small task < 1024 bytes: ${Math.round(bytesPerTask)} ${check(bytesPerTask < 1024)}`);
   process.stdout.write(`${out.join("\n")}\n`);
