@@ -13,7 +13,7 @@ import {
   isPeerGone,
   matchSignature,
 } from "./octets";
-import { MAX_JSON_TO_BROKER, delimiterIndex, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
+import { MAX_JSON_TO_BROKER, delimiterIndex, routingPath, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
 import { validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
@@ -28,20 +28,20 @@ export function decodeClient(frames: Frame[]): ClientMessage {
   const first = frames[d + 1];
   if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
   const signature = matchSignature(first, FAMILY.client);
-  if (signature === "none") return { type: "plain-request", path: frames.slice(0, d + 1), payload: frames.slice(d + 1) };
+  if (signature === "none") return { type: "plain-request", path: routingPath(frames, d), payload: frames.slice(d + 1) };
   if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported client protocol version", frames, d, true);
   const c = d + 2;
   const command = findCommand(TO_BROKER, need(frames, c, "command", d, true));
   switch (command) {
     case "REQUEST": {
       const options = jsonAt(frames, c + 1, validators.requestOptions, "REQUEST options", d, MAX_JSON_TO_BROKER);
-      return { type: "request", path: frames.slice(0, d + 1), options, payload: frames.slice(c + 2) };
+      return { type: "request", path: routingPath(frames, d), options, payload: frames.slice(c + 2) };
     }
     case "CANCEL": {
       need(frames, c + 1, "CANCEL detail", d, true);
       noMore(frames, c + 2, "CANCEL detail", d, true);
       const { id } = jsonAt(frames, c + 1, validators.clientCancel, "CANCEL detail", d, MAX_JSON_TO_BROKER);
-      return { type: "cancel", path: frames.slice(0, d + 1), id };
+      return { type: "cancel", path: routingPath(frames, d), id };
     }
     default:
       throw malformed("ZTB_ERR_UNKNOWN_COMMAND", "not a client command", frames, d, true);

@@ -7,7 +7,7 @@
  */
 import type { Frame } from "../protocol/messages";
 import { ProtocolError, type ErrorCode } from "./errors";
-import { MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, parseDigits } from "./octets";
+import { EMPTY_FRAME, MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, parseDigits } from "./octets";
 import type { Validator } from "./schemas";
 
 /**
@@ -35,6 +35,17 @@ export function delimiterIndex(frames: readonly Frame[]): number {
   if (frames.length === 0) throw new ProtocolError("ZTB_ERR_EMPTY", "a message with no frames");
   for (let i = 0; i < frames.length; i++) if (frames[i]?.length === 0) return i;
   throw new ProtocolError("ZTB_ERR_DELIMITER", "no empty delimiter frame ends the routing path");
+}
+
+/**
+ * The path of a peer connected directly (REQ, DEALER): only the empty delimiter. One shared, frozen array, so a
+ * queued request does not keep its own copy of an empty frame (each received frame has its own backing store).
+ */
+const DIRECT_PATH: readonly Frame[] = Object.freeze([EMPTY_FRAME]);
+
+/** The routing path, frames 0..d (§Envelopes); the common direct path is a shared constant (never mutate it). */
+export function routingPath(frames: readonly Frame[], d: number): readonly Frame[] {
+  return d === 0 ? DIRECT_PATH : frames.slice(0, d + 1);
 }
 
 export function need(frames: readonly Frame[], i: number, what: string, d: number, enveloped: boolean): Frame {

@@ -24,6 +24,7 @@ import {
   malformed,
   need,
   noMore,
+  routingPath,
   taskIdAt,
 } from "./reader";
 import { validators } from "./schemas";
@@ -46,7 +47,7 @@ export function decodeWorker(frames: Frame[]): WorkerMessage {
   const d = delimiterIndex(frames);
   const first = frames[d + 1];
   if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
-  if (frames.length === d + 2) return { type: "legacy-ready", path: frames.slice(0, d + 1), frame: first };
+  if (frames.length === d + 2) return { type: "legacy-ready", path: routingPath(frames, d), frame: first };
   const signature = matchSignature(first, FAMILY.worker);
   if (signature === "none") throw malformed("ZTB_ERR_SIGNATURE", "not a worker signature", frames, d, false);
   if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported worker protocol version", frames, d, true);

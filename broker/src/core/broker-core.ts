@@ -46,7 +46,7 @@ import { inspection, taskView, workerView } from "./admin-views";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
-import { type Attempt, type ClientRef, type Task, TaskTable, frameAscii } from "./task-table";
+import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame, frameAscii } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { type Worker, WorkerTable } from "./worker-table";
 
@@ -403,7 +403,8 @@ export class BrokerCore implements BrokerCoreApi {
     const attempt: Attempt = { task, worker, number: task.attempts, deadline, timer: undefined };
     if (deadline !== null) attempt.timer = this.timers.add(deadline, { kind: "attempt", attempt });
     task.current = attempt;
-    task.holders.add(worker.id);
+    if (task.holders === undefined) task.holders = [worker.id];
+    else if (!task.holders.includes(worker.id)) task.holders.push(worker.id);
     task.lastWorker = worker;
     if (worker.kind === "legacy") task.lastLegacy = worker;
     task.avoid = undefined;
@@ -415,14 +416,14 @@ export class BrokerCore implements BrokerCoreApi {
     if (worker.kind === "modern") {
       this.toWorker(worker, {
         type: "task",
-        task: task.idFrame,
+        task: asciiFrame(task.id),
         header: { service: task.service, attempt: attempt.number, attempts: task.maxAttempts, timeout: task.timeout },
         payload: task.payload,
       });
     } else {
       const path = worker.legacyPath ?? [EMPTY_FRAME];
       worker.legacyPath = undefined;
-      this.toWorker(worker, { type: "legacy-task", path, task: task.idFrame, payload: task.payload });
+      this.toWorker(worker, { type: "legacy-task", path, task: asciiFrame(task.id), payload: task.payload });
     }
   }
 
@@ -527,7 +528,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private sendCancel(worker: Worker, task: Task, reason: CancelReason): void {
-    if (worker.kind === "modern" && !worker.gone) this.toWorker(worker, { type: "cancel", task: task.idFrame, reason });
+    if (worker.kind === "modern" && !worker.gone) this.toWorker(worker, { type: "cancel", task: asciiFrame(task.id), reason });
   }
 
   /** Rule 6: the first answer for a task whose client has not been answered wins. */
@@ -696,7 +697,7 @@ export class BrokerCore implements BrokerCoreApi {
       this.log("debug", "late", { worker: worker.id, command });
       return undefined;
     }
-    if (!task.holders.has(worker.id)) {
+    if (task.holders === undefined || !task.holders.includes(worker.id)) {
       this.counters.malformed.worker++;
       this.logLimited("workers", "foreign-task", { worker: worker.id, task: task.id, command });
       return undefined;

@@ -1,6 +1,10 @@
 /**
  * Every task the broker knows — queued, running, and the bounded history of finished ones — by id and by state
- * (protocol/spec.md §Admin: TaskView, `--history`). Lookups are Map lookups; paging walks one state's map.
+ * (protocol/spec.md §Admin: TaskView, `--history`). Lookups are Map lookups; paging walks one state's list.
+ *
+ * Memory per queued task is what bounds a broker under a burst, so a task retains as little as it can: no id frame
+ * (built at each send), holders only once dispatched, and the per-state order as two links on the task itself
+ * (an intrusive doubly-linked list: O(1) moves without a Map entry per task, and no Map churn per state change).
  */
 import type { FailureReason, Frame, RoutingPath, TaskState } from "../protocol/messages";
 import type { PeerKey } from "./api";
@@ -28,7 +32,6 @@ export interface Attempt {
 
 export interface Task {
   readonly id: string;
-  readonly idFrame: Frame;
   /** Creation order: the FIFO position of a task across services. */
   readonly seq: number;
   readonly service: string;
@@ -44,8 +47,11 @@ export interface Task {
   attempts: number;
   /** The open attempt; set exactly while the task is running. */
   current: Attempt | undefined;
-  /** Ids of every worker that was ever sent this task (rule 8: late vs foreign). */
-  readonly holders: Set<string>;
+  /**
+   * Ids of every worker that was ever sent this task, each once (rule 8: late vs foreign); undefined until the first
+   * dispatch. An array: a task is held by few workers, and an empty Set costs ~100 bytes per queued task.
+   */
+  holders: string[] | undefined;
   /** The worker of the latest attempt, for views and the reply's `worker`. */
   lastWorker: Worker | undefined;
   /** The latest legacy worker that held it: a legacy answer names no worker. */
@@ -57,6 +63,16 @@ export interface Task {
   reason: FailureReason | undefined;
   message: string | undefined;
   reply: Frame[] | undefined;
+  /** The neighbours in this task's state list; owned by TaskTable. */
+  statePrev: Task | undefined;
+  stateNext: Task | undefined;
+}
+
+/** The tasks of one state, oldest entry first (re-entering a state appends). */
+interface StateList {
+  head: Task | undefined;
+  tail: Task | undefined;
+  count: number;
 }
 
 export type NewTask = Pick<Task, "service" | "origin" | "client" | "payload" | "maxAttempts" | "timeout" | "createdAt">;
@@ -76,7 +92,7 @@ export function frameAscii(frame: Frame): string {
 
 export class TaskTable {
   private readonly byId = new Map<string, Task>();
-  private readonly byState = new Map<TaskState, Map<string, Task>>();
+  private readonly byState = new Map<TaskState, StateList>();
   private readonly history: HistoryRing<Task>;
   private counter = 0;
 
@@ -111,13 +127,12 @@ export class TaskTable {
       timeout: init.timeout,
       createdAt: init.createdAt,
       id,
-      idFrame: asciiFrame(id),
       seq: this.counter,
       size,
       state: "queued",
       attempts: 0,
       current: undefined,
-      holders: new Set(),
+      holders: undefined,
       lastWorker: undefined,
       lastLegacy: undefined,
       avoid: undefined,
@@ -126,17 +141,19 @@ export class TaskTable {
       reason: undefined,
       message: undefined,
       reply: undefined,
+      statePrev: undefined,
+      stateNext: undefined,
     };
     this.byId.set(id, task);
-    this.stateMap("queued").set(id, task);
+    this.append(this.list("queued"), task);
     return task;
   }
 
   /** Moves `task` to `state` (re-entering a state moves it to the end of that state's order). */
   setState(task: Task, state: TaskState): void {
-    this.stateMap(task.state).delete(task.id);
+    this.unlink(this.list(task.state), task);
     task.state = state;
-    this.stateMap(state).set(task.id, task);
+    this.append(this.list(state), task);
   }
 
   /** Files a finished task in the history; returns the task pushed out of it, now forgotten. */
@@ -144,41 +161,67 @@ export class TaskTable {
     const evicted = this.history.push(task);
     if (evicted !== undefined) {
       this.byId.delete(evicted.id);
-      this.stateMap(evicted.state).delete(evicted.id);
+      this.unlink(this.list(evicted.state), evicted);
     }
     return evicted;
   }
 
   count(state?: TaskState): number {
-    return state === undefined ? this.byId.size : this.stateMap(state).size;
+    return state === undefined ? this.byId.size : this.list(state).count;
   }
 
   /** Tasks of `state` (or all, in creation order), skipping `offset`, at most `limit`: O(offset + limit). */
   page(state: TaskState | undefined, offset: number, limit: number): Task[] {
-    const source = state === undefined ? this.byId : this.stateMap(state);
     const items: Task[] = [];
     let skipped = 0;
-    for (const task of source.values()) {
-      if (items.length >= limit) break;
-      if (skipped < offset) {
-        skipped++;
-        continue;
+    if (state === undefined) {
+      for (const task of this.byId.values()) {
+        if (items.length >= limit) break;
+        if (skipped < offset) skipped++;
+        else items.push(task);
       }
-      items.push(task);
+      return items;
+    }
+    for (let task = this.list(state).head; task !== undefined && items.length < limit; task = task.stateNext) {
+      if (skipped < offset) skipped++;
+      else items.push(task);
     }
     return items;
   }
 
+  /** A copy of the tasks in `state`, in order (callers change states while walking it). */
   inState(state: TaskState): Task[] {
-    return [...this.stateMap(state).values()];
+    const items: Task[] = [];
+    for (let task = this.list(state).head; task !== undefined; task = task.stateNext) items.push(task);
+    return items;
   }
 
-  private stateMap(state: TaskState): Map<string, Task> {
-    let map = this.byState.get(state);
-    if (map === undefined) {
-      map = new Map();
-      this.byState.set(state, map);
+  private list(state: TaskState): StateList {
+    let list = this.byState.get(state);
+    if (list === undefined) {
+      list = { head: undefined, tail: undefined, count: 0 };
+      this.byState.set(state, list);
     }
-    return map;
+    return list;
+  }
+
+  private append(list: StateList, task: Task): void {
+    task.statePrev = list.tail;
+    task.stateNext = undefined;
+    if (list.tail === undefined) list.head = task;
+    else list.tail.stateNext = task;
+    list.tail = task;
+    list.count++;
+  }
+
+  private unlink(list: StateList, task: Task): void {
+    const { statePrev, stateNext } = task;
+    if (statePrev === undefined) list.head = stateNext;
+    else statePrev.stateNext = stateNext;
+    if (stateNext === undefined) list.tail = statePrev;
+    else stateNext.statePrev = statePrev;
+    task.statePrev = undefined;
+    task.stateNext = undefined;
+    list.count--;
   }
 }

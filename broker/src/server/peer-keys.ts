@@ -4,8 +4,24 @@
  */
 import type { PeerKey } from "../core/api";
 
+let lastId: Uint8Array = new Uint8Array(0);
+let lastKey: PeerKey = "";
+
+/**
+ * Consecutive messages mostly come from the same peer (a pipelining client), so the key of the previous id is reused
+ * when the bytes match: every queued task then shares one key string instead of holding its own.
+ */
 export function peerKey(routingId: Uint8Array): PeerKey {
-  return Buffer.from(routingId.buffer, routingId.byteOffset, routingId.byteLength).toString("latin1");
+  if (sameBytes(routingId, lastId)) return lastKey;
+  lastKey = Buffer.from(routingId.buffer, routingId.byteOffset, routingId.byteLength).toString("latin1");
+  lastId = routingId;
+  return lastKey;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function routingId(key: PeerKey): Buffer {

@@ -9,6 +9,7 @@
  * the core counts it and answers or disconnects the peer as the spec says.
  */
 import type { Endpoint, Input, PeerKey } from "../core/api";
+import type { Frame } from "../protocol/messages";
 import { decodeAdmin, decodeAnswer, decodeClient, decodeWorker, ProtocolError } from "../codec";
 import type { Logger } from "./logger";
 import { peerKey } from "./peer-keys";
@@ -62,6 +63,24 @@ function takePeer(frames: Buffer[]): PeerKey | undefined {
 }
 
 /**
+ * zeromq.js copies every received frame of at most this many bytes into a Buffer with its own backing store
+ * (~200 bytes of bookkeeping beyond the data); larger frames are zero-copy.
+ */
+const SMALL_FRAME = 128;
+
+/**
+ * Re-homes a queued request's small payload frames into Node's shared 8 KiB Buffer pool (Buffer.from copies small
+ * arrays into it), which roughly halves the memory a burst of small queued tasks holds. The cost: a pool slab lives as
+ * long as any task whose payload is in it (at most 8 KiB per long-lived small task).
+ */
+function pooled(payload: Frame[]): void {
+  for (let i = 0; i < payload.length; i++) {
+    const frame = payload[i] as Frame;
+    if (frame.length > 0 && frame.length <= SMALL_FRAME) payload[i] = Buffer.from(frame);
+  }
+}
+
+/**
  * Clients endpoint. The codec turns the disconnect notification (ZMQ_DISCONNECT_MSG) into `{type: "peer-gone"}`,
  * as on every ROUTER.
  */
@@ -69,7 +88,9 @@ export function clientInput(frames: Buffer[]): Decoded {
   const peer = takePeer(frames);
   if (peer === undefined) return undefined;
   try {
-    return { kind: "client", peer, msg: decodeClient(frames) };
+    const msg = decodeClient(frames);
+    if (msg.type === "plain-request" || msg.type === "request") pooled(msg.payload);
+    return { kind: "client", peer, msg };
   } catch (err) {
     if (err instanceof ProtocolError) return malformed("clients", peer, err);
     throw err;
