@@ -22,11 +22,13 @@ describe("core structures: LruSet", () => {
     l.add("a");
     l.add("b");
     l.add("a");
-    assert.deepEqual(l.firstTwo(), ["a", "b"]);
+    assert.deepEqual([l.first(), l.second()], ["a", "b"]);
     l.touch("a");
-    assert.deepEqual(l.firstTwo(), ["b", "a"]);
+    assert.deepEqual([l.first(), l.second()], ["b", "a"]);
     l.delete("b");
-    assert.deepEqual(l.firstTwo(), ["a", undefined]);
+    assert.deepEqual([l.first(), l.second()], ["a", undefined]);
+    l.delete("a");
+    assert.deepEqual([l.first(), l.second()], [undefined, undefined]);
   });
 });
 

@@ -46,7 +46,7 @@ import { inspection, taskView, workerView } from "./admin-views";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
-import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame, frameAscii } from "./task-table";
+import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { type Worker, WorkerTable } from "./worker-table";
 
@@ -67,7 +67,7 @@ const DEFAULT_SERVICE = "default";
 const EMPTY_FRAME = new Uint8Array(0);
 
 type CoreTimer =
-  | { kind: "attempt"; attempt: Attempt }
+  | Attempt
   | { kind: "heartbeat"; worker: Worker }
   | { kind: "liveness"; worker: Worker }
   | { kind: "lease"; monitor: Monitor }
@@ -353,9 +353,9 @@ export class BrokerCore implements BrokerCoreApi {
     while (svc.idle.size > 0) {
       const task = this.head(svc);
       if (task === undefined) break;
-      const [first, second] = svc.idle.firstTwo();
-      const worker = first === task.avoid && second !== undefined ? second : first;
-      if (worker === undefined) break;
+      const first = svc.idle.first();
+      if (first === undefined) break;
+      const worker = first === task.avoid ? (svc.idle.second() ?? first) : first;
       svc.queue.popFront();
       this.dispatch(task, worker);
     }
@@ -400,8 +400,8 @@ export class BrokerCore implements BrokerCoreApi {
     task.attempts++;
     this.setState(task, "running");
     const deadline = task.timeout === null ? null : this.now + task.timeout;
-    const attempt: Attempt = { task, worker, number: task.attempts, deadline, timer: undefined };
-    if (deadline !== null) attempt.timer = this.timers.add(deadline, { kind: "attempt", attempt });
+    const attempt: Attempt = { kind: "attempt", task, worker, number: task.attempts, deadline, timer: undefined };
+    if (deadline !== null) attempt.timer = this.timers.add(deadline, attempt);
     task.current = attempt;
     if (task.holders === undefined) task.holders = [worker.id];
     else if (!task.holders.includes(worker.id)) task.holders.push(worker.id);
@@ -691,7 +691,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** Rule 8 / §Worker protocol: which of this worker's attempts a RESULT/FAIL/EXTEND is about, if any. */
   private attemptOf(worker: Worker, taskFrame: Frame, command: string): { task: Task; attempt: Attempt | undefined } | undefined {
-    const task = this.tasks.get(frameAscii(taskFrame));
+    const task = this.tasks.byFrame(taskFrame);
     if (task === undefined) {
       this.counters.late++;
       this.log("debug", "late", { worker: worker.id, command });
@@ -743,12 +743,12 @@ export class BrokerCore implements BrokerCoreApi {
     }
     this.timers.remove(attempt.timer);
     attempt.deadline = this.now + timeout;
-    attempt.timer = this.timers.add(attempt.deadline, { kind: "attempt", attempt });
+    attempt.timer = this.timers.add(attempt.deadline, attempt);
   }
 
   /** A legacy worker's answer on the PULL socket: it names only the task (§Worker protocol, legacy). */
   private onAnswer(msg: LegacyAnswer): void {
-    const task = this.tasks.get(frameAscii(msg.task));
+    const task = this.tasks.byFrame(msg.task);
     const legacy = task?.lastLegacy;
     if (task === undefined || legacy === undefined) {
       if (task === undefined) this.counters.late++;
@@ -959,7 +959,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onTimer(timer: CoreTimer): void {
     switch (timer.kind) {
       case "attempt":
-        return this.onAttemptTimeout(timer.attempt);
+        return this.onAttemptTimeout(timer);
       case "heartbeat": {
         const worker = timer.worker;
         if (worker.gone) return;

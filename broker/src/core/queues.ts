@@ -98,12 +98,15 @@ export class LruSet<K> {
     this.keys.delete(key);
   }
 
-  /** The least recently used key, and the one after it (for "prefer another worker"). */
-  firstTwo(): [K | undefined, K | undefined] {
+  /** The least recently used key. */
+  first(): K | undefined {
+    return this.keys.keys().next().value;
+  }
+
+  /** The key after the first (for "prefer another worker"); separate so the common case builds no pair. */
+  second(): K | undefined {
     const it = this.keys.keys();
-    const a = it.next();
-    if (a.done) return [undefined, undefined];
-    const b = it.next();
-    return [a.value, b.done ? undefined : b.value];
+    it.next();
+    return it.next().value;
   }
 }
