@@ -24,8 +24,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Peers a broker talks to at once are few; the bound keeps departed peers from piling up (cleared when full). */
+const ROUTING_ID_CACHE_SIZE = 4096;
+const routingIds = new Map<PeerKey, Buffer>();
+
+/**
+ * The routing-id frame for a key, cached: every send needs one, and re-encoding the string each time showed in the
+ * broker's profile. The Buffers are shared (zeromq.js copies small frames at send): never mutate them.
+ */
 export function routingId(key: PeerKey): Buffer {
-  return Buffer.from(key, "latin1");
+  let id = routingIds.get(key);
+  if (id === undefined) {
+    if (routingIds.size >= ROUTING_ID_CACHE_SIZE) routingIds.clear();
+    id = Buffer.from(key, "latin1");
+    routingIds.set(key, id);
+  }
+  return id;
 }
 
 /** A printable form of a key for logs. */
