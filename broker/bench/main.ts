@@ -10,7 +10,7 @@ import { measureBrokerMemory } from "./broker-memory";
 import { measureCoreCost } from "./core-cost";
 import { measureEchoCeiling } from "./echo-ceiling";
 import { runPipeline } from "./pipeline-client";
-import { type BrokerEndpoints, startBroker, startWorkers, stop } from "./processes";
+import { type BrokerEndpoints, startBroker, startRelay, startWorkers, stop } from "./processes";
 import { prototypePath, startPrototype } from "./prototype";
 import { round } from "./stats";
 
@@ -36,16 +36,16 @@ async function brokerCase(
   capacity: number,
   payload: number,
   seconds: number,
-  broker: "ztb" | "prototype" = "ztb",
+  broker: "ztb" | "prototype" | "relay" = "ztb",
 ): Promise<number> {
   const started: { child: ChildProcess; endpoints: BrokerEndpoints } =
-    broker === "ztb" ? await startBroker() : await startPrototype(prototypePath() ?? "");
+    broker === "ztb" ? await startBroker() : broker === "relay" ? await startRelay() : await startPrototype(prototypePath() ?? "");
   const { endpoints } = started;
   const host = await startWorkers(mode, endpoints, workers, capacity);
   try {
     const result = await runPipeline(endpoints.clients, WINDOW, payload, seconds);
     emit({
-      case: broker === "ztb" ? "broker" : "prototype",
+      case: broker === "ztb" ? "broker" : broker,
       protocol: mode,
       workers,
       capacity,
@@ -74,6 +74,9 @@ async function main(): Promise<void> {
     emit({ case: "ceiling", payload, window: WINDOW, roundTripsPerSecond: Math.round(result.rate), p50ms: result.latency.p50, p99ms: result.latency.p99 });
   }
 
+  // The second baseline: a bare relay with ZTB/1's frames (relay-server.ts), 16 workers of capacity 16.
+  const relay = await brokerCase("modern", 16, 16, SMALL, seconds, "relay");
+
   const rates = new Map<string, number>();
   const workerCounts = quick ? [1, 4] : [1, 4, 16];
   for (const payload of quick ? [SMALL] : [SMALL, LARGE]) {
@@ -94,12 +97,13 @@ async function main(): Promise<void> {
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable(ceiling, rates, legacy, prototype, cost1k, cost100k, memory.bytesPerTask);
+  printTable(ceiling, rates, relay, legacy, prototype, cost1k, cost100k, memory.bytesPerTask);
 }
 
 function printTable(
   ceiling: Record<number, number>,
   rates: Map<string, number>,
+  relay: number,
   legacy: number,
   prototype: number | undefined,
   cost1k: number,
@@ -112,9 +116,9 @@ function printTable(
   for (const row of rows) {
     if (row.case === "ceiling") {
       out.push(`${`zeromq.js echo ceiling, ${row.payload} B`.padEnd(36)} ${String(row.roundTripsPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   1.00`);
-    } else if (row.case === "broker" || row.case === "prototype") {
+    } else if (row.case === "broker" || row.case === "prototype" || row.case === "relay") {
       const c = ceiling[Number(row.payload)] ?? 1;
-      const who = row.case === "prototype" ? "prototype (Python), " : "";
+      const who = row.case === "prototype" ? "prototype (Python), " : row.case === "relay" ? "bare relay, ZTB/1 frames, " : "";
       const name = `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
       out.push(`${name.padEnd(36)} ${String(row.tasksPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   ${(Number(row.tasksPerSecond) / c).toFixed(2)}`);
     }
@@ -129,6 +133,7 @@ function printTable(
   out.push("targets (issue #6, ratios measured in this run):");
   out.push(`  capacity 16 throughput / ceiling >= 0.30: ${(best16 / small).toFixed(2)} ${check(best16 / small >= 0.3)}`);
   out.push(`  capacity 1, 4 workers / ceiling >= 0.15: ${(cap1x4 / small).toFixed(2)} ${check(cap1x4 / small >= 0.15)}`);
+  out.push(`  (for scale: a bare relay of the same frames reaches ${(relay / small).toFixed(2)} of the ceiling; our best capacity-16 case is ${(best16 / relay).toFixed(2)} of the relay)`);
   if (prototype === undefined) {
     out.push(`  legacy protocol, 4 workers: ${Math.round(legacy)} tasks/s; the prototype was not measured in this run (set ZTB_PROTOTYPE_BROKER to its broker.py)`);
   } else {

@@ -59,3 +59,10 @@ export async function rssOf(pid: number): Promise<number> {
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
 }
+
+/** Starts the frame-equivalent relay (relay-server.ts) and returns its endpoints. */
+export async function startRelay(): Promise<{ child: ChildProcess; endpoints: BrokerEndpoints }> {
+  const child = fork(path.join(__dirname, "relay-server.js"), [], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const [clients = "", workers = ""] = (await firstLine(child.stdout)).split(" ");
+  return { child, endpoints: { clients, workers, answers: "", admin: "" } };
+}
