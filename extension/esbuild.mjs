@@ -14,7 +14,7 @@ const common = {
   target: "node20",
   sourcemap: true,
   external: ["vscode", "zeromq"],
-  logLevel: "info",
+  logLevel: "warning", // quiet inside `npm run demo` and `npm test`; errors and warnings still show
 };
 
 const entries = [

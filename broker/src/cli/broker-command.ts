@@ -109,7 +109,7 @@ function runUntilSignalled(server: BrokerServer, grace: number, logger: Logger):
       void server.shutdown(grace).then(() => {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        logger.info("stopped", {});
+        logger.info("closed", {}); // sockets closed; the core logged "stopped" when nothing was left pending
         resolve();
       });
     };
