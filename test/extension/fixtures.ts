@@ -1,24 +1,11 @@
 /** Admin-protocol values for the extension's unit tests (shapes of ztb-brief §Admin). */
+import { newCounters } from "../../broker/src/core/counters";
 import type { AdminEvent, Counters, Snapshot, TaskView, WorkerView } from "../../broker/src/protocol/messages";
 
 export const T0 = 1_700_000_000_000;
 
 export function counters(over: Partial<Counters> = {}): Counters {
-  return {
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    cancelled: 0,
-    retried: 0,
-    workers: 0,
-    requests: 0,
-    replies: 0,
-    late: 0,
-    rejected: 0,
-    malformed: { client: 0, worker: 0, answers: 0, admin: 0 },
-    ...over,
-  };
+  return { ...newCounters(), ...over };
 }
 
 export function task(id: string, over: Partial<TaskView> = {}): TaskView {
