@@ -14,6 +14,30 @@ describe("core structures: Deque", () => {
     d.retain((x) => x % 2 === 0);
     assert.deepEqual([...d].slice(0, 3), [50, 52, 54]);
   });
+
+  // The send queues' use (moved here from the shell's former Fifo): many pushes, interleaved pops, drained to empty,
+  // so the deque grows past the shrink threshold and halves again on the way down.
+  it("keeps order across growth and shrinking with interleaved pops", () => {
+    const d = new Deque<number>();
+    let next = 0;
+    for (let i = 0; i < 5000; i++) {
+      d.pushBack(i);
+      if (i % 3 === 0) assert.equal(d.popFront(), next++);
+    }
+    while (d.length > 0) assert.equal(d.popFront(), next++);
+    assert.equal(next, 5000);
+    assert.equal(d.popFront(), undefined);
+  });
+
+  it("clear empties it and it is usable again", () => {
+    const d = new Deque<number>();
+    for (let i = 0; i < 3000; i++) d.pushBack(i);
+    d.clear();
+    assert.equal(d.length, 0);
+    assert.equal(d.popFront(), undefined);
+    d.pushBack(7);
+    assert.deepEqual([...d], [7]);
+  });
 });
 
 describe("core structures: LruSet", () => {

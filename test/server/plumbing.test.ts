@@ -1,23 +1,10 @@
-/** The shell's small parts: O(1) FIFO, the one-timer deadline driver, structured log lines, peer keys. */
+/** The shell's small parts: the one-timer deadline driver, structured log lines, peer keys. */
 import assert from "node:assert/strict";
 import { DeadlineTimer } from "../../broker/src/server/deadline-timer";
-import { Fifo } from "../../broker/src/server/fifo";
 import { Logger } from "../../broker/src/server/logger";
 import { peerKey, routingId } from "../../broker/src/server/peer-keys";
 
 describe("server plumbing", () => {
-  it("Fifo keeps order across growth and compaction", () => {
-    const fifo = new Fifo<number>();
-    let next = 0;
-    for (let i = 0; i < 5000; i++) {
-      fifo.push(i);
-      if (i % 3 === 0) assert.equal(fifo.shift(), next++);
-    }
-    while (fifo.length > 0) assert.equal(fifo.shift(), next++);
-    assert.equal(next, 5000);
-    assert.equal(fifo.shift(), undefined);
-  });
-
   it("peer keys round-trip any routing id", () => {
     const id = Buffer.from([0, 0x80, 0xff, 0x41, 0x0a]);
     assert.deepEqual(routingId(peerKey(id)), id);

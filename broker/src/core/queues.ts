@@ -4,9 +4,18 @@
  * least-recently-used order of workers with free capacity.
  */
 
-/** A growable ring buffer: push/pop at both ends in O(1) amortised (never `Array.shift`). */
+/** Capacity of a new or emptied deque; a power of two, as every capacity is (indices wrap with a mask). */
+const MIN_CAPACITY = 16;
+/** Below this capacity a deque never shrinks, so small queues that fill and empty all the time do not reallocate. */
+const SHRINK_ABOVE = 1024;
+
+/**
+ * A growable ring buffer: push/pop at both ends in O(1) amortised (never `Array.shift`). It doubles when full and
+ * halves once three quarters are free (above SHRINK_ABOVE), so memory follows the live length after a burst: the
+ * broker's per-service task queues and every socket's send queue (server and peer libraries) are this one type.
+ */
 export class Deque<T> {
-  private items: (T | undefined)[] = new Array<T | undefined>(16);
+  private items: (T | undefined)[] = new Array<T | undefined>(MIN_CAPACITY);
   private head = 0;
   private count = 0;
 
@@ -37,7 +46,15 @@ export class Deque<T> {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
     this.count--;
+    if (this.items.length > SHRINK_ABOVE && this.count * 4 <= this.items.length) this.resize(this.items.length / 2);
     return item;
+  }
+
+  /** Drops every item (and the memory a burst left behind). */
+  clear(): void {
+    this.items = new Array<T | undefined>(MIN_CAPACITY);
+    this.head = 0;
+    this.count = 0;
   }
 
   /** Keeps only the items `keep` accepts, in order (O(n); callers use it to drop stale entries in bulk). */
@@ -47,7 +64,7 @@ export class Deque<T> {
       const item = this.items[(this.head + i) & (this.items.length - 1)] as T;
       if (keep(item)) kept.push(item);
     }
-    let size = 16;
+    let size = MIN_CAPACITY;
     while (size < kept.length * 2) size *= 2;
     this.items = new Array<T | undefined>(size);
     for (let i = 0; i < kept.length; i++) this.items[i] = kept[i];
@@ -60,10 +77,14 @@ export class Deque<T> {
   }
 
   private growIfFull(): void {
-    if (this.count < this.items.length) return;
-    const bigger = new Array<T | undefined>(this.items.length * 2);
-    for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) & (this.items.length - 1)];
-    this.items = bigger;
+    if (this.count === this.items.length) this.resize(this.items.length * 2);
+  }
+
+  /** Moves the items, in order, to the start of a new array of `capacity` (a power of two, >= count). */
+  private resize(capacity: number): void {
+    const moved = new Array<T | undefined>(capacity);
+    for (let i = 0; i < this.count; i++) moved[i] = this.items[(this.head + i) & (this.items.length - 1)];
+    this.items = moved;
     this.head = 0;
   }
 }

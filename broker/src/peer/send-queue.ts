@@ -3,6 +3,7 @@
  * fails with EBUSY), so every message a peer sends goes through its socket's queue, in order, one at a time.
  */
 import type { Writable } from "zeromq";
+import { Deque } from "../core/queues";
 
 interface Pending {
   frames: Uint8Array[];
@@ -16,8 +17,7 @@ export class SendQueueClosedError extends Error {
 }
 
 export class SendQueue {
-  private items: (Pending | undefined)[] = [];
-  private head = 0;
+  private readonly items = new Deque<Pending>();
   private sending = false;
   private closed = false;
 
@@ -25,14 +25,14 @@ export class SendQueue {
 
   /** Messages waiting behind the one being sent. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   /** Queues one multipart message; resolves once zeromq.js has taken it. */
   send(frames: Uint8Array[]): Promise<void> {
     if (this.closed) return Promise.reject(new SendQueueClosedError("socket closed"));
     return new Promise<void>((resolve, reject) => {
-      this.items.push({ frames, resolve, reject });
+      this.items.pushBack({ frames, resolve, reject });
       if (!this.sending) void this.drain();
     });
   }
@@ -45,31 +45,15 @@ export class SendQueue {
   /** Rejects every queued message; the one being sent settles on its own when the socket closes. */
   close(): void {
     this.closed = true;
-    const rest = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    for (const item of rest) item?.reject(new SendQueueClosedError("socket closed"));
-  }
-
-  private next(): Pending | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head] = undefined;
-    this.head++;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
+    const rest = [...this.items];
+    this.items.clear();
+    for (const item of rest) item.reject(new SendQueueClosedError("socket closed"));
   }
 
   private async drain(): Promise<void> {
     this.sending = true;
     try {
-      for (let item = this.next(); item !== undefined; item = this.next()) {
+      for (let item = this.items.popFront(); item !== undefined; item = this.items.popFront()) {
         try {
           await this.socket.send(item.frames);
           item.resolve();

@@ -6,7 +6,7 @@
  * Undeliverable messages are counted and logged, never thrown: EHOSTUNREACH (mandatory ROUTER, the peer is gone — an
  * ordinary race with a disconnect) and EAGAIN (the peer is at its high-water mark, see sockets.ts).
  */
-import { Fifo } from "./fifo";
+import { Deque } from "../core/queues";
 import type { Logger } from "./logger";
 
 export type OutgoingMessage = Uint8Array[];
@@ -28,7 +28,7 @@ export interface SendCounters {
 
 export class SendQueue {
   readonly counters: SendCounters = { sent: 0, unroutable: 0, dropped: 0, failed: 0 };
-  private readonly queue = new Fifo<OutgoingMessage>();
+  private readonly queue = new Deque<OutgoingMessage>();
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -43,7 +43,7 @@ export class SendQueue {
   }
 
   push(message: OutgoingMessage): void {
-    this.queue.push(message);
+    this.queue.pushBack(message);
     if (!this.pumping) void this.pump();
   }
 
@@ -55,7 +55,7 @@ export class SendQueue {
 
   private async pump(): Promise<void> {
     this.pumping = true;
-    for (let message = this.queue.shift(); message !== undefined; message = this.queue.shift()) {
+    for (let message = this.queue.popFront(); message !== undefined; message = this.queue.popFront()) {
       if (this.socket.closed) {
         this.queue.clear();
         break;
