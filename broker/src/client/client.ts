@@ -8,14 +8,13 @@
  * against a dead broker, not a prediction). On expiry the request rejects with ClientTimeoutError and a best-effort
  * CANCEL tells the broker to stop working on it.
  */
-import { Dealer } from "zeromq";
 import { decodeClientReply, encodeClient } from "../codec";
 import type { FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
 import { toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
-import { SendQueue } from "../peer/send-queue";
-import { ClientAbortedError, ClientClosedError, ClientSendError, ClientTimeoutError } from "./errors";
-import { FinishedIds, IdGenerator, type ClientStats } from "./pending";
+import { ClientConnection } from "./connection";
+import { ClientAbortedError, ClientClosedError } from "./errors";
+import type { ClientStats } from "./pending";
 
 export interface ClientOptions {
   /** The broker's clients endpoint, e.g. tcp://localhost:4161. */
@@ -60,126 +59,60 @@ export interface Reply {
   payload: Uint8Array[];
 }
 
-interface Pending {
-  readonly id: string;
-  readonly resolve: (reply: Reply) => void;
-  readonly reject: (error: Error) => void;
-  readonly cleanup: () => void;
-}
-
 const EMPTY: Frame = new Uint8Array(0);
 const DEFAULT_DEADLINE_MS = 30_000;
 const DEADLINE_MARGIN_MS = 5_000;
 
 export class Client {
-  readonly stats: ClientStats = { duplicates: 0, late: 0, unmatched: 0 };
+  readonly stats: ClientStats;
 
-  private readonly socket = new Dealer({ linger: 0 });
-  private readonly queue = new SendQueue(this.socket);
-  private readonly pending = new Map<string, Pending>();
-  private readonly finished = new FinishedIds();
-  private readonly ids = new IdGenerator();
-  private readonly logger: PeerLogger;
-  private closed = false;
+  private readonly connection: ClientConnection<Reply>;
 
   /** Connects at once; throws if the endpoint is invalid (libzmq's EINVAL). */
   constructor(private readonly options: ClientOptions) {
-    this.logger = options.logger ?? silentLogger;
-    try {
-      this.socket.connect(options.endpoint);
-    } catch (error) {
-      this.socket.close();
-      throw error;
-    }
-    void this.receive();
+    const logger = options.logger ?? silentLogger;
+    this.connection = new ClientConnection(options.endpoint, logger, "client", (frames) => this.onFrames(frames));
+    this.stats = this.connection.stats;
   }
 
   /** Requests in flight. */
   get inFlight(): number {
-    return this.pending.size;
+    return this.connection.inFlight;
   }
 
   request(payload: PayloadLike, options: RequestCallOptions = {}): Promise<Reply> {
-    const id = options.id ?? this.ids.next();
-    if (this.closed) return Promise.reject(new ClientClosedError(id));
+    const id = options.id ?? this.connection.ids.next();
+    if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
     if (id.length < 1 || id.length > 128) return Promise.reject(new RangeError("request id must be 1..128 characters"));
-    if (this.pending.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
+    if (this.connection.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
 
     const deadline = options.deadline ?? this.defaultDeadline(options);
-    return new Promise<Reply>((resolve, reject) => {
-      let cancelTimer: NodeJS.Timeout | undefined;
-      const deadlineTimer = setTimeout(() => {
-        this.abandon(id);
-        this.sendCancel(id);
-        reject(new ClientTimeoutError(id, deadline));
-      }, deadline);
-      const onAbort = (): void => {
-        this.sendCancel(id);
-        cancelTimer = setTimeout(() => {
-          this.abandon(id);
-          reject(new ClientAbortedError(id, { cause: signal?.reason }));
-        }, this.options.cancelWait ?? 1000);
-      };
-      const cleanup = (): void => {
-        clearTimeout(deadlineTimer);
-        clearTimeout(cancelTimer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      this.pending.set(id, { id, resolve, reject, cleanup });
-      signal?.addEventListener("abort", onAbort, { once: true });
-
+    const encode = (): Frame[] => {
       const requestOptions: RequestOptions = { id };
       if (options.service !== undefined) requestOptions.service = options.service;
       if (options.timeout !== undefined) requestOptions.timeout = options.timeout;
       if (options.attempts !== undefined) requestOptions.attempts = options.attempts;
-      const frames = encodeClient({ type: "request", path: [EMPTY], options: requestOptions, payload: toFrames(payload) });
-      this.queue.send(frames).catch((error: unknown) => {
-        if (this.pending.get(id)?.reject !== reject) return;
-        this.abandon(id);
-        reject(this.closed ? new ClientClosedError(id) : new ClientSendError(id, { cause: error }));
-      });
+      return encodeClient({ type: "request", path: [EMPTY], options: requestOptions, payload: toFrames(payload) });
+    };
+    return this.connection.request(id, encode, {
+      deadline,
+      signal,
+      cancel: () => this.connection.post(encodeClient({ type: "cancel", path: [EMPTY], id })),
+      abortWait: this.options.cancelWait ?? 1000,
     });
   }
 
   /** Rejects every pending request with ClientClosedError and closes the socket. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const entry of [...this.pending.values()]) {
-      this.abandon(entry.id);
-      entry.reject(new ClientClosedError(entry.id));
-    }
-    this.queue.close();
-    this.socket.close();
+    this.connection.close();
   }
 
   private defaultDeadline(options: RequestCallOptions): number {
     const base = this.options.deadline ?? DEFAULT_DEADLINE_MS;
     if (options.timeout === undefined || options.attempts === undefined) return base;
     return Math.max(base, options.timeout * options.attempts + DEADLINE_MARGIN_MS);
-  }
-
-  private abandon(id: string): void {
-    const entry = this.pending.get(id);
-    if (entry === undefined) return;
-    entry.cleanup();
-    this.pending.delete(id);
-    this.finished.add(id, "abandoned");
-  }
-
-  private sendCancel(id: string): void {
-    if (this.closed) return;
-    this.queue.post(encodeClient({ type: "cancel", path: [EMPTY], id }), () => undefined);
-  }
-
-  private async receive(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.onFrames(frames);
-    } catch (error) {
-      if (!this.closed) this.logger.warn("client-receive-failed", { error: String(error) });
-    }
   }
 
   private onFrames(frames: Frame[]): void {
@@ -191,19 +124,10 @@ export class Client {
       detail = msg.detail;
       payload = msg.payload;
     } catch (error) {
-      this.stats.unmatched++;
-      this.logger.warn("client-malformed-reply", { error: String(error) });
+      this.connection.malformed(error);
       return;
     }
-    const entry = detail.id === undefined ? undefined : this.pending.get(detail.id);
-    if (entry === undefined) {
-      this.finished.classify(detail.id, this.stats);
-      return;
-    }
-    entry.cleanup();
-    this.pending.delete(entry.id);
-    this.finished.add(entry.id, "answered");
-    entry.resolve(toReply(entry.id, detail, payload));
+    this.connection.answer(detail.id, (id) => toReply(id, detail, payload));
   }
 }
 
