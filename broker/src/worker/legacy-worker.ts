@@ -7,7 +7,6 @@
  * One addition the wire allows: when libzmq reports the REQ connection gone while we wait for a task, the request
  * died with the connection (a restarted broker never saw it), so a new REQ socket asks again after the back-off.
  */
-import { EventEmitter } from "node:events";
 import { Push, Request } from "zeromq";
 import { encodeAnswer } from "../codec";
 import type { Frame } from "../protocol/messages";
@@ -16,7 +15,7 @@ import { idKey, toFrames, utf8, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
 import { errorMessage, TaskCancelledError } from "./errors";
-import type { StatusListener, WorkerStatus } from "./status";
+import { StatusEvents } from "./status";
 
 export interface LegacyTask {
   /** The task id as a latin1 string (see WorkerTask.id). */
@@ -43,10 +42,9 @@ export interface LegacyWorkerOptions {
 
 const ANSWER_LINGER_MS = 1000;
 
-export class LegacyWorker {
+export class LegacyWorker extends StatusEvents {
   readonly stopped: Promise<void>;
 
-  private readonly emitter = new EventEmitter();
   private readonly backoff: Backoff;
   private readonly logger: PeerLogger;
   private readonly ready: Frame;
@@ -59,20 +57,11 @@ export class LegacyWorker {
   private resolveStopped!: () => void;
 
   constructor(private readonly options: LegacyWorkerOptions) {
+    super();
     this.backoff = new Backoff(options.reconnect);
     this.logger = options.logger ?? silentLogger;
     this.ready = utf8(options.readyFrame ?? "requesting task");
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-  }
-
-  on(event: "status", listener: StatusListener): this {
-    this.emitter.on(event, listener);
-    return this;
-  }
-
-  off(event: "status", listener: StatusListener): this {
-    this.emitter.off(event, listener);
-    return this;
   }
 
   /** Connects both sockets and starts asking for tasks. Throws at once if an endpoint is invalid. */
@@ -176,9 +165,5 @@ export class LegacyWorker {
     this.answers.post(encodeAnswer({ type: "legacy-answer", task, payload: toFrames(answer) }), (error) =>
       this.logger.warn("legacy-worker-answer-failed", { task: id, error: errorMessage(error) }),
     );
-  }
-
-  private emit(status: WorkerStatus): void {
-    this.emitter.emit("status", status);
   }
 }

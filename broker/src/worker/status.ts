@@ -1,4 +1,5 @@
 /** Status events of the worker libraries, a union keyed on `type`. */
+import { EventEmitter } from "node:events";
 import type { CancelReason, DisconnectReason } from "../protocol/messages";
 
 export type WorkerDisconnectReason =
@@ -30,3 +31,22 @@ export type WorkerStatus =
   | { type: "reconnecting"; delay: number; attempt: number };
 
 export type StatusListener = (status: WorkerStatus) => void;
+
+/** The `status` event both workers (Worker, LegacyWorker) publish. */
+export class StatusEvents {
+  private readonly emitter = new EventEmitter();
+
+  on(event: "status", listener: StatusListener): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off(event: "status", listener: StatusListener): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  protected emit(status: WorkerStatus): void {
+    this.emitter.emit("status", status);
+  }
+}

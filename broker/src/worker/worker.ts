@@ -8,7 +8,6 @@
  * worker back). DISCONNECT {draining | bye} stops the worker: the broker asked it to leave.
  * Tasks still running when a connection ends are aborted and their results dropped: the broker has re-queued them.
  */
-import { EventEmitter } from "node:events";
 import { Dealer } from "zeromq";
 import { decodeToWorker, encodeWorker } from "../codec";
 import type { BrokerToWorker, CancelReason, DisconnectDetail, Frame, WorkerMessage } from "../protocol/messages";
@@ -17,7 +16,7 @@ import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
 import { errorMessage, isRetryable, TaskCancelledError, truncateUtf8 } from "./errors";
-import type { StatusListener, WorkerDisconnectReason, WorkerStatus } from "./status";
+import { StatusEvents, type WorkerDisconnectReason, type WorkerStatus } from "./status";
 
 export interface WorkerTask {
   /** The task id (opaque octets as a latin1 string; ztb's ids are printable ASCII). Pass it to `extend`. */
@@ -74,7 +73,7 @@ interface Session {
 
 const DISCONNECT_GRACE_MS = 500;
 
-export class Worker {
+export class Worker extends StatusEvents {
   readonly name: string;
   readonly services: string[];
   readonly capacity: number;
@@ -82,7 +81,6 @@ export class Worker {
   /** Resolves once the worker has stopped for good (close(), or the broker told it to leave). */
   readonly stopped: Promise<WorkerStopReason>;
 
-  private readonly emitter = new EventEmitter();
   private readonly backoff: Backoff;
   private readonly logger: PeerLogger;
   private session: Session | undefined;
@@ -94,6 +92,7 @@ export class Worker {
   private resolveStopped!: (reason: WorkerStopReason) => void;
 
   constructor(private readonly options: WorkerOptions) {
+    super();
     this.name = options.name ?? `w-${process.pid}`;
     this.services = options.services ?? ["default"];
     this.capacity = options.capacity ?? 1;
@@ -108,16 +107,6 @@ export class Worker {
     this.backoff = new Backoff(options.reconnect);
     this.logger = options.logger ?? silentLogger;
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-  }
-
-  on(event: "status", listener: StatusListener): this {
-    this.emitter.on(event, listener);
-    return this;
-  }
-
-  off(event: "status", listener: StatusListener): this {
-    this.emitter.off(event, listener);
-    return this;
   }
 
   /** Tasks this worker holds (TASK received, no RESULT/FAIL sent, not cancelled). */
@@ -414,10 +403,6 @@ export class Worker {
     }
     if (now - session.lastSent >= this.heartbeat) this.send(session, { type: "heartbeat", interval: this.heartbeat });
     this.schedule();
-  }
-
-  private emit(status: WorkerStatus): void {
-    this.emitter.emit("status", status);
   }
 }
 
