@@ -1,6 +1,6 @@
 /**
- * What the peer libraries log through. Structurally the broker's `Logger` (broker/src/server/logger.ts) fits, so the
- * CLI passes that one; library users pass their own or get the silent default.
+ * What the peer libraries log through. The broker's `Logger` (broker/src/server/logger.ts) implements it, so the CLI
+ * passes that one; library users pass their own or get the silent default.
  */
 export type LogFields = Record<string, string | number | boolean | null>;
 

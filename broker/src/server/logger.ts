@@ -4,9 +4,10 @@
  * `event` and the event's fields, for log shippers.
  */
 import type { LogLevel } from "../core/api";
+import type { LogFields, PeerLogger } from "../peer/logger";
 
+export type { LogFields };
 export type LogFormat = "text" | "json";
-export type LogFields = Record<string, string | number | boolean | null>;
 
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
@@ -18,7 +19,8 @@ export interface LogSink {
   write(line: string): unknown;
 }
 
-export class Logger {
+/** Also the peer libraries' logger: the CLI hands it to clients and workers, so it implements PeerLogger. */
+export class Logger implements PeerLogger {
   private readonly threshold: number;
 
   constructor(
