@@ -2,7 +2,7 @@
  * The workers endpoint (protocol/spec.md §Workers): modern DEALER workers (`"" ZTBW01 COMMAND ...`) and the
  * prototype's REQ workers (any single frame asks for a task; the task goes back as `path task-id payload*`).
  */
-import type { BrokerToWorker, Frame, TaskHeader, WorkerMessage } from "../protocol/messages";
+import type { BrokerToWorker, DisconnectDetail, Frame, TaskHeader, WorkerMessage } from "../protocol/messages";
 import {
   COMMAND_FRAME,
   EMPTY_FRAME,
@@ -27,7 +27,7 @@ import {
   routingPath,
   taskIdAt,
 } from "./reader";
-import { validators } from "./schemas";
+import { type Validator, validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
 const TO_BROKER = commandTable(["READY", "RESULT", "FAIL", "HEARTBEAT", "DISCONNECT", "EXTEND"]);
@@ -36,6 +36,51 @@ const SIG = SIGNATURE_FRAME.worker;
 const LIMIT = MAX_JSON_TO_BROKER;
 /** Modern messages are `"" ZTBW01 COMMAND args...`: the command is frame 2, its arguments start at 3. */
 const ARG = 3;
+
+/*
+ * HEARTBEAT and DISCONNECT read the same in both directions, and FAIL, EXTEND and CANCEL share one shape
+ * (`task-id json`), so each is decoded and encoded once. `limit` bounds JSON from peers (MAX_JSON_TO_BROKER) and is
+ * undefined for what the broker sent.
+ */
+
+function heartbeatAt(frames: Frame[], d: number): { type: "heartbeat"; interval: number } {
+  noMore(frames, ARG + 1, "heartbeat interval", d, true);
+  return { type: "heartbeat", interval: intervalAt(frames, ARG, d) };
+}
+
+function disconnectAt(
+  frames: Frame[],
+  d: number,
+  limit: number | undefined,
+): { type: "disconnect"; detail?: DisconnectDetail } {
+  noMore(frames, ARG + 1, "DISCONNECT detail", d, true);
+  if (frames.length === ARG) return { type: "disconnect" };
+  return { type: "disconnect", detail: jsonAt(frames, ARG, validators.disconnect, "DISCONNECT detail", d, limit) };
+}
+
+/** `task-id json`: exactly two argument frames. */
+function taskAndDetailAt<T>(
+  frames: Frame[],
+  d: number,
+  validate: Validator<T>,
+  what: string,
+  limit: number | undefined,
+): [Frame, T] {
+  need(frames, ARG + 1, what, d, true);
+  noMore(frames, ARG + 2, what, d, true);
+  const task = taskIdAt(frames, ARG, d, true);
+  return [task, jsonAt(frames, ARG + 1, validate, what, d, limit)];
+}
+
+function heartbeatFrames(interval: number): Frame[] {
+  return [EMPTY_FRAME, SIG, COMMAND_FRAME.HEARTBEAT, digitsFrame(interval)];
+}
+
+function disconnectFrames(detail: DisconnectDetail | undefined): Frame[] {
+  const frames: Frame[] = [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT];
+  if (detail !== undefined) frames.push(jsonFrame(detail));
+  return frames;
+}
 
 /**
  * Broker side. After the delimiter: two or more frames starting with `ZTBW01` are a modern message; exactly one
@@ -60,24 +105,15 @@ export function decodeWorker(frames: Frame[]): WorkerMessage {
     case "RESULT":
       return { type: "result", task: taskIdAt(frames, ARG, d, true), payload: frames.slice(ARG + 1) };
     case "FAIL": {
-      need(frames, ARG + 1, "FAIL detail", d, true);
-      noMore(frames, ARG + 2, "FAIL detail", d, true);
-      const task = taskIdAt(frames, ARG, d, true);
-      const { message, retryable } = jsonAt(frames, ARG + 1, validators.fail, "FAIL detail", d, LIMIT);
+      const [task, { message, retryable }] = taskAndDetailAt(frames, d, validators.fail, "FAIL detail", LIMIT);
       return { type: "fail", task, message, retryable };
     }
     case "HEARTBEAT":
-      noMore(frames, ARG + 1, "heartbeat interval", d, true);
-      return { type: "heartbeat", interval: intervalAt(frames, ARG, d) };
+      return heartbeatAt(frames, d);
     case "DISCONNECT":
-      noMore(frames, ARG + 1, "DISCONNECT detail", d, true);
-      if (frames.length === ARG) return { type: "disconnect" };
-      return { type: "disconnect", detail: jsonAt(frames, ARG, validators.disconnect, "DISCONNECT detail", d, LIMIT) };
+      return disconnectAt(frames, d, LIMIT);
     case "EXTEND": {
-      need(frames, ARG + 1, "EXTEND detail", d, true);
-      noMore(frames, ARG + 2, "EXTEND detail", d, true);
-      const task = taskIdAt(frames, ARG, d, true);
-      const { timeout } = jsonAt(frames, ARG + 1, validators.extend, "EXTEND detail", d, LIMIT);
+      const [task, { timeout }] = taskAndDetailAt(frames, d, validators.extend, "EXTEND detail", LIMIT);
       return { type: "extend", task, timeout };
     }
     default:
@@ -116,11 +152,9 @@ export function encodeToWorker(msg: BrokerToWorker): Frame[] {
     case "task":
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.TASK, msg.task, headerFrame(msg.header), ...msg.payload];
     case "heartbeat":
-      return [EMPTY_FRAME, SIG, COMMAND_FRAME.HEARTBEAT, digitsFrame(msg.interval)];
+      return heartbeatFrames(msg.interval);
     case "disconnect":
-      return msg.detail === undefined
-        ? [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT]
-        : [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT, jsonFrame(msg.detail)];
+      return disconnectFrames(msg.detail);
     case "cancel":
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.CANCEL, msg.task, jsonFrame({ reason: msg.reason })];
     case "legacy-task":
@@ -140,11 +174,9 @@ export function encodeWorker(msg: WorkerMessage): Frame[] {
     case "fail":
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.FAIL, msg.task, jsonFrame({ message: msg.message, retryable: msg.retryable })];
     case "heartbeat":
-      return [EMPTY_FRAME, SIG, COMMAND_FRAME.HEARTBEAT, digitsFrame(msg.interval)];
+      return heartbeatFrames(msg.interval);
     case "disconnect":
-      return msg.detail === undefined
-        ? [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT]
-        : [EMPTY_FRAME, SIG, COMMAND_FRAME.DISCONNECT, jsonFrame(msg.detail)];
+      return disconnectFrames(msg.detail);
     case "extend":
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.EXTEND, msg.task, jsonFrame({ timeout: msg.timeout })];
     case "legacy-ready":
@@ -178,17 +210,11 @@ export function decodeToWorker(frames: Frame[]): BrokerToWorker {
       return { type: "task", task, header, payload: frames.slice(ARG + 2) };
     }
     case "HEARTBEAT":
-      noMore(frames, ARG + 1, "heartbeat interval", d, true);
-      return { type: "heartbeat", interval: intervalAt(frames, ARG, d) };
+      return heartbeatAt(frames, d);
     case "DISCONNECT":
-      noMore(frames, ARG + 1, "DISCONNECT detail", d, true);
-      if (frames.length === ARG) return { type: "disconnect" };
-      return { type: "disconnect", detail: jsonAt(frames, ARG, validators.disconnect, "DISCONNECT detail", d, undefined) };
+      return disconnectAt(frames, d, undefined);
     case "CANCEL": {
-      need(frames, ARG + 1, "CANCEL detail", d, true);
-      noMore(frames, ARG + 2, "CANCEL detail", d, true);
-      const task = taskIdAt(frames, ARG, d, true);
-      const { reason } = jsonAt(frames, ARG + 1, validators.cancel, "CANCEL detail", d, undefined);
+      const [task, { reason }] = taskAndDetailAt(frames, d, validators.cancel, "CANCEL detail", undefined);
       return { type: "cancel", task, reason };
     }
     default:
