@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { CheckResult, CheckStatus } from "../../broker/src/conformance";
+import { collectOutput, type CliRun } from "../runtime/child-output";
 
 export const ROOT = join(__dirname, "../../..");
 export const CLI = join(ROOT, "out/broker/src/cli/main.js");
@@ -23,22 +24,10 @@ export function requirePyzmq(): string {
   return PYTHON;
 }
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Run = CliRun;
 
 export function conformance(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "conformance", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectOutput(spawn(process.execPath, [CLI, "conformance", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 export interface JsonReport {

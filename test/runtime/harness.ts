@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { BrokerServer, type EndpointSet } from "../../broker/src/server/broker-server";
 import { Logger } from "../../broker/src/server/logger";
 import type { WorkerStatus } from "../../broker/src/worker";
+import { collectOutput, type CliRun } from "./child-output";
 
 export const LOOPBACK: EndpointSet = {
   clients: "tcp://127.0.0.1:*",
@@ -65,24 +66,14 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 
 export const CLI = join(__dirname, "../../broker/src/cli/main.js");
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliRun };
 
 /** Runs `ztb ARGS` to completion. */
 export function runCli(args: string[], input?: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? "");
-  });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const run = collectOutput(child);
+  child.stdin.end(input ?? "");
+  return run;
 }
 
 /** Starts `ztb ARGS` in the background; `line(re)` waits for a stdout line matching `re`. */

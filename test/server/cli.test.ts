@@ -6,15 +6,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { Router } from "zeromq";
+import { collectOutput, type CliRun } from "../runtime/child-output";
 import { json, Peers, texts } from "./harness";
 
 const MAIN = join(__dirname, "../../broker/src/cli/main.js");
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function collect(child: ChildProcess): { stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
   let stdout = "";
@@ -25,11 +20,8 @@ function collect(child: ChildProcess): { stdout: () => string; stderr: () => str
   return { stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function ztbBroker(args: string[]): Promise<Finished> {
-  const child = spawn(process.execPath, [MAIN, "broker", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const output = collect(child);
-  const code = await output.exited;
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
+function ztbBroker(args: string[]): Promise<CliRun> {
+  return collectOutput(spawn(process.execPath, [MAIN, "broker", ...args], { stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 /** Starts a broker and resolves once it has printed `lines` lines on stderr. */
