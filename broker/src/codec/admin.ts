@@ -3,17 +3,8 @@
  * `path ZTBA01 COMMAND json`. Every admin message carries exactly one JSON frame ({} at least).
  */
 import type { AdminReply, AdminRequest, Frame } from "../protocol/messages";
-import {
-  COMMAND_FRAME,
-  FAMILY,
-  PEER_GONE_FRAME,
-  SIGNATURE_FRAME,
-  commandTable,
-  findCommand,
-  isPeerGone,
-  matchSignature,
-} from "./octets";
-import { MAX_JSON_TO_BROKER, delimiterIndex, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
+import { COMMAND_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone } from "./octets";
+import { MAX_JSON_TO_BROKER, delimiterIndex, isSignature, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
 import { validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
@@ -24,9 +15,7 @@ const SIG = SIGNATURE_FRAME.admin;
 /** Checks `path ZTBA01 COMMAND json` and returns the index of the command frame. */
 function envelope(frames: Frame[], d: number): number {
   const first = need(frames, d + 1, "admin signature", d, false);
-  const signature = matchSignature(first, FAMILY.admin);
-  if (signature === "none") throw malformed("ZTB_ERR_SIGNATURE", "not the admin signature", frames, d, false);
-  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported admin protocol version", frames, d, true);
+  if (!isSignature(first, "admin", frames, d)) throw malformed("ZTB_ERR_SIGNATURE", "not the admin signature", frames, d, false);
   return d + 2;
 }
 

@@ -3,17 +3,19 @@
  * REQUEST / CANCEL / REPLY. Frames start after the ROUTER's routing id, i.e. with the routing path.
  */
 import type { ClientMessage, ClientReply, Frame } from "../protocol/messages";
+import { COMMAND_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone } from "./octets";
 import {
-  COMMAND_FRAME,
-  FAMILY,
-  PEER_GONE_FRAME,
-  SIGNATURE_FRAME,
-  commandTable,
-  findCommand,
-  isPeerGone,
-  matchSignature,
-} from "./octets";
-import { MAX_JSON_TO_BROKER, delimiterIndex, routingPath, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
+  MAX_JSON_TO_BROKER,
+  afterDelimiter,
+  delimiterIndex,
+  isSignature,
+  routingPath,
+  jsonAt,
+  jsonFrame,
+  malformed,
+  need,
+  noMore,
+} from "./reader";
 import { validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
@@ -25,11 +27,9 @@ const SIG = SIGNATURE_FRAME.client;
 export function decodeClient(frames: Frame[]): ClientMessage {
   if (isPeerGone(frames)) return { type: "peer-gone" };
   const d = delimiterIndex(frames);
-  const first = frames[d + 1];
-  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
-  const signature = matchSignature(first, FAMILY.client);
-  if (signature === "none") return { type: "plain-request", path: routingPath(frames, d), payload: frames.slice(d + 1) };
-  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported client protocol version", frames, d, true);
+  if (!isSignature(afterDelimiter(frames, d), "client", frames, d)) {
+    return { type: "plain-request", path: routingPath(frames, d), payload: frames.slice(d + 1) };
+  }
   const c = d + 2;
   const command = findCommand(TO_BROKER, need(frames, c, "command", d, true));
   switch (command) {
@@ -82,11 +82,9 @@ export function encodeClient(msg: ClientMessage): Frame[] {
  */
 export function decodeClientReply(frames: Frame[]): ClientReply {
   const d = delimiterIndex(frames);
-  const first = frames[d + 1];
-  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
-  const signature = matchSignature(first, FAMILY.client);
-  if (signature === "none") return { type: "plain-reply", path: frames.slice(0, d + 1), payload: frames.slice(d + 1) };
-  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported client protocol version", frames, d, true);
+  if (!isSignature(afterDelimiter(frames, d), "client", frames, d)) {
+    return { type: "plain-reply", path: frames.slice(0, d + 1), payload: frames.slice(d + 1) };
+  }
   const c = d + 2;
   const command = findCommand(FROM_BROKER, need(frames, c, "command", d, true));
   if (command !== "REPLY") throw malformed("ZTB_ERR_UNKNOWN_COMMAND", "not a broker-to-client command", frames, d, true);

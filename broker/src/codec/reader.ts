@@ -7,7 +7,7 @@
  */
 import type { Frame } from "../protocol/messages";
 import { ProtocolError, type ErrorCode } from "./errors";
-import { EMPTY_FRAME, MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, parseDigits } from "./octets";
+import { EMPTY_FRAME, FAMILY, MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, matchSignature, parseDigits } from "./octets";
 import type { Validator } from "./schemas";
 
 /**
@@ -46,6 +46,23 @@ const DIRECT_PATH: readonly Frame[] = Object.freeze([EMPTY_FRAME]);
 /** The routing path, frames 0..d (§Envelopes); the common direct path is a shared constant (never mutate it). */
 export function routingPath(frames: readonly Frame[], d: number): readonly Frame[] {
   return d === 0 ? DIRECT_PATH : frames.slice(0, d + 1);
+}
+
+/** The first frame after the delimiter: a signature, or the first frame of a plain message (§Envelopes). */
+export function afterDelimiter(frames: readonly Frame[], d: number): Frame {
+  const first = frames[d + 1];
+  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
+  return first;
+}
+
+/**
+ * Whether `frame` is the v1 signature of `family` (§Signatures). False when it is no signature at all (the caller
+ * decides what that is: a plain message, or ZTB_ERR_SIGNATURE); another version of it is ZTB_ERR_VERSION.
+ */
+export function isSignature(frame: Frame, family: keyof typeof FAMILY, frames: readonly Frame[], d: number): boolean {
+  const signature = matchSignature(frame, FAMILY[family]);
+  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", `unsupported ${family} protocol version`, frames, d, true);
+  return signature !== "none";
 }
 
 export function need(frames: readonly Frame[], i: number, what: string, d: number, enveloped: boolean): Frame {

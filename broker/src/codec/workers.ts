@@ -6,18 +6,18 @@ import type { BrokerToWorker, DisconnectDetail, Frame, TaskHeader, WorkerMessage
 import {
   COMMAND_FRAME,
   EMPTY_FRAME,
-  FAMILY,
   PEER_GONE_FRAME,
   SIGNATURE_FRAME,
   commandTable,
   digitsFrame,
   findCommand,
   isPeerGone,
-  matchSignature,
 } from "./octets";
 import {
   MAX_JSON_TO_BROKER,
+  afterDelimiter,
   delimiterIndex,
+  isSignature,
   intervalAt,
   jsonAt,
   jsonFrame,
@@ -90,12 +90,9 @@ function disconnectFrames(detail: DisconnectDetail | undefined): Frame[] {
 export function decodeWorker(frames: Frame[]): WorkerMessage {
   if (isPeerGone(frames)) return { type: "peer-gone" };
   const d = delimiterIndex(frames);
-  const first = frames[d + 1];
-  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
+  const first = afterDelimiter(frames, d);
   if (frames.length === d + 2) return { type: "legacy-ready", path: routingPath(frames, d), frame: first };
-  const signature = matchSignature(first, FAMILY.worker);
-  if (signature === "none") throw malformed("ZTB_ERR_SIGNATURE", "not a worker signature", frames, d, false);
-  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported worker protocol version", frames, d, true);
+  if (!isSignature(first, "worker", frames, d)) throw malformed("ZTB_ERR_SIGNATURE", "not a worker signature", frames, d, false);
   if (d !== 0) throw malformed("ZTB_ERR_DELIMITER", "a modern worker's message must start with the delimiter", frames, d, true);
   const command = findCommand(TO_BROKER, need(frames, 2, "command", d, true));
   switch (command) {
@@ -194,13 +191,9 @@ export function encodeWorker(msg: WorkerMessage): Frame[] {
  */
 export function decodeToWorker(frames: Frame[]): BrokerToWorker {
   const d = delimiterIndex(frames);
-  const first = frames[d + 1];
-  if (first === undefined) throw malformed("ZTB_ERR_MISSING_FRAME", "no frame after the delimiter", frames, d, false);
-  const signature = matchSignature(first, FAMILY.worker);
-  if (signature === "none") {
+  if (!isSignature(afterDelimiter(frames, d), "worker", frames, d)) {
     return { type: "legacy-task", path: frames.slice(0, d + 1), task: taskIdAt(frames, d + 1, d, false), payload: frames.slice(d + 2) };
   }
-  if (signature === "other-version") throw malformed("ZTB_ERR_VERSION", "unsupported worker protocol version", frames, d, true);
   if (d !== 0) throw malformed("ZTB_ERR_DELIMITER", "a modern worker's message must start with the delimiter", frames, d, true);
   const command = findCommand(FROM_BROKER, need(frames, 2, "command", d, true));
   switch (command) {
