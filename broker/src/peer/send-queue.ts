@@ -1,6 +1,8 @@
 /**
  * One explicit send queue per socket. zeromq.js allows a single pending `send()` per socket (a second concurrent call
  * fails with EBUSY), so every message a peer sends goes through its socket's queue, in order, one at a time.
+ * Unlike the broker's queue (broker/src/server/send-queue.ts, which counts failures and allocates nothing per
+ * message) each message here has its own promise, so a client can reject exactly the request whose send failed.
  */
 import type { Writable } from "zeromq";
 import { Deque } from "../core/queues";

@@ -5,6 +5,10 @@
  *
  * Undeliverable messages are counted and logged, never thrown: EHOSTUNREACH (mandatory ROUTER, the peer is gone — an
  * ordinary race with a disconnect) and EAGAIN (the peer is at its high-water mark, see sockets.ts).
+ *
+ * The peer libraries' SendQueue (broker/src/peer/send-queue.ts) shares the queue (core Deque) but not this class, on
+ * purpose: a caller there awaits each message and queued ones reject on close, while the broker must not allocate a
+ * promise per message (memory per queued task), counts instead of rejecting, and offers `drained()` for shutdown.
  */
 import { Deque } from "../core/queues";
 import type { Logger } from "./logger";
