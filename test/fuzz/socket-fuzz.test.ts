@@ -9,15 +9,14 @@ import { Dealer, Push } from "zeromq";
 import type { Endpoint } from "../../broker/src/core/api";
 import { Client, PlainClient } from "../../broker/src/client";
 import { LegacyWorker, Worker, type WorkerStatus } from "../../broker/src/worker";
-import { adminCall, json, Peers, type RunningBroker, startBroker } from "../server/harness";
+import { Peers, type RunningBroker, snapshotCounters, startBroker } from "../server/harness";
 import { CATALOGUE, type Frames, randomBadMessages, rejection } from "./bad-messages";
 
 const RANDOM_PER_ENDPOINT = 150;
 const VALID_PER_CLIENT = 150;
 
 async function malformedCounters(admin: Dealer): Promise<Record<string, number>> {
-  const reply = await adminCall(admin, "SNAPSHOT", {});
-  return (json(reply[3]).counters as { malformed: Record<string, number> }).malformed;
+  return (await snapshotCounters(admin)).malformed;
 }
 
 /** Drains a fuzz socket's replies (REPLY malformed, DISCONNECT, ERROR) so its pipe never fills. */

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Dealer } from "zeromq";
-import { adminCall, json, Peers, ready, receiveCommand, RECEIVE_TIMEOUT, type RunningBroker, startBroker, texts } from "../server/harness";
+import type { Counters } from "../../broker/src/protocol/messages";
+import { json, Peers, ready, receiveCommand, RECEIVE_TIMEOUT, type RunningBroker, snapshotCounters, startBroker, texts } from "../server/harness";
 
 describe("socket fuzz: misbehaving workers", () => {
   let broker: RunningBroker;
@@ -19,9 +20,8 @@ describe("socket fuzz: misbehaving workers", () => {
     await broker.stop();
   });
 
-  async function counters(): Promise<{ late: number; malformed: Record<string, number> }> {
-    const admin = peers.dealer(broker.endpoints.admin ?? "");
-    return json((await adminCall(admin, "SNAPSHOT", {}))[3]).counters as { late: number; malformed: Record<string, number> };
+  function counters(): Promise<Counters> {
+    return snapshotCounters(peers.dealer(broker.endpoints.admin ?? ""));
   }
 
   it("disconnects a registered worker that sends invalid JSON and gives its task to another worker", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Dealer, Push } from "zeromq";
-import { adminCall, json, Peers, type RunningBroker, startBroker, texts } from "../server/harness";
+import { Peers, type RunningBroker, snapshotCounters, startBroker, texts } from "../server/harness";
 
 const LIMIT = 64 * 1024;
 const OVERSIZED = Buffer.alloc(LIMIT + 1, 0x61);
@@ -58,7 +58,7 @@ describe("limits: maximum message size on every endpoint", function () {
       assert.deepEqual(texts(await client.receive()), ["fine"]);
 
       const admin = peers.dealer(broker.endpoints.admin ?? "");
-      const counters = json((await adminCall(admin, "SNAPSHOT", {}))[3]).counters as Record<string, unknown>;
+      const counters = await snapshotCounters(admin);
       assert.equal(counters.requests, 1, "the oversized request never reached the core");
       assert.equal(counters.workers, 1, "the oversized READY never registered a worker");
       assert.deepEqual(counters.malformed, { client: 0, worker: 0, answers: 0, admin: 0 });

@@ -3,7 +3,7 @@
  * REPLY failed/queue-full, a plain one the empty failure frame), and the bounded history of finished tasks.
  */
 import assert from "node:assert/strict";
-import { adminCall, json, Peers, ready, receiveCommand, type RunningBroker, startBroker, texts } from "../server/harness";
+import { adminCall, json, Peers, ready, receiveCommand, type RunningBroker, snapshotCounters, startBroker, texts } from "../server/harness";
 
 describe("limits: queue length per service and task history", () => {
   let broker: RunningBroker;
@@ -44,7 +44,7 @@ describe("limits: queue length per service and task history", () => {
       assert.equal(json(reply[3]).status, "succeeded");
     }
     const admin = peers.dealer(broker.endpoints.admin ?? "");
-    const counters = json((await adminCall(admin, "SNAPSHOT", {}))[3]).counters as Record<string, number>;
+    const counters = await snapshotCounters(admin);
     assert.equal(counters.rejected, 2);
     assert.equal(counters.queued, 1, "the other service's task still waits");
   });

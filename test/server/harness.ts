@@ -1,9 +1,11 @@
 /** Shared test plumbing: a broker on ephemeral tcp ports or in a temp ipc dir, and peers with bounded waits. */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Dealer, Pull, Push, Request, Router } from "zeromq";
 import { BrokerServer, type BrokerServerOptions, type EndpointSet } from "../../broker/src/server/broker-server";
+import type { Counters } from "../../broker/src/protocol/messages";
 import { Logger } from "../../broker/src/server/logger";
 
 export type Transport = "tcp" | "ipc";
@@ -113,4 +115,11 @@ export async function adminCall(socket: Dealer, command: string, body: unknown):
     const frames = await socket.receive();
     if (frames[2]?.toString() !== "EVENT") return frames;
   }
+}
+
+/** The broker's counters from one admin SNAPSHOT (protocol/spec.md §Admin, Counters), as the broker sent them. */
+export async function snapshotCounters(admin: Dealer): Promise<Counters> {
+  const reply = await adminCall(admin, "SNAPSHOT", {});
+  assert.equal(reply[2]?.toString(), "SNAPSHOT");
+  return json(reply[3]).counters as Counters;
 }

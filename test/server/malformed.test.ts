@@ -4,13 +4,10 @@
  */
 import assert from "node:assert/strict";
 import type { Dealer } from "zeromq";
-import { adminCall, json, Peers, type RunningBroker, startBroker, texts } from "./harness";
+import { json, Peers, type RunningBroker, snapshotCounters, startBroker, texts } from "./harness";
 
 async function malformedCounters(admin: Dealer): Promise<Record<string, unknown>> {
-  const reply = await adminCall(admin, "SNAPSHOT", {});
-  assert.equal(reply[2]?.toString(), "SNAPSHOT");
-  const counters = json(reply[3]).counters as Record<string, unknown>;
-  return counters.malformed as Record<string, unknown>;
+  return (await snapshotCounters(admin)).malformed;
 }
 
 /** Polls SNAPSHOT until `done` holds (messages on different sockets have no mutual order), at most ~2 s. */
