@@ -13,8 +13,9 @@ export {
   publicKeyOf,
   writeKeyPair,
 } from "./keys";
-export type { PeerKeys } from "./peer-security";
-export { SecurityOptionError, applyClientSecurity, loadPeerKeys, peerKeysFromOptions } from "./peer-security";
+export type { PeerKeys } from "./curve-client";
+export { applyClientSecurity } from "./curve-client";
+export { SecurityOptionError, loadPeerKeys, peerKeysFromOptions } from "./peer-security";
 export type { BrokerSecurityConfig, BrokerSecurityOptions } from "./server-security";
 export { BrokerSecurity, KEY_LIST_OPTION, applyServerSecurity, brokerSecurityFromOptions } from "./server-security";
 export type { ZapRefusal, ZapStats } from "./zap-handler";

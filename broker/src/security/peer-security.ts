@@ -3,17 +3,8 @@
  * (protocol/spec.md §Security). The CLIs take `--curve-key FILE` (the peer's NAME.key_secret) and
  * `--server-key FILE|Z85` (the broker's NAME.key, or the key itself).
  */
-import type { Socket } from "zeromq";
+import type { PeerKeys } from "./curve-client";
 import { loadKeyPair, loadPublicKey } from "./keys";
-import { isZ85Key } from "./z85";
-
-export interface PeerKeys {
-  /** This peer's key pair (Z85): its public key must be in the broker's allow-list for the endpoint. */
-  publicKey: string;
-  secretKey: string;
-  /** The broker's public key (Z85). */
-  serverKey: string;
-}
 
 /** A peer option that could not be used; message `--curve-key /x: ...`, one line. */
 export class SecurityOptionError extends Error {
@@ -46,21 +37,4 @@ export async function peerKeysFromOptions(options: { curveKey?: string; serverKe
   if (curveKey === undefined) throw new SecurityOptionError("--server-key", new Error("needs --curve-key FILE (this peer's NAME.key_secret)"));
   if (serverKey === undefined) throw new SecurityOptionError("--curve-key", new Error("needs --server-key FILE|Z85 (the broker's public key)"));
   return loadPeerKeys({ curveKey, serverKey });
-}
-
-/**
- * Makes `socket` a CURVE client of the broker (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY).
- * Call before `connect`: libzmq takes the options when the connection is created.
- */
-export function applyClientSecurity(socket: Socket, keys: PeerKeys): void {
-  for (const [name, key] of [
-    ["publicKey", keys.publicKey],
-    ["secretKey", keys.secretKey],
-    ["serverKey", keys.serverKey],
-  ] as const) {
-    if (!isZ85Key(key)) throw new RangeError(`${name} is not a Z85 key`);
-  }
-  socket.curveServerKey = keys.serverKey;
-  socket.curvePublicKey = keys.publicKey;
-  socket.curveSecretKey = keys.secretKey;
 }
