@@ -12,6 +12,7 @@ import { decodeClientReply, encodeClient } from "../codec";
 import type { FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
 import { toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
+import type { PeerKeys } from "../security/curve-client";
 import { ClientConnection } from "./connection";
 import { ClientAbortedError, ClientClosedError } from "./errors";
 import type { ClientStats } from "./pending";
@@ -24,6 +25,8 @@ export interface ClientOptions {
   /** How long an aborted request waits for the broker's `cancelled` reply before rejecting; default 1000 ms. */
   cancelWait?: number;
   logger?: PeerLogger;
+  /** CURVE (protocol/spec.md §Security): this peer's key pair and the broker's public key; default: none. */
+  curve?: PeerKeys;
 }
 
 export interface RequestCallOptions {
@@ -71,7 +74,13 @@ export class Client {
   /** Connects at once; throws if the endpoint is invalid (libzmq's EINVAL). */
   constructor(private readonly options: ClientOptions) {
     const logger = options.logger ?? silentLogger;
-    this.connection = new ClientConnection(options.endpoint, logger, "client", (frames) => this.onFrames(frames));
+    this.connection = new ClientConnection(
+      options.endpoint,
+      logger,
+      "client",
+      (frames) => this.onFrames(frames),
+      options.curve,
+    );
     this.stats = this.connection.stats;
   }
 

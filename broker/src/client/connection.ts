@@ -7,6 +7,7 @@ import { Dealer } from "zeromq";
 import type { Frame } from "../protocol/messages";
 import type { PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
+import { applyClientSecurity, type PeerKeys } from "../security/curve-client";
 import { ClientAbortedError, ClientClosedError, ClientSendError, ClientTimeoutError } from "./errors";
 import { FinishedIds, IdGenerator, type ClientStats } from "./pending";
 
@@ -46,8 +47,10 @@ export class ClientConnection<R> {
     private readonly logger: PeerLogger,
     private readonly logPrefix: string,
     private readonly onFrames: (frames: Frame[]) => void,
+    curve?: PeerKeys,
   ) {
     try {
+      if (curve) applyClientSecurity(this.socket, curve);
       this.socket.connect(endpoint);
     } catch (error) {
       this.socket.close();

@@ -11,6 +11,7 @@ import { decodeClientReply, encodeClient } from "../codec";
 import { SIGNATURE, type Frame } from "../protocol/messages";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
+import type { PeerKeys } from "../security/curve-client";
 import { ClientConnection } from "./connection";
 import { ClientAbortedError, ClientClosedError } from "./errors";
 import type { ClientStats } from "./pending";
@@ -21,6 +22,8 @@ export interface PlainClientOptions {
   /** Client-side deadline in ms per request; default 30000. */
   deadline?: number;
   logger?: PeerLogger;
+  /** CURVE (protocol/spec.md §Security): this peer's key pair and the broker's public key; default: none. */
+  curve?: PeerKeys;
 }
 
 export interface PlainRequestOptions {
@@ -57,7 +60,13 @@ export class PlainClient {
   /** Connects at once; throws if the endpoint is invalid. */
   constructor(private readonly options: PlainClientOptions) {
     const logger = options.logger ?? silentLogger;
-    this.connection = new ClientConnection(options.endpoint, logger, "plain-client", (frames) => this.onFrames(frames));
+    this.connection = new ClientConnection(
+      options.endpoint,
+      logger,
+      "plain-client",
+      (frames) => this.onFrames(frames),
+      options.curve,
+    );
     this.stats = this.connection.stats;
   }
 

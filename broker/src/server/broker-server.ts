@@ -8,6 +8,7 @@ import type { Pull } from "zeromq";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output } from "../core/api";
 import { BrokerCore } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
+import { applyServerSecurity, type BrokerSecurity } from "../security";
 import { BindError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
 import { Logger } from "./logger";
@@ -44,6 +45,11 @@ export interface BrokerServerOptions {
   bootNonce?: string;
   /** For tests: another core behind the same shell. */
   createCore?: (config: CoreConfig, startedAt: number) => BrokerCoreApi;
+  /**
+   * CURVE (protocol/spec.md §Security): every socket becomes a CURVE server whose peers the ZAP handler checks against
+   * its endpoint's allow-list. The caller starts it before `start` and closes it after `close`.
+   */
+  security?: BrokerSecurity;
 }
 
 /** After `shutdown(grace)`, sockets close at the latest this long after the grace period even if the core has not stopped. */
@@ -105,6 +111,7 @@ export class BrokerServer {
     ];
     if (admin) this.channels.push({ endpoint: "admin", socket: admin, queue: this.adminQueue });
 
+    if (options.security) for (const c of this.channels) applyServerSecurity(c.socket, c.endpoint, options.security);
     const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
     for (const channel of this.channels) {
       const address = options.endpoints[channel.endpoint];

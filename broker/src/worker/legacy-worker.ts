@@ -14,6 +14,7 @@ import { Backoff, type BackoffOptions } from "../peer/backoff";
 import { idKey, toFrames, utf8, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
+import { applyClientSecurity, type PeerKeys } from "../security/curve-client";
 import { errorMessage, TaskCancelledError } from "./errors";
 import { StatusEvents } from "./status";
 
@@ -38,6 +39,8 @@ export interface LegacyWorkerOptions {
   readyFrame?: string;
   reconnect?: BackoffOptions;
   logger?: PeerLogger;
+  /** CURVE (protocol/spec.md §Security): this worker's key pair (for both sockets) and the broker's public key; default: none. */
+  curve?: PeerKeys;
 }
 
 const ANSWER_LINGER_MS = 1000;
@@ -68,6 +71,7 @@ export class LegacyWorker extends StatusEvents {
   start(): void {
     if (this.running) throw new Error("worker already started");
     try {
+      if (this.options.curve) applyClientSecurity(this.push, this.options.curve);
       this.push.connect(this.options.answers);
       this.req = this.openRequest();
     } catch (error) {
@@ -94,6 +98,7 @@ export class LegacyWorker extends StatusEvents {
 
   private openRequest(): Request {
     const req = new Request({ linger: 0 });
+    if (this.options.curve) applyClientSecurity(req, this.options.curve);
     // Subscribe before connecting: libzmq's monitor does not replay events that happened before it existed.
     req.events.on("connect", () => {
       if (this.req === req) this.emit({ type: "connected", endpoint: this.options.workers });

@@ -15,6 +15,7 @@ import { Backoff, type BackoffOptions } from "../peer/backoff";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
+import { applyClientSecurity, type PeerKeys } from "../security/curve-client";
 import { errorMessage, isRetryable, TaskCancelledError, truncateUtf8 } from "./errors";
 import { StatusEvents, type WorkerDisconnectReason, type WorkerStatus } from "./status";
 
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   handler: TaskHandler;
   reconnect?: BackoffOptions;
   logger?: PeerLogger;
+  /** CURVE (protocol/spec.md §Security): this peer's key pair and the broker's public key; default: none. */
+  curve?: PeerKeys;
 }
 
 /** Why `stopped` resolved. */
@@ -157,6 +160,7 @@ export class Worker extends StatusEvents {
 
   private open(): void {
     const socket = new Dealer({ linger: 0 });
+    if (this.options.curve) applyClientSecurity(socket, this.options.curve);
     const now = Date.now();
     const session: Session = {
       socket,
