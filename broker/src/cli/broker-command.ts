@@ -1,10 +1,12 @@
 /**
  * `ztb broker`: parses the arguments, starts a `BrokerServer`, prints where it listens, and runs until SIGINT or
- * SIGTERM (graceful: see BrokerServer.shutdown; a second signal exits at once).
+ * SIGTERM (graceful: see BrokerServer.shutdown; a second signal exits at once). With --curve-secret, SIGHUP re-reads
+ * the key allow-lists (protocol/spec.md §Security).
  * Every user error is one line on stderr and exit code 2 — never a stack trace.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type BrokerSecurity, brokerSecurityFromOptions, SecurityOptionError } from "../security";
 import { BindError } from "../server/bind-error";
 import { BrokerServer, type EndpointSet } from "../server/broker-server";
 import { Logger, type LogSink } from "../server/logger";
@@ -43,6 +45,18 @@ export async function runBrokerCommand(
   }
 
   const logger = new Logger(options.logLevel, options.logFormat, io.stderr);
+  let security: BrokerSecurity | undefined;
+  try {
+    security = await brokerSecurityFromOptions(options.security, {
+      onRefusal: (r) => logger.warn("refused", { endpoint: r.domain, key: r.key, address: r.address, reason: r.reason, count: r.count }),
+      onError: (err) => logger.error("zap-handler-failed", { message: String(err) }),
+    });
+  } catch (err) {
+    if (!(err instanceof SecurityOptionError)) throw err;
+    io.stderr.write(`${PREFIX}${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  await security?.start();
   const server = new BrokerServer();
   let bound: EndpointSet;
   try {
@@ -57,19 +71,30 @@ export async function runBrokerCommand(
       maxMessage: options.maxMessage,
       version: packageVersion(),
       logger,
+      security,
     });
   } catch (err) {
+    await security?.close();
     if (!(err instanceof BindError)) throw err;
     io.stderr.write(`${PREFIX}${err.message}\n`);
     return EXIT_USAGE;
   }
 
-  announce(logger, options, bound);
+  announce(logger, options, bound, security);
+  const reload = (): void => {
+    void security?.reload().then(
+      (sizes) => logger.info("keys-reloaded", sizes),
+      (err: unknown) => logger.error("keys-reload-failed", { message: String(err instanceof Error ? err.message : err) }),
+    );
+  };
+  if (security) process.on("SIGHUP", reload);
   await runUntilSignalled(server, options.grace, logger);
+  process.off("SIGHUP", reload);
+  await security?.close();
   return EXIT_OK;
 }
 
-function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet): void {
+function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
   const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
@@ -82,6 +107,14 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     tries: options.tries,
     timeout: options.timeout,
   });
+  if (security) {
+    const text = `${PREFIX}CURVE on, broker public key ${security.publicKey}`;
+    logger.announce("info", "curve", text, { publicKey: security.publicKey, ...security.policy.sizes() });
+    for (const warning of security.warnings()) {
+      if (logger.enabled("warn")) logger.announce("warn", "keys-deny-all", PREFIX + warning, { message: warning });
+    }
+    return;
+  }
   const warning = exposureWarning(
     [
       { name: "clients", endpoint: options.clients },

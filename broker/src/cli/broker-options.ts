@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
+import type { BrokerSecurityConfig } from "../security";
 
 export const DEFAULT_ADMIN_ENDPOINT = "tcp://127.0.0.1:4164";
 export const DEFAULT_HEARTBEAT_MS = 2500;
@@ -34,6 +35,8 @@ export interface BrokerCommandOptions {
   grace: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** --curve-secret and the allow-lists (protocol/spec.md §Security); no --curve-secret = CURVE off. */
+  security: Partial<BrokerSecurityConfig>;
 }
 
 const OPTIONS = {
@@ -49,6 +52,10 @@ const OPTIONS = {
   grace: { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  "curve-secret": { type: "string" },
+  "client-keys": { type: "string" },
+  "worker-keys": { type: "string" },
+  "admin-keys": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -76,6 +83,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     grace: DEFAULT_GRACE_MS,
     logLevel: "warn",
     logFormat: "text",
+    security: {},
   };
   if (defaults.help) return defaults;
 
@@ -113,6 +121,12 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),
     logLevel: oneOf("--log-level", values["log-level"] ?? "warn", LOG_LEVELS),
     logFormat: oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS),
+    security: {
+      curveSecret: values["curve-secret"],
+      clientKeys: values["client-keys"],
+      workerKeys: values["worker-keys"],
+      adminKeys: values["admin-keys"],
+    },
   };
 }
 

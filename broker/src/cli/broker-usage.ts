@@ -21,6 +21,13 @@ Options:
                          (default: 5000; a second signal exits at once)
   --log-level LEVEL      debug, info, warn or error (default: warn)
   --log-format FORMAT    text or json, one JSON object per line (default: text); logs go to stderr
+  --curve-secret FILE    CURVE on every endpoint with this key pair (a NAME.key_secret from ztb keygen);
+                         peers then need their own key in an allow-list and --server-key NAME.key
+  --client-keys PATH     allowed client public keys: a file (one Z85 key per line, # comments) or a
+                         directory of NAME.key files; re-read on SIGHUP
+  --worker-keys PATH     allowed worker public keys (workers and answers endpoints), same format
+  --admin-keys PATH      allowed monitor public keys (admin endpoint), same format
+                         (with --curve-secret, an endpoint whose list is not given refuses everyone)
   -h, --help             show this help
 
 Endpoints are ZeroMQ addresses: tcp://*:4161 (all interfaces), tcp://127.0.0.1:4161, ipc:///tmp/ztb-clients.

@@ -12,6 +12,8 @@ import { runClientSend } from "./client-send";
 import { LoadStats, type Outcome } from "./load-stats";
 import { connectError, duration, endpoint, integer, oneOf, parsing, SubcommandUsageError, UsageError } from "./peer-args";
 import { Progress } from "./progress";
+import type { PeerKeys } from "../security";
+import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
 import { preview } from "./show";
 
 export const CLIENT_USAGE = `Usage: ztb client [options] CLIENTS
@@ -34,7 +36,7 @@ Options:
   --summary-json       print the summary as one JSON line on stdout instead of text
   --log-level LEVEL    debug, info, warn or error (default warn); logs go to stderr
   --log-format FORMAT  text or json (default text)
-  -h, --help           show this help
+${PEER_CURVE_USAGE}  -h, --help           show this help
 
 Durations are milliseconds, or take a unit: 500ms, 2s, 1m.
 Exit status: 0 when every request got exactly one reply (failure replies count as replies), 1 otherwise, 2 on usage errors.
@@ -55,6 +57,7 @@ const OPTIONS = {
   "summary-json": { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  ...PEER_CURVE_OPTIONS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -70,6 +73,7 @@ export interface ClientLoadOptions {
   quiet: boolean;
   summaryJson: boolean;
   logger: Logger;
+  curve: PeerCurveValues;
 }
 
 export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
@@ -97,6 +101,7 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
       oneOf("--log-level", values["log-level"], "warn", LOG_LEVELS),
       oneOf("--log-format", values["log-format"], "text", LOG_FORMATS),
     ),
+    curve: { "curve-key": values["curve-key"], "server-key": values["server-key"] },
   };
 }
 
@@ -113,6 +118,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
     process.stdout.write(CLIENT_USAGE);
     return 0;
   }
+  const curve = await peerCurve(options.curve);
   const stats = new LoadStats(options.clients * options.count);
   const progress = new Progress(process.stderr, stats);
   const print = (line: string): void => {
@@ -123,7 +129,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 
   const senders: Sender[] = [];
   try {
-    for (let i = 0; i < options.clients; i++) senders.push(createSender(options));
+    for (let i = 0; i < options.clients; i++) senders.push(createSender(options, curve));
   } catch (err) {
     for (const sender of senders) sender.close();
     throw connectError(options.endpoint, err);
@@ -173,9 +179,9 @@ interface Sender {
   close(): void;
 }
 
-function createSender(options: ClientLoadOptions): Sender {
+function createSender(options: ClientLoadOptions, curve: PeerKeys | undefined): Sender {
   if (options.enveloped) {
-    const client = new Client({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger });
+    const client = new Client({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve });
     return {
       send: async (payload) => {
         try {
@@ -188,7 +194,7 @@ function createSender(options: ClientLoadOptions): Sender {
       close: () => client.close(),
     };
   }
-  const client = new PlainClient({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger });
+  const client = new PlainClient({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve });
   return {
     send: async (payload) => {
       try {

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { Client, ClientTimeoutError, type RequestCallOptions } from "../client";
 import { connectError, duration, endpoint, integer, parsing, UsageError } from "./peer-args";
+import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve } from "./peer-curve";
 import { showFrame } from "./show";
 
 export const CLIENT_SEND_USAGE = `Usage: ztb client send [options] CLIENTS [PAYLOAD...]
@@ -21,7 +22,7 @@ Options:
   --id ID              correlation id (default generated)
   --deadline DURATION  give up when no reply came after this long (default 30s, or longer when
                        timeout x attempts needs it)
-  -h, --help           show this help
+${PEER_CURVE_USAGE}  -h, --help           show this help
 
 Exit status: 0 succeeded, 1 the broker replied with a failure, 2 usage error, 3 no reply before the deadline.
 
@@ -35,6 +36,7 @@ const OPTIONS = {
   attempts: { type: "string" },
   id: { type: "string" },
   deadline: { type: "string" },
+  ...PEER_CURVE_OPTIONS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -67,9 +69,10 @@ export async function runClientSend(argv: string[]): Promise<number> {
   const stdin = args.length === 0 || args.includes("-") ? await readStdin() : undefined;
   const payload = args.length === 0 ? [stdin ?? Buffer.alloc(0)] : args.map((arg) => (arg === "-" ? (stdin ?? Buffer.alloc(0)) : Buffer.from(arg)));
 
+  const curve = await peerCurve(values);
   let client: Client;
   try {
-    client = new Client({ endpoint: target });
+    client = new Client({ endpoint: target, curve });
   } catch (err) {
     throw connectError(target, err);
   }

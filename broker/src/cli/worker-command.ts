@@ -9,6 +9,7 @@ import { Logger, LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import { LegacyWorker, Worker, type WorkerStatus } from "../worker";
 import type { PayloadLike } from "../peer/frames";
 import { connectError, duration, endpoint, fraction, integer, looksLikeEndpoint, oneOf, parsing, UsageError } from "./peer-args";
+import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
 import { preview } from "./show";
 
 export const WORKER_USAGE = `Usage: ztb worker [options] WORKERS [ANSWERS] [DROP]
@@ -31,7 +32,7 @@ Options:
   --quiet              do not print each task
   --log-level LEVEL    debug, info, warn or error (default warn); logs go to stderr
   --log-format FORMAT  text or json (default text)
-  -h, --help           show this help
+${PEER_CURVE_USAGE}  -h, --help           show this help
 
 Example (the prototype's walk-through, a worker dropping 10 % of its tasks):
   ztb worker tcp://localhost:4162 tcp://localhost:4163 0.1
@@ -48,6 +49,7 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  ...PEER_CURVE_OPTIONS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -64,6 +66,7 @@ export interface WorkerCommandOptions {
   heartbeat: number;
   quiet: boolean;
   logger: Logger;
+  curve: PeerCurveValues;
 }
 
 /** Returns null for --help. */
@@ -107,6 +110,7 @@ export function parseWorkerArgs(argv: string[]): WorkerCommandOptions | null {
       oneOf("--log-level", values["log-level"], "warn", LOG_LEVELS),
       oneOf("--log-format", values["log-format"], "text", LOG_FORMATS),
     ),
+    curve: { "curve-key": values["curve-key"], "server-key": values["server-key"] },
   };
 }
 
@@ -120,12 +124,14 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     process.stdout.write(`[worker ${options.name}] ${line}\n`);
   };
   const simulate = new Simulation(options, say);
+  const curve = await peerCurve(options.curve);
 
   const worker = options.legacy
     ? new LegacyWorker({
         workers: options.workers,
         answers: options.answers ?? "",
         logger: options.logger,
+        curve,
         handler: (task) => simulate.legacy(task.id, task.payload, task.signal),
       })
     : new Worker({
@@ -135,6 +141,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
         capacity: options.capacity,
         heartbeat: options.heartbeat,
         logger: options.logger,
+        curve,
         handler: (task) => simulate.modern(task.id, task.attempt, task.attempts, task.payload, task.signal),
       });
   worker.on("status", (status) => {
