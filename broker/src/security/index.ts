@@ -1,5 +1,4 @@
 /** CURVE security for ztb (protocol/spec.md §Security): the public entry point of broker/src/security. */
-export { insecureBindWarning, isLoopbackEndpoint } from "./endpoints";
 export type { AllowListSizes, AllowListSources, KeyListName, SecurityRole } from "./key-policy";
 export { AllowListError, KeyPolicy, LIST_OF_ROLE, SECURITY_ROLES } from "./key-policy";
 export type { AllowList, CurveKeyPair, WrittenKeyPair } from "./keys";
