@@ -25,6 +25,7 @@ describe("cli: ztb broker options", () => {
         grace: 5000,
         logLevel: "warn",
         logFormat: "text",
+        security: { curveSecret: undefined, clientKeys: undefined, workerKeys: undefined, adminKeys: undefined },
       },
     );
     assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
