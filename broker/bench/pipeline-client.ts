@@ -29,8 +29,12 @@ export async function runPipeline(endpoint: string, window: number, payloadBytes
   let startedAt = 0;
   let measured = 0;
   let failures = 0;
+  // A reply that never comes must end the benchmark with an error, not hang it.
+  dealer.receiveTimeout = 15_000;
   for (;;) {
-    const frames = await dealer.receive();
+    const frames = await dealer.receive().catch((error: unknown) => {
+      throw new Error(`no reply for 15 s from ${endpoint}`, { cause: error });
+    });
     const now = performance.now();
     const slotFrame = frames[1];
     if (slotFrame === undefined || slotFrame.length !== 2) {

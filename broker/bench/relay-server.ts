@@ -22,10 +22,30 @@ async function main(): Promise<void> {
   let counter = 0;
   const delimiter = Buffer.alloc(0);
 
+  // Requests that arrive before the first READY wait here (dropping them would stall the pipelining client).
+  const backlog: { client: Buffer; payload: Buffer[] }[] = [];
+  const relay = async (client: Buffer, payload: Buffer[]): Promise<void> => {
+    const worker = ready[next++ % ready.length];
+    if (worker === undefined) {
+      backlog.push({ client, payload });
+      return;
+    }
+    const id = `relay-${(counter++).toString(36)}`;
+    pending.set(id, client);
+    const task = Buffer.from(id, "latin1");
+    const header = { service: "default", attempt: 1, attempts: null, timeout: null };
+    await workers.send([worker, ...encodeToWorker({ type: "task", task, header, payload })]);
+  };
+
   void (async () => {
     for await (const [worker, ...frames] of workers) {
       const msg = decodeWorker(frames);
-      if (msg.type === "ready" && worker !== undefined) ready.push(worker);
+      if (msg.type === "ready" && worker !== undefined) {
+        ready.push(worker);
+        for (let waiting = backlog.shift(); waiting !== undefined; waiting = backlog.shift()) {
+          await relay(waiting.client, waiting.payload);
+        }
+      }
       if (msg.type !== "result") continue;
       const id = Buffer.from(msg.task).toString("latin1");
       const client = pending.get(id);
@@ -35,13 +55,7 @@ async function main(): Promise<void> {
   })();
 
   for await (const [client, , ...payload] of clients) {
-    const worker = ready[next++ % Math.max(1, ready.length)];
-    if (worker === undefined || client === undefined) continue;
-    const id = `relay-${(counter++).toString(36)}`;
-    pending.set(id, client);
-    const task = Buffer.from(id, "latin1");
-    const header = { service: "default", attempt: 1, attempts: null, timeout: null };
-    await workers.send([worker, ...encodeToWorker({ type: "task", task, header, payload })]);
+    if (client !== undefined) await relay(client, payload);
   }
 }
 
