@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { measureBrokerMemory } from "./broker-memory";
-import { measureCoreCost } from "./core-cost";
+import { medianCoreCost } from "./core-cost";
 import { measureEchoCeiling } from "./echo-ceiling";
 import { runPipeline } from "./pipeline-client";
 import { type BrokerEndpoints, startBroker, startRelay, startWorkers, stop } from "./processes";
@@ -89,8 +89,9 @@ async function main(): Promise<void> {
   const legacy = await brokerCase("legacy", 4, 1, SMALL, seconds);
   const prototype = prototypePath() === undefined ? undefined : await brokerCase("legacy", 4, 1, SMALL, seconds, "prototype");
 
-  const cost1k = measureCoreCost(1_000);
-  const cost100k = measureCoreCost(100_000);
+  const costs = await medianCoreCost([1_000, 100_000], quick ? 1 : 3);
+  const cost1k = costs.get(1_000) ?? 0;
+  const cost100k = costs.get(100_000) ?? 0;
   emit({ case: "core-cost", inFlight: 1_000, nsPerCycle: Math.round(cost1k) });
   emit({ case: "core-cost", inFlight: 100_000, nsPerCycle: Math.round(cost100k) });
 
