@@ -2,6 +2,7 @@
  * Parsing and validation of `ztb broker` arguments. Every problem is a `UsageError` whose message is the one line
  * the CLI prints (`ztb broker: <message> (see ztb broker --help)`, exit code 2).
  */
+import { describeParseError } from "./parse-error";
 import { parseArgs } from "node:util";
 import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
@@ -159,21 +160,4 @@ function checkEndpoint(name: string, endpoint: string): void {
   if (!/^[a-z][a-z0-9+]*:\/\/./.test(endpoint)) {
     throw new UsageError(`${name} endpoint "${endpoint}" is not a ZeroMQ endpoint like tcp://*:4161`);
   }
-}
-
-function describeParseError(err: unknown): string {
-  const code = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
-  const message = err instanceof Error ? err.message : String(err);
-  const quoted = /'([^']+)'/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) return `unknown option ${quoted}`;
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined) {
-    const option = quoted.replace(/ <value>$/, "");
-    if (message.includes("argument missing")) return `option ${option} needs a value`;
-    if (message.includes("ambiguous")) {
-      const long = /'(--[a-z-]+)=-XYZ'/.exec(message)?.[1] ?? option;
-      return `option ${option} needs a value (write ${long}=VALUE for a value starting with "-")`;
-    }
-    return `option ${option} takes no value`;
-  }
-  return message.split(". ")[0] ?? message;
 }

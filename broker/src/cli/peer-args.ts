@@ -2,6 +2,7 @@
  * Argument helpers shared by `ztb worker`, `ztb client` and `ztb demo`. Every problem is a UsageError whose message
  * is the one line the CLI prints (`ztb <cmd>: <message> (see ztb <cmd> --help)`, exit code 2).
  */
+import { describeParseError } from "./parse-error";
 import { UsageError } from "./broker-options";
 
 export { UsageError };
@@ -83,16 +84,4 @@ export function connectError(endpointText: string, err: unknown): Error {
     return new UsageError(`cannot connect to "${endpointText}": ${code === "EINVAL" ? "invalid endpoint" : "unsupported transport"}`);
   }
   return err instanceof Error ? err : new Error(String(err));
-}
-
-function describeParseError(err: unknown): string {
-  const code = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
-  const message = err instanceof Error ? err.message : String(err);
-  const quoted = /'([^']+)'/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) return `unknown option ${quoted}`;
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined) {
-    const option = quoted.replace(/ <value>$/, "");
-    return message.includes("argument missing") ? `option ${option} needs a value` : `option ${option} takes no value`;
-  }
-  return message.split(". ")[0] ?? message;
 }
