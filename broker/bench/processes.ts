@@ -12,6 +12,22 @@ export interface BrokerEndpoints {
 
 const CLI = path.join(__dirname, "..", "src", "cli", "main.js");
 
+/**
+ * Children that do not end with their parent's IPC channel (the real `ztb broker`, the prototype): killed when the
+ * benchmark exits for any reason, so an interrupted or timed-out run leaves no broker behind.
+ */
+const orphanable = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of orphanable) child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
+export function killOnExit(child: ChildProcess): ChildProcess {
+  orphanable.add(child);
+  child.once("exit", () => orphanable.delete(child));
+  return child;
+}
+
 /** Starts the real `ztb broker` in a child process, as a user runs it, and waits until it listens. */
 export async function startBroker(extra: string[] = []): Promise<{ child: ChildProcess; endpoints: BrokerEndpoints }> {
   const [c, w, a, m] = await freePorts(4);
@@ -21,9 +37,11 @@ export async function startBroker(extra: string[] = []): Promise<{ child: ChildP
     answers: `tcp://127.0.0.1:${a}`,
     admin: `tcp://127.0.0.1:${m}`,
   };
-  const child = fork(CLI, ["broker", endpoints.clients, endpoints.workers, endpoints.answers, "--admin", endpoints.admin, ...extra], {
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-  });
+  const child = killOnExit(
+    fork(CLI, ["broker", endpoints.clients, endpoints.workers, endpoints.answers, "--admin", endpoints.admin, ...extra], {
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    }),
+  );
   await firstLine(child.stderr); // the "listening on" line
   return { child, endpoints };
 }

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { freePorts } from "./free-ports";
-import type { BrokerEndpoints } from "./processes";
+import { type BrokerEndpoints, killOnExit } from "./processes";
 
 export function prototypePath(): string | undefined {
   const file = process.env.ZTB_PROTOTYPE_BROKER;
@@ -23,7 +23,7 @@ export async function startPrototype(file: string): Promise<{ child: ChildProces
     admin: "",
   };
   const python = process.env.ZTB_PYTHON ?? "/usr/bin/python3";
-  const child = spawn(python, [file, endpoints.clients, endpoints.workers, endpoints.answers], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = killOnExit(spawn(python, [file, endpoints.clients, endpoints.workers, endpoints.answers], { stdio: ["ignore", "ignore", "inherit"] }));
   // The prototype prints nothing when it is ready: give it a moment to bind.
   await new Promise((resolve) => setTimeout(resolve, 700));
   if (child.exitCode !== null) throw new Error(`the prototype broker exited (${child.exitCode}); does ${python} have pyzmq?`);
