@@ -23,6 +23,9 @@ export type PeerKey = string;
 
 export type Endpoint = "clients" | "workers" | "answers" | "admin";
 
+/** The broker's limits and policies: what the command line sets and the core enforces (the rest of CoreConfig is derived at start). */
+export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info">;
+
 export interface CoreConfig {
   /** Max attempts per task (-t); null = unlimited. */
   tries: number | null;

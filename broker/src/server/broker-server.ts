@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Pull } from "zeromq";
-import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output } from "../core/api";
+import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
 import { BrokerCore } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
 import { applyServerSecurity, type BrokerSecurity } from "../security";
@@ -25,18 +25,9 @@ export interface EndpointSet {
   admin: string | null;
 }
 
-export interface BrokerServerOptions {
+/** The core's limits and policies (tries, timeout, heartbeat, maxQueue, history, services: see CoreConfig), plus the shell's. */
+export interface BrokerServerOptions extends SchedulingConfig {
   endpoints: EndpointSet;
-  /** -t: max attempts per task; null = unlimited. */
-  tries: number | null;
-  /** -T in ms: per-attempt timeout; null = none. */
-  timeout: number | null;
-  /** The broker's heartbeat interval in ms. */
-  heartbeat: number;
-  maxQueue: number | null;
-  history: number;
-  /** Accepted services; empty = any. */
-  services: string[];
   /** ZMQ_MAXMSGSIZE of every socket, in bytes. */
   maxMessage: number;
   version: string;
