@@ -6,9 +6,9 @@ import { Dealer } from "zeromq";
 import { Client, ClientTimeoutError } from "../../broker/src/client";
 import type { CurveKeyPair, PeerKeys, ZapRefusal } from "../../broker/src/security";
 import { BrokerSecurity, applyClientSecurity, generateKeyPair, writeKeyPair } from "../../broker/src/security";
-import { BrokerServer } from "../../broker/src/server/broker-server";
-import { Logger } from "../../broker/src/server/logger";
+import type { BrokerServer } from "../../broker/src/server/broker-server";
 import { Worker } from "../../broker/src/worker";
+import { startBroker } from "../server/harness";
 import { text, within } from "./curve-helpers";
 
 const CAP = 3000;
@@ -64,21 +64,8 @@ describe("a broker with CURVE on", () => {
       },
     );
     await security.start();
-    server = new BrokerServer();
-    const any = "tcp://127.0.0.1:*";
-    await server.start({
-      endpoints: { clients: any, workers: any, answers: any, admin: any },
-      tries: null,
-      timeout: null,
-      heartbeat: 1000,
-      maxQueue: null,
-      history: 100,
-      services: [],
-      maxMessage: 1 << 20,
-      version: "test",
-      logger: new Logger("error", "json", { write: () => undefined }),
-      security,
-    });
+    // The shared server harness, with CURVE on every socket: only `security` differs from the other broker tests.
+    server = (await startBroker({ security })).server;
   });
 
   afterEach(async () => {
