@@ -26,9 +26,27 @@ export type ActionResult =
   | { kind: "ack"; body: Record<string, unknown> }
   | { kind: "page"; total: number; tasks: TaskView[] };
 
+/**
+ * CURVE key sources (protocol/spec.md §Security): paths, or the broker's Z85 public key, never a secret key. The child
+ * reads the files itself (bridge/curve-keys.ts), so secret keys cross neither this channel nor a command line.
+ */
+export interface CurveFiles {
+  /** The extension's secret certificate (NAME.key_secret from `ztb keygen`), like `--curve-key`. */
+  certificate: string;
+  /** The broker's public key: a certificate file or the Z85 key, like `--server-key`. */
+  serverKey: string;
+  /** The setting `serverKey` came from, for error messages. */
+  serverKeySetting: string;
+}
+
+/** Why a CURVE connection cannot work (bridge/curve-diagnosis.ts). */
+export type CurveCause = "certificate" | "refused" | "server-key" | "not-curve" | "needs-curve" | "silent";
+
 export interface RequestSpec {
   /** Clients endpoint to send to. */
   endpoint: string;
+  /** CURVE to the clients endpoint; absent = plain. */
+  curve?: CurveFiles;
   /** Frames, base64. */
   frames: string[];
   service?: string;
@@ -38,7 +56,7 @@ export interface RequestSpec {
 
 /** Extension -> child. */
 export type ToChild =
-  | { type: "attach"; admin: string }
+  | { type: "attach"; admin: string; curve?: CurveFiles }
   | { type: "detach" }
   /** Take a new SNAPSHOT now (manual refresh, or the extension saw a seq gap). */
   | { type: "resnapshot" }
@@ -54,6 +72,8 @@ export type FromChild =
   /** zeromq could not be loaded (e.g. no prebuilt binary for this platform): nothing ZeroMQ works. */
   | { type: "fatal"; message: string }
   | { type: "status"; status: MonitorStatus; detail?: string }
+  /** The admin connection cannot work as configured (bad certificate, refused key…); once per attach and cause. */
+  | { type: "curve-error"; cause: CurveCause; message: string }
   | { type: "snapshot"; snapshot: Snapshot }
   | { type: "event"; event: AdminEvent }
   | { type: "action-result"; id: number; result: ActionResult }

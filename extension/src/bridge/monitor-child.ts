@@ -11,14 +11,22 @@
  * - Nothing heard for DEAD_MS: report "disconnected", replace the socket (dropping queued requests) and keep trying.
  * Admin actions go over a second DEALER whose replies come back in request order (the broker answers one admin
  * request at a time), so they are matched first-in first-out; a timeout there resets that socket.
+ *
+ * CURVE (protocol/spec.md §Security): the attach message names key files, read here with broker/src/security. A
+ * handshake failure is reported once per attach and cause as a `curve-error` naming the likely cause
+ * (bridge/curve-diagnosis.ts); so is a connection that stays without a handshake for DEAD_MS while CURVE is on.
  */
 import { Dealer } from "zeromq";
-import { Client, type Reply } from "../../../broker/src/client";
+import { Client, ClientTimeoutError, type Reply } from "../../../broker/src/client";
 import type { AdminReply, AdminRequest, Frame } from "../../../broker/src/protocol/messages";
 import { decodeAdminReply, encodeAdmin } from "../../../broker/src/codec";
+import { applyClientSecurity, type PeerKeys } from "../../../broker/src/security";
+import { CURVE_SETTINGS } from "../broker/curve";
 import { classifyEvent } from "../model/sequence";
 import { toFrameView } from "../model/frame-view";
-import type { ActionResult, AdminAction, FromChild, RequestSpec, ToChild } from "./ipc";
+import { silentHandshake, type CurveProblem, type HandshakeContext } from "./curve-diagnosis";
+import { loadCurveKeys, watchHandshakes, type HandshakeState } from "./curve-keys";
+import type { ActionResult, AdminAction, CurveFiles, FromChild, RequestSpec, ToChild } from "./ipc";
 
 const RENEW_MS = 2000;
 const LEASE_MS = 10_000;
@@ -48,10 +56,29 @@ class SerialSender {
   }
 }
 
-function adminSocket(endpoint: string): { socket: Dealer; sender: SerialSender } {
+/** Loaded CURVE keys, and the setting the server key came from (for messages). */
+interface Curve {
+  keys: PeerKeys;
+  serverKeySetting: string;
+}
+
+function handshakeContext(endpoint: string, role: HandshakeContext["role"], curve: Curve | undefined): HandshakeContext {
+  return { endpoint, role, publicKey: curve?.keys.publicKey, serverKeySetting: curve?.serverKeySetting ?? CURVE_SETTINGS.serverKey };
+}
+
+interface AdminSocket {
+  socket: Dealer;
+  sender: SerialSender;
+  handshakes: HandshakeState;
+}
+
+function adminSocket(endpoint: string, curve: Curve | undefined, onProblem: (problem: CurveProblem) => void): AdminSocket {
   const socket = new Dealer({ linger: 0, sendTimeout: 1000 });
+  // Even without CURVE: a CURVE broker shows up as a mechanism mismatch, which is worth saying.
+  const handshakes = watchHandshakes(socket, handshakeContext(endpoint, "admin", curve), onProblem);
+  if (curve) applyClientSecurity(socket, curve.keys);
   socket.connect(endpoint);
-  return { socket, sender: new SerialSender(socket) };
+  return { socket, sender: new SerialSender(socket), handshakes };
 }
 
 function request(req: AdminRequest): Frame[] {
@@ -60,8 +87,11 @@ function request(req: AdminRequest): Frame[] {
 
 class Monitor {
   private admin: string | undefined;
+  private curve: Curve | undefined;
   private socket: Dealer | undefined;
   private sender: SerialSender | undefined;
+  private handshakes: HandshakeState | undefined;
+  private readonly reported = new Set<CurveProblem["cause"]>();
   private timer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
   private lastSeq = 0;
@@ -70,9 +100,11 @@ class Monitor {
   private connected = false;
   private reportedDown = false;
 
-  attach(admin: string): void {
+  attach(admin: string, curve: Curve | undefined): void {
     this.detach();
     this.admin = admin;
+    this.curve = curve;
+    this.reported.clear();
     post({ type: "status", status: "connecting", detail: admin });
     this.open();
     this.timer = setInterval(() => this.tick(), RENEW_MS);
@@ -83,6 +115,7 @@ class Monitor {
     this.timer = undefined;
     this.close();
     this.admin = undefined;
+    this.curve = undefined;
     this.connected = false;
     this.reportedDown = false;
   }
@@ -95,9 +128,10 @@ class Monitor {
 
   private open(): void {
     if (this.admin === undefined) return;
-    const { socket, sender } = adminSocket(this.admin);
+    const { socket, sender, handshakes } = adminSocket(this.admin, this.curve, (problem) => this.report(problem));
     this.socket = socket;
     this.sender = sender;
+    this.handshakes = handshakes;
     this.lastHeard = Date.now();
     this.hasSnapshot = false;
     this.snapshotPending = false;
@@ -110,10 +144,22 @@ class Monitor {
     this.socket?.close();
     this.socket = undefined;
     this.sender = undefined;
+    this.handshakes = undefined;
+  }
+
+  /** Once per attach and cause: libzmq retries the handshake every reconnect interval. */
+  private report(problem: CurveProblem): void {
+    if (this.reported.has(problem.cause)) return;
+    this.reported.add(problem.cause);
+    post({ type: "curve-error", cause: problem.cause, message: problem.message });
   }
 
   private tick(): void {
     if (Date.now() - this.lastHeard > DEAD_MS) {
+      // Connected but never through the handshake: with CURVE that is the broker not letting this key in.
+      if (this.curve && this.admin !== undefined && this.handshakes?.connected === true && !this.handshakes.succeeded) {
+        this.report(silentHandshake(handshakeContext(this.admin, "admin", this.curve), DEAD_MS / 1000));
+      }
       if (!this.reportedDown) {
         post({ type: "status", status: "disconnected", detail: `no answer from ${this.admin ?? "?"} for ${DEAD_MS / 1000} s` });
       }
@@ -197,29 +243,39 @@ interface PendingAction {
 /** Admin actions on their own DEALER, answered in order. */
 class Actions {
   private admin: string | undefined;
+  private curve: Curve | undefined;
   private socket: Dealer | undefined;
   private sender: SerialSender | undefined;
+  /** The last handshake failure on the current socket: a better reason for a timeout than "no answer". */
+  private problem: CurveProblem | undefined;
   private readonly pending: PendingAction[] = [];
 
-  attach(admin: string): void {
+  attach(admin: string, curve: Curve | undefined): void {
     this.detach();
     this.admin = admin;
+    this.curve = curve;
   }
 
   detach(): void {
     this.reset("detached");
     this.admin = undefined;
+    this.curve = undefined;
   }
 
   run(id: number, action: AdminAction): void {
     if (this.admin === undefined) return post({ type: "action-error", id, code: "detached", message: "no broker attached" });
     if (!this.socket) {
-      const { socket, sender } = adminSocket(this.admin);
+      const { socket, sender } = adminSocket(this.admin, this.curve, (problem) => {
+        if (socket === this.socket) this.problem = problem;
+      });
       this.socket = socket;
       this.sender = sender;
       void this.receive(socket);
     }
-    const timer = setTimeout(() => this.reset(`no answer from ${this.admin ?? "?"} within ${ACTION_TIMEOUT_MS / 1000} s`), ACTION_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => this.reset(this.problem?.message ?? `no answer from ${this.admin ?? "?"} within ${ACTION_TIMEOUT_MS / 1000} s`),
+      ACTION_TIMEOUT_MS,
+    );
     this.pending.push({ id, action, timer });
     this.sender?.send(encodeAdmin(toRequest(action)));
   }
@@ -232,6 +288,7 @@ class Actions {
     this.socket?.close();
     this.socket = undefined;
     this.sender = undefined;
+    this.problem = undefined;
   }
 
   private async receive(socket: Dealer): Promise<void> {
@@ -293,33 +350,39 @@ function toResult(p: PendingAction, reply: AdminReply): FromChild {
   return { type: "action-result", id: p.id, result };
 }
 
-/** Client requests from the editor, one enveloped Client per clients endpoint. */
+/**
+ * Client requests from the editor, one enveloped Client per clients endpoint and keys. Key files are read again for
+ * every request (two small files), so an edited certificate takes effect without a restart.
+ */
 class Requests {
   private readonly clients = new Map<string, Client>();
   private readonly aborts = new Map<number, AbortController>();
 
   send(id: number, spec: RequestSpec): void {
-    let client = this.clients.get(spec.endpoint);
-    try {
-      if (!client) {
-        client = new Client({ endpoint: spec.endpoint });
-        this.clients.set(spec.endpoint, client);
-      }
-    } catch (error) {
-      return post({ type: "request-error", id, message: `cannot connect to ${spec.endpoint}: ${String(error)}` });
-    }
     const abort = new AbortController();
     this.aborts.set(id, abort);
+    void this.run(id, spec, abort.signal)
+      .catch((error: unknown) => post({ type: "request-error", id, message: describeRequestError(error, spec.curve) }))
+      .finally(() => this.aborts.delete(id));
+  }
+
+  private async run(id: number, spec: RequestSpec, signal: AbortSignal): Promise<void> {
+    const curve = spec.curve && (await loadCurveKeys(spec.curve));
+    const key = curve ? `${spec.endpoint}\n${curve.publicKey}\n${curve.secretKey}\n${curve.serverKey}` : spec.endpoint;
+    let client = this.clients.get(key);
+    if (!client) {
+      try {
+        client = new Client({ endpoint: spec.endpoint, curve });
+      } catch (error) {
+        throw new Error(`cannot connect to ${spec.endpoint}: ${String(error)}`);
+      }
+      this.clients.set(key, client);
+    }
     const started = performance.now();
     const payload = spec.frames.map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
-    client
-      .request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, signal: abort.signal })
-      .then((reply: Reply) => {
-        const { payload: frames, ...detail } = reply;
-        post({ type: "reply", id, detail, frames: frames.map(toFrameView), roundTrip: Math.round(performance.now() - started) });
-      })
-      .catch((error: unknown) => post({ type: "request-error", id, message: error instanceof Error ? error.message : String(error) }))
-      .finally(() => this.aborts.delete(id));
+    const reply: Reply = await client.request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, signal });
+    const { payload: frames, ...detail } = reply;
+    post({ type: "reply", id, detail, frames: frames.map(toFrameView), roundTrip: Math.round(performance.now() - started) });
   }
 
   cancel(id: number): void {
@@ -332,18 +395,50 @@ class Requests {
   }
 }
 
+/**
+ * The Client hides its socket, so a refused key shows up only as a timeout; with CURVE on, the timeout names the
+ * likely causes.
+ */
+function describeRequestError(error: unknown, curve: CurveFiles | undefined): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof ClientTimeoutError) || !curve) return message;
+  return `${message}; with CURVE on, the broker may not have the extension's key in its client allow-list (--client-keys), or ${curve.serverKeySetting} is not its public key`;
+}
+
+/** The keys an attach names, or undefined without CURVE. */
+async function attachKeys(files: CurveFiles | undefined): Promise<Curve | undefined> {
+  return files && { keys: await loadCurveKeys(files), serverKeySetting: files.serverKeySetting };
+}
+
 function main(): void {
   const monitor = new Monitor();
   const actions = new Actions();
   const requests = new Requests();
+  // Loading keys is asynchronous: a detach or newer attach meanwhile makes the older attach's keys stale.
+  let attachment = 0;
   process.on("message", (raw: unknown) => {
     const message = raw as ToChild;
     switch (message.type) {
-      case "attach":
-        monitor.attach(message.admin);
-        actions.attach(message.admin);
+      case "attach": {
+        const current = ++attachment;
+        monitor.detach();
+        actions.detach();
+        attachKeys(message.curve).then(
+          (curve) => {
+            if (current !== attachment) return;
+            monitor.attach(message.admin, curve);
+            actions.attach(message.admin, curve);
+          },
+          (error: unknown) => {
+            // Nothing connects with a key that cannot be read: say which file, once.
+            if (current !== attachment) return;
+            post({ type: "curve-error", cause: "certificate", message: error instanceof Error ? error.message : String(error) });
+          },
+        );
         return;
+      }
       case "detach":
+        attachment++;
         monitor.detach();
         actions.detach();
         return;
