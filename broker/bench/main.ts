@@ -8,9 +8,10 @@
 import type { ChildProcess } from "node:child_process";
 import { measureBrokerMemory } from "./broker-memory";
 import { medianCoreCost } from "./core-cost";
-import { measureEchoCeiling } from "./echo-ceiling";
+import { type CeilingResult, measureEchoCeiling, measureNativeEchoCeiling } from "./echo-ceiling";
+import { buildNativePeers, runNativePipeline, startNativeWorkers } from "./native-peers";
 import { runPipeline } from "./pipeline-client";
-import { type BrokerEndpoints, startBroker, startRelay, startWorkers, stop } from "./processes";
+import { type BrokerEndpoints, cpuSeconds, startBroker, startRelay, startWorkers, stop } from "./processes";
 import { prototypePath, startPrototype } from "./prototype";
 import { round } from "./stats";
 
@@ -30,29 +31,45 @@ function emit(row: Row): void {
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
 
-async function brokerCase(
-  mode: "modern" | "legacy",
-  workers: number,
-  capacity: number,
-  payload: number,
-  seconds: number,
-  broker: "ztb" | "prototype" | "relay" = "ztb",
-): Promise<number> {
+interface BrokerCase {
+  mode: "modern" | "legacy";
+  workers: number;
+  capacity: number;
+  payload: number;
+  seconds: number;
+  broker?: "ztb" | "prototype" | "relay";
+  /** The native peers' binary, or undefined for the zeromq.js peers. */
+  native?: string;
+}
+
+/** One throughput case; returns tasks/s. The broker's CPU per task is measured over the client's whole run. */
+async function brokerCase(c: BrokerCase): Promise<number> {
+  const broker = c.broker ?? "ztb";
   const started: { child: ChildProcess; endpoints: BrokerEndpoints } =
     broker === "ztb" ? await startBroker() : broker === "relay" ? await startRelay() : await startPrototype(prototypePath() ?? "");
   const { endpoints } = started;
-  const host = await startWorkers(mode, endpoints, workers, capacity);
+  const host =
+    c.native === undefined
+      ? await startWorkers(c.mode, endpoints, c.workers, c.capacity)
+      : await startNativeWorkers(c.native, c.mode, endpoints, c.workers, c.capacity);
   try {
-    const result = await runPipeline(endpoints.clients, WINDOW, payload, seconds);
+    const cpuBefore = cpuSeconds(started.child.pid);
+    const result =
+      c.native === undefined
+        ? await runPipeline(endpoints.clients, WINDOW, c.payload, c.seconds)
+        : await runNativePipeline(c.native, endpoints.clients, WINDOW, c.payload, c.seconds, true);
+    const cpuMicros = ((cpuSeconds(started.child.pid) - cpuBefore) / Math.max(1, result.replies)) * 1e6;
     emit({
       case: broker === "ztb" ? "broker" : broker,
-      protocol: mode,
-      workers,
-      capacity,
-      payload,
+      peers: c.native === undefined ? "zeromq.js" : "native",
+      protocol: c.mode,
+      workers: c.workers,
+      capacity: c.capacity,
+      payload: c.payload,
       tasksPerSecond: Math.round(result.rate),
       p50ms: result.latency.p50,
       p99ms: result.latency.p99,
+      brokerCpuMicrosPerTask: Math.round(cpuMicros),
       failures: result.failures,
     });
     return result.rate;
@@ -60,6 +77,49 @@ async function brokerCase(
     await stop(host);
     await stop(started.child);
   }
+}
+
+function emitCeiling(peers: string, payload: number, result: CeilingResult): void {
+  emit({
+    case: "ceiling",
+    peers,
+    payload,
+    window: WINDOW,
+    roundTripsPerSecond: Math.round(result.rate),
+    p50ms: result.latency.p50,
+    p99ms: result.latency.p99,
+    serverCpuMicrosPerRoundTrip: Math.round(result.serverCpuMicros),
+  });
+}
+
+/** Figures of the native-peers section, for the targets. */
+interface NativeFigures {
+  ceiling: number;
+  legacy4: number;
+  /** Not measured with --quick. */
+  legacy64?: number;
+  prototype4?: number;
+  prototype64?: number;
+}
+
+/**
+ * The same broker with native peers (native/peers.c): the setup the issue's prototype figure was measured with ("fast
+ * native legacy workers and a pipelining client"), so the broker under test gets the CPU the zeromq.js peers took.
+ */
+async function nativeSection(binary: string, seconds: number, quick: boolean): Promise<NativeFigures> {
+  const ceiling = await measureNativeEchoCeiling(binary, WINDOW, SMALL, seconds);
+  emitCeiling("native", SMALL, ceiling);
+  const base = { payload: SMALL, seconds, native: binary };
+  await brokerCase({ ...base, mode: "modern", workers: 16, capacity: 16 });
+  await brokerCase({ ...base, mode: "modern", workers: 4, capacity: 1 });
+  const legacy4 = await brokerCase({ ...base, mode: "legacy", workers: 4, capacity: 1 });
+  const figures: NativeFigures = { ceiling: ceiling.rate, legacy4 };
+  if (!quick) figures.legacy64 = await brokerCase({ ...base, mode: "legacy", workers: 64, capacity: 1 });
+  if (prototypePath() !== undefined) {
+    figures.prototype4 = await brokerCase({ ...base, mode: "legacy", workers: 4, capacity: 1, broker: "prototype" });
+    if (!quick) figures.prototype64 = await brokerCase({ ...base, mode: "legacy", workers: 64, capacity: 1, broker: "prototype" });
+  }
+  return figures;
 }
 
 async function main(): Promise<void> {
@@ -71,23 +131,27 @@ async function main(): Promise<void> {
   for (const payload of [SMALL, LARGE]) {
     const result = await measureEchoCeiling(WINDOW, payload, seconds);
     ceiling[payload] = result.rate;
-    emit({ case: "ceiling", payload, window: WINDOW, roundTripsPerSecond: Math.round(result.rate), p50ms: result.latency.p50, p99ms: result.latency.p99 });
+    emitCeiling("zeromq.js", payload, result);
   }
 
   // The second baseline: a bare relay with ZTB/1's frames (relay-server.ts), 16 workers of capacity 16.
-  const relay = await brokerCase("modern", 16, 16, SMALL, seconds, "relay");
+  const relay = await brokerCase({ mode: "modern", workers: 16, capacity: 16, payload: SMALL, seconds, broker: "relay" });
 
   const rates = new Map<string, number>();
   const workerCounts = quick ? [1, 4] : [1, 4, 16];
   for (const payload of quick ? [SMALL] : [SMALL, LARGE]) {
     for (const capacity of [1, 16]) {
       for (const workers of workerCounts) {
-        rates.set(`${workers}/${capacity}/${payload}`, await brokerCase("modern", workers, capacity, payload, seconds));
+        rates.set(`${workers}/${capacity}/${payload}`, await brokerCase({ mode: "modern", workers, capacity, payload, seconds }));
       }
     }
   }
-  const legacy = await brokerCase("legacy", 4, 1, SMALL, seconds);
-  const prototype = prototypePath() === undefined ? undefined : await brokerCase("legacy", 4, 1, SMALL, seconds, "prototype");
+  const legacy = await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds });
+  const prototype =
+    prototypePath() === undefined ? undefined : await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds, broker: "prototype" });
+
+  const peers = await buildNativePeers();
+  const native = "binary" in peers ? await nativeSection(peers.binary, seconds, quick) : peers.unavailable;
 
   const costs = await medianCoreCost([1_000, 100_000], quick ? 1 : 3);
   const cost1k = costs.get(1_000) ?? 0;
@@ -98,50 +162,77 @@ async function main(): Promise<void> {
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable(ceiling, rates, relay, legacy, prototype, cost1k, cost100k, memory.bytesPerTask);
+  printTable({ ceiling, rates, relay, legacy, prototype, native, cost1k, cost100k, bytesPerTask: memory.bytesPerTask });
 }
 
-function printTable(
-  ceiling: Record<number, number>,
-  rates: Map<string, number>,
-  relay: number,
-  legacy: number,
-  prototype: number | undefined,
-  cost1k: number,
-  cost100k: number,
-  bytesPerTask: number,
-): void {
-  const out: string[] = [];
-  out.push("");
-  out.push("case                                   tasks/s   p50 ms   p99 ms   ratio to ceiling");
-  for (const row of rows) {
-    if (row.case === "ceiling") {
-      out.push(`${`zeromq.js echo ceiling, ${row.payload} B`.padEnd(36)} ${String(row.roundTripsPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   1.00`);
-    } else if (row.case === "broker" || row.case === "prototype" || row.case === "relay") {
-      const c = ceiling[Number(row.payload)] ?? 1;
-      const who = row.case === "prototype" ? "prototype (Python), " : row.case === "relay" ? "bare relay, ZTB/1 frames, " : "";
-      const name = `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
-      out.push(`${name.padEnd(36)} ${String(row.tasksPerSecond).padStart(9)} ${String(row.p50ms).padStart(8)} ${String(row.p99ms).padStart(8)}   ${(Number(row.tasksPerSecond) / c).toFixed(2)}`);
+interface Summary {
+  ceiling: Record<number, number>;
+  rates: Map<string, number>;
+  relay: number;
+  legacy: number;
+  prototype: number | undefined;
+  /** The native section's figures, or why it did not run. */
+  native: NativeFigures | string;
+  cost1k: number;
+  cost100k: number;
+  bytesPerTask: number;
+}
+
+function rowName(row: Row): string {
+  if (row.case === "ceiling") return `zeromq.js echo ceiling, ${row.payload} B`;
+  const who = row.case === "prototype" ? "prototype (Python), " : row.case === "relay" ? "bare relay, ZTB/1 frames, " : "";
+  return `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
+}
+
+function tableLine(name: string, rate: unknown, p50: unknown, p99: unknown, cpu: unknown, ratio: string): string {
+  const cell = (value: unknown, width: number): string => String(value).padStart(width);
+  return `${name.padEnd(52)} ${cell(rate, 9)} ${cell(p50, 8)} ${cell(p99, 8)} ${cell(cpu, 9)}   ${ratio}`;
+}
+
+function printTable(s: Summary): void {
+  const out: string[] = [""];
+  const nativeCeiling = typeof s.native === "string" ? 1 : s.native.ceiling;
+  for (const peers of ["zeromq.js", "native"]) {
+    const section = rows.filter((row) => row.peers === peers);
+    if (section.length === 0) continue;
+    out.push(peers === "native" ? "with native peers (broker/bench/native/peers.c: C workers and client, libzmq)" : "with zeromq.js peers (the client and workers are Node processes too)");
+    out.push(tableLine("case", "tasks/s", "p50 ms", "p99 ms", "CPU µs", "ratio to ceiling"));
+    for (const row of section) {
+      if (row.case === "ceiling") {
+        out.push(tableLine(rowName(row), row.roundTripsPerSecond, row.p50ms, row.p99ms, row.serverCpuMicrosPerRoundTrip, "1.00"));
+      } else {
+        const c = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
+        out.push(tableLine(rowName(row), row.tasksPerSecond, row.p50ms, row.p99ms, row.brokerCpuMicrosPerTask, (Number(row.tasksPerSecond) / c).toFixed(2)));
+      }
     }
+    out.push("");
   }
-  out.push(`core cost per request+dispatch+result: ${Math.round(cost1k)} ns with 1 000 in flight, ${Math.round(cost100k)} ns with 100 000 (ratio ${(cost100k / cost1k).toFixed(2)})`);
-  out.push(`broker memory per queued 16 B task: ${Math.round(bytesPerTask)} bytes`);
+  out.push("CPU µs: CPU time of the echo server per round trip, or of the broker process per task (all its threads).");
+  if (typeof s.native === "string") out.push(`native peers not measured: ${s.native}`);
+  out.push(`core cost per request+dispatch+result: ${Math.round(s.cost1k)} ns with 1 000 in flight, ${Math.round(s.cost100k)} ns with 100 000 (ratio ${(s.cost100k / s.cost1k).toFixed(2)})`);
+  out.push(`broker memory per queued 16 B task: ${Math.round(s.bytesPerTask)} bytes`);
   out.push("");
-  const small = ceiling[SMALL] ?? 1;
-  const best16 = Math.max(...[1, 4, 16].map((w) => rates.get(`${w}/16/${SMALL}`) ?? 0));
-  const cap1x4 = rates.get(`4/1/${SMALL}`) ?? 0;
+  const small = s.ceiling[SMALL] ?? 1;
+  const best16 = Math.max(...[1, 4, 16].map((w) => s.rates.get(`${w}/16/${SMALL}`) ?? 0));
+  const cap1x4 = s.rates.get(`4/1/${SMALL}`) ?? 0;
   const check = (ok: boolean): string => (ok ? "met" : "NOT MET");
   out.push("targets (issue #6, ratios measured in this run):");
   out.push(`  capacity 16 throughput / ceiling >= 0.30: ${(best16 / small).toFixed(2)} ${check(best16 / small >= 0.3)}`);
   out.push(`  capacity 1, 4 workers / ceiling >= 0.15: ${(cap1x4 / small).toFixed(2)} ${check(cap1x4 / small >= 0.15)}`);
-  out.push(`  (for scale: a bare relay of the same frames reaches ${(relay / small).toFixed(2)} of the ceiling; our best capacity-16 case is ${(best16 / relay).toFixed(2)} of the relay)`);
-  if (prototype === undefined) {
-    out.push(`  legacy protocol, 4 workers: ${Math.round(legacy)} tasks/s; the prototype was not measured in this run (set ZTB_PROTOTYPE_BROKER to its broker.py)`);
+  out.push(`  (for scale: a bare relay of the same frames reaches ${(s.relay / small).toFixed(2)} of the ceiling; our best capacity-16 case is ${(best16 / s.relay).toFixed(2)} of the relay)`);
+  if (s.prototype === undefined) {
+    out.push(`  legacy protocol, 4 workers: ${Math.round(s.legacy)} tasks/s; the prototype was not measured in this run (set ZTB_PROTOTYPE_BROKER to its broker.py)`);
   } else {
-    out.push(`  legacy protocol, 4 workers, ours / the prototype's broker >= 2: ${(legacy / prototype).toFixed(2)} (${Math.round(legacy)} vs ${Math.round(prototype)} tasks/s) ${check(legacy / prototype >= 2)}`);
+    out.push(`  legacy protocol, 4 workers, ours / the prototype's broker >= 2: ${(s.legacy / s.prototype).toFixed(2)} (${Math.round(s.legacy)} vs ${Math.round(s.prototype)} tasks/s) ${check(s.legacy / s.prototype >= 2)}`);
   }
-  out.push(`  core cost ratio 100 000 / 1 000 in flight <= 1.5: ${(cost100k / cost1k).toFixed(2)} ${check(cost100k / cost1k <= 1.5)}`);
-  out.push(`  broker memory per queued small task < 1024 bytes: ${Math.round(bytesPerTask)} ${check(bytesPerTask < 1024)}`);
+  const n = s.native;
+  if (typeof n !== "string" && n.prototype4 !== undefined) {
+    const ratio = (ours: number, theirs: number): string => `${(ours / theirs).toFixed(2)} (${Math.round(ours)} vs ${Math.round(theirs)})`;
+    const at64 = n.legacy64 !== undefined && n.prototype64 !== undefined ? `, 64 workers ${ratio(n.legacy64, n.prototype64)}` : "";
+    out.push(`    with native peers (the issue's setup): 4 workers ${ratio(n.legacy4, n.prototype4 ?? 1)}${at64}`);
+  }
+  out.push(`  core cost ratio 100 000 / 1 000 in flight <= 1.5: ${(s.cost100k / s.cost1k).toFixed(2)} ${check(s.cost100k / s.cost1k <= 1.5)}`);
+  out.push(`  broker memory per queued small task < 1024 bytes: ${Math.round(s.bytesPerTask)} ${check(s.bytesPerTask < 1024)}`);
   process.stdout.write(`${out.join("\n")}\n`);
 }
 

@@ -11,6 +11,8 @@ export interface PipelineResult {
   rate: number;
   latency: LatencySummary;
   failures: number;
+  /** Every reply of the run, warm-up included (for CPU per task). */
+  replies: number;
 }
 
 export async function runPipeline(endpoint: string, window: number, payloadBytes: number, seconds: number, warmupMs = 500): Promise<PipelineResult> {
@@ -29,6 +31,7 @@ export async function runPipeline(endpoint: string, window: number, payloadBytes
   let startedAt = 0;
   let measured = 0;
   let failures = 0;
+  let replies = 0;
   // A reply that never comes must end the benchmark with an error, not hang it.
   dealer.receiveTimeout = 15_000;
   for (;;) {
@@ -36,6 +39,7 @@ export async function runPipeline(endpoint: string, window: number, payloadBytes
       throw new Error(`no reply for 15 s from ${endpoint}`, { cause: error });
     });
     const now = performance.now();
+    replies++;
     const slotFrame = frames[1];
     if (slotFrame === undefined || slotFrame.length !== 2) {
       failures++; // a failure reply is one empty frame: it carries no slot, so the window shrinks by one
@@ -55,5 +59,5 @@ export async function runPipeline(endpoint: string, window: number, payloadBytes
   const elapsed = (performance.now() - startedAt) / 1000;
   dealer.linger = 0;
   dealer.close();
-  return { rate: startedAt === 0 ? 0 : measured / elapsed, latency: recorder.summary(), failures };
+  return { rate: startedAt === 0 ? 0 : measured / elapsed, latency: recorder.summary(), failures, replies };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { firstLine } from "./echo-ceiling";
+import { firstLine } from "./first-line";
 import { freePorts } from "./free-ports";
 
 export interface BrokerEndpoints {
@@ -68,6 +69,17 @@ export function stop(child: ChildProcess): Promise<void> {
     child.once("exit", () => resolve());
     child.kill("SIGKILL");
   });
+}
+
+/**
+ * CPU time (user + system, all threads, libzmq's I/O thread included) a process has used, in seconds, from /proc
+ * (Linux; clock ticks of 1/100 s).
+ */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resident set size of a process in bytes, from /proc (Linux). */
