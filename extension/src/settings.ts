@@ -1,15 +1,21 @@
 /** The extension's settings (package.json `contributes.configuration`, section `ztb`). */
+import * as os from "node:os";
 import * as vscode from "vscode";
+import { resolveSettingPath, type CurveSettings } from "./broker/curve";
 import type { BrokerSettings } from "./broker/launch";
 
 export interface Settings extends BrokerSettings {
   ztbPath: string;
   historySize: number;
+  /** `ztb.curve.*`, paths resolved (broker/curve.ts). */
+  curve: CurveSettings;
 }
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration("ztb");
   const history = c.get<number>("historySize", 1000);
+  const where = { home: os.homedir(), workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath };
+  const curvePath = (name: keyof CurveSettings): string => resolveSettingPath(c.get<string>(`curve.${name}`, ""), where);
   return {
     clients: c.get<string>("endpoints.clients", "tcp://127.0.0.1:4161"),
     workers: c.get<string>("endpoints.workers", "tcp://127.0.0.1:4162"),
@@ -21,5 +27,13 @@ export function readSettings(): Settings {
     history,
     historySize: history,
     ztbPath: c.get<string>("ztbPath", ""),
+    curve: {
+      serverKey: curvePath("serverKey"),
+      extensionCertificate: curvePath("extensionCertificate"),
+      brokerCertificate: curvePath("brokerCertificate"),
+      clientKeys: curvePath("clientKeys"),
+      workerKeys: curvePath("workerKeys"),
+      adminKeys: curvePath("adminKeys"),
+    },
   };
 }

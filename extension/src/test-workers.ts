@@ -38,7 +38,7 @@ export class TestWorkers implements vscode.Disposable {
     const cli = path.join(this.extensionPath, "out", "broker", "src", "cli", "main.js");
     for (let i = 0; i < count; i++) {
       const index = this.nextIndex++;
-      const launch = ztbLaunch(process.execPath, cli, readSettings().ztbPath, workerArgs(workers, answers, dropPercent / 100, index));
+      const launch = ztbLaunch(process.execPath, cli, readSettings().ztbPath, workerArgs(workers, answers, dropPercent / 100, index, this.session.curve));
       const child = new ZtbChild(launch, `test-${index}`, this.log);
       this.children.push(child);
       void child.exit.then((exit) => {

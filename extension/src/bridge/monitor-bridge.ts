@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import * as vscode from "vscode";
 import type { FrameView, ReplyDetail } from "../../../broker/src/protocol/messages";
-import type { ActionResult, AdminAction, FromChild, RequestSpec, ToChild } from "./ipc";
+import type { ActionResult, AdminAction, CurveFiles, FromChild, RequestSpec, ToChild } from "./ipc";
 
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -23,7 +23,7 @@ export class MonitorBridge implements vscode.Disposable {
   private nextId = 1;
   private readonly pendingActions = new Map<number, { resolve: (r: ActionResult) => void; reject: (e: Error) => void }>();
   private readonly pendingRequests = new Map<number, { resolve: (r: RequestOutcome) => void; reject: (e: Error) => void }>();
-  private attachedTo: string | undefined;
+  private attachedTo: { admin: string; curve: CurveFiles | undefined } | undefined;
   private restarts: number[] = [];
   private disposed = false;
   private stderrTail = "";
@@ -36,9 +36,10 @@ export class MonitorBridge implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  attach(admin: string): void {
-    this.attachedTo = admin;
-    this.post({ type: "attach", admin });
+  /** Monitors `admin`, with CURVE when `curve` names the key files (read by the child, never here). */
+  attach(admin: string, curve?: CurveFiles): void {
+    this.attachedTo = { admin, curve };
+    this.post(attachMessage(admin, curve));
   }
 
   detach(): void {
@@ -160,7 +161,7 @@ export class MonitorBridge implements vscode.Disposable {
     this.restarts.push(now);
     this.emitter.fire({ type: "status", status: "disconnected", detail: "monitor process restarted" });
     setTimeout(() => {
-      if (this.attachedTo !== undefined && !this.disposed) this.post({ type: "attach", admin: this.attachedTo });
+      if (this.attachedTo !== undefined && !this.disposed) this.post(attachMessage(this.attachedTo.admin, this.attachedTo.curve));
     }, 500);
   }
 
@@ -170,4 +171,8 @@ export class MonitorBridge implements vscode.Disposable {
     this.pendingActions.clear();
     this.pendingRequests.clear();
   }
+}
+
+function attachMessage(admin: string, curve: CurveFiles | undefined): ToChild {
+  return curve ? { type: "attach", admin, curve } : { type: "attach", admin };
 }

@@ -6,6 +6,8 @@
  * remote or code-server host it is Node and the variable is ignored). `ztb.ztbPath` may name another script (.js
  * files run the same way) or an executable.
  */
+import type { CurveFiles } from "../bridge/ipc";
+
 export interface Launch {
   command: string;
   args: string[];
@@ -34,21 +36,26 @@ export function ztbLaunch(execPath: string, bundledCli: string, ztbPath: string,
   return { command: path, args, env: {} };
 }
 
-/** `ztb broker` arguments from the settings (see `ztb broker --help`). */
-export function brokerArgs(s: BrokerSettings): string[] {
+/** `ztb broker` arguments from the settings (see `ztb broker --help`); `curve` = broker/curve.ts ownBrokerCurve's args. */
+export function brokerArgs(s: BrokerSettings, curve: readonly string[] = []): string[] {
   const args = ["broker"];
   if (s.tries > 0) args.push("-t", String(Math.floor(s.tries)));
   if (s.timeout > 0) args.push("-T", String(s.timeout));
   args.push("--admin", s.admin, "--heartbeat", String(Math.floor(s.heartbeat)), "--history", String(Math.floor(s.history)));
   // A short grace: Stop Broker should feel immediate; pending clients still get their failed/shutdown reply.
   args.push("--grace", "1000", "--log-level", "info", "--log-format", "json");
-  args.push(s.clients, s.workers, s.answers);
+  args.push(...curve, s.clients, s.workers, s.answers);
   return args;
 }
 
-/** `ztb worker` arguments for test worker `index` (1-based). `drop` is a fraction 0..1. */
-export function workerArgs(workers: string, answers: string, drop: number, index: number): string[] {
-  return ["worker", workers, answers, String(drop), "--name", `test-${index}`, "--quiet", "--log-format", "json"];
+/**
+ * `ztb worker` arguments for test worker `index` (1-based). `drop` is a fraction 0..1. With `curve` the worker uses the
+ * extension's certificate (file paths on the command line, never keys).
+ */
+export function workerArgs(workers: string, answers: string, drop: number, index: number, curve?: CurveFiles): string[] {
+  const args = ["worker", workers, answers, String(drop), "--name", `test-${index}`, "--quiet", "--log-format", "json"];
+  if (curve) args.push("--curve-key", curve.certificate, "--server-key", curve.serverKey);
+  return args;
 }
 
 /** A bound endpoint as a connect address: `tcp://*:4161` and `tcp://0.0.0.0:4161` become `tcp://127.0.0.1:4161`. */

@@ -7,15 +7,21 @@
  *   running/attached --no answer--> disconnected --snapshot--> running/attached
  *   starting/running/disconnected --own child exits--> error (notification with its last log line)
  *   any --stop/detach--> stopped
+ *
+ * CURVE (broker/curve.ts): the connection's key files go to the monitor child with the attach. A `curve-error` from the
+ * child fails a pending start or attach at once with its one-line message (shown once otherwise); an unreadable
+ * certificate ends the connection (nothing can connect with it), the other causes keep it trying, since the broker's
+ * allow-lists can be fixed and re-read (SIGHUP) while the monitor retries.
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ConnectionState } from "../api";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
-import type { FromChild } from "../bridge/ipc";
+import type { CurveFiles, FromChild } from "../bridge/ipc";
 import { BrokerModel, fullChange, type ModelChange } from "../model/broker-model";
 import { readSettings } from "../settings";
 import { ZtbChild, type ChildExit } from "./child-process";
+import { attachCurve, ownBrokerCurve } from "./curve";
 import { brokerArgs, connectAddress, ztbLaunch } from "./launch";
 
 const START_TIMEOUT_MS = 20_000;
@@ -25,6 +31,9 @@ export class BrokerSession implements vscode.Disposable {
   private current: ConnectionState = "stopped";
   private child: ZtbChild | undefined;
   private adminEndpoint: string | undefined;
+  private curveFiles: CurveFiles | undefined;
+  /** Rejects the pending start() or attach(), if any. */
+  private failStart: ((error: Error) => void) | undefined;
   private error: string | undefined;
   private lastUpdate = 0;
   private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
@@ -61,6 +70,10 @@ export class BrokerSession implements vscode.Disposable {
   get lastError(): string | undefined {
     return this.error;
   }
+  /** The key files of the current connection (also for requests and test workers); undefined = plain. */
+  get curve(): CurveFiles | undefined {
+    return this.curveFiles;
+  }
   get hasBroker(): boolean {
     return this.current === "starting" || this.current === "running" || this.current === "attached" || this.current === "disconnected";
   }
@@ -83,14 +96,15 @@ export class BrokerSession implements vscode.Disposable {
   async start(): Promise<void> {
     if (this.hasBroker) throw new Error(`a broker is already ${this.current === "attached" ? "attached" : "running"}`);
     const settings = readSettings();
+    const curve = ownBrokerCurve(settings.curve);
     const cli = path.join(this.extensionPath, "out", "broker", "src", "cli", "main.js");
-    const launch = ztbLaunch(process.execPath, cli, settings.ztbPath, brokerArgs(settings));
+    const launch = ztbLaunch(process.execPath, cli, settings.ztbPath, brokerArgs(settings, curve?.args));
     this.log.info(`starting: ${launch.command} ${launch.args.join(" ")}`);
     this.error = undefined;
     const child = new ZtbChild(launch, "broker", this.log);
     this.child = child;
     void child.exit.then((exit) => this.onChildExit(child, exit));
-    this.connect(connectAddress(settings.admin));
+    this.connect(connectAddress(settings.admin), curve?.files);
     await this.waitForStart();
   }
 
@@ -105,8 +119,9 @@ export class BrokerSession implements vscode.Disposable {
   /** Monitors a broker someone else started; resolves at its first snapshot (or keeps trying, state disconnected). */
   async attach(admin: string): Promise<void> {
     if (this.hasBroker) throw new Error("detach or stop the current broker first");
+    const curve = attachCurve(readSettings().curve);
     this.error = undefined;
-    this.connect(connectAddress(admin));
+    this.connect(connectAddress(admin), curve);
     await this.waitForStart();
   }
 
@@ -132,36 +147,45 @@ export class BrokerSession implements vscode.Disposable {
     if (child) await child.stop(1500);
   }
 
-  private connect(admin: string): void {
+  private connect(admin: string, curve: CurveFiles | undefined): void {
     this.adminEndpoint = admin;
+    this.curveFiles = curve;
     this.setState("starting");
-    this.bridge.attach(admin);
+    this.bridge.attach(admin, curve);
   }
 
   private disconnect(): void {
     this.bridge.detach();
     this.adminEndpoint = undefined;
+    this.curveFiles = undefined;
     this.modelEmitter.fire(this.model.clear());
   }
 
   private waitForStart(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const done = (): void => {
+        clearTimeout(timer);
         sub.dispose();
+        this.failStart = undefined;
+      };
+      const timer = setTimeout(() => {
+        done();
         reject(new Error(`no snapshot from ${this.adminEndpoint ?? "the admin endpoint"} within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
       const settle = (state: ConnectionState): void => {
         if (state === "running" || state === "attached") {
-          clearTimeout(timer);
-          sub.dispose();
+          done();
           resolve();
         } else if (state === "error" || state === "stopped") {
-          clearTimeout(timer);
-          sub.dispose();
+          done();
           reject(new Error(this.error ?? `the broker ${state === "error" ? "failed" : "stopped"}`));
         }
       };
       const sub = this.onDidChangeState(settle);
+      this.failStart = (error) => {
+        done();
+        reject(error);
+      };
     });
   }
 
@@ -184,6 +208,9 @@ export class BrokerSession implements vscode.Disposable {
       case "status":
         if (message.status === "disconnected" && this.hasBroker) this.setState("disconnected");
         return;
+      case "curve-error":
+        this.onCurveError(message.cause, message.message);
+        return;
       case "fatal":
         this.error = message.message;
         void vscode.window.showErrorMessage(`ZeroMQ Broker: ${message.message}`);
@@ -192,6 +219,23 @@ export class BrokerSession implements vscode.Disposable {
       default:
         return;
     }
+  }
+
+  private onCurveError(cause: Extract<FromChild, { type: "curve-error" }>["cause"], message: string): void {
+    if (!this.hasBroker) return;
+    this.error = message;
+    this.log.error(message);
+    const failStart = this.failStart;
+    if (cause === "certificate") {
+      // The key cannot be read: retrying cannot help, and a broker the extension cannot see should not run unseen.
+      if (this.child) void this.stop();
+      else {
+        this.disconnect();
+        this.setState("error");
+      }
+    }
+    if (failStart) failStart(new Error(message));
+    else void vscode.window.showErrorMessage(`ZeroMQ Broker: ${message}`);
   }
 
   private onChildExit(child: ZtbChild, exit: ChildExit): void {

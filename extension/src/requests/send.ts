@@ -44,10 +44,12 @@ export class RequestSender {
       return undefined;
     }
     const endpoint = this.session.clientsEndpoint();
+    const curve = this.session.curve;
     const spec = {
       endpoint,
       frames: request.frames.map((f) => Buffer.from(f).toString("base64")),
       ...request.options,
+      ...(curve ? { curve } : {}),
     };
     try {
       const outcome = await vscode.window.withProgress(

@@ -18,9 +18,10 @@ export async function attachBroker(s: Services, endpoint?: unknown): Promise<boo
     await s.session.attach(admin.trim());
     return true;
   } catch (error) {
-    void vscode.window.showWarningMessage(
-      `ZeroMQ Broker: ${error instanceof Error ? error.message : String(error)}; still trying in the background.`,
-    );
+    const message = `ZeroMQ Broker: ${error instanceof Error ? error.message : String(error)}`;
+    // Settings that cannot work or an unreadable certificate end the attempt; anything else keeps the monitor trying.
+    if (s.session.hasBroker) void vscode.window.showWarningMessage(`${message}; still trying in the background.`);
+    else void vscode.window.showErrorMessage(message);
     return false;
   }
 }
