@@ -3,7 +3,7 @@
  * extension forks it, driven over Node IPC with the messages of bridge/ipc.ts, no VS Code.
  */
 import assert from "node:assert/strict";
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,10 +11,13 @@ import type { CurveKeyPair } from "../../broker/src/security";
 import { BrokerSecurity, generateKeyPair, writeKeyPair } from "../../broker/src/security";
 import { Worker } from "../../broker/src/worker";
 import type { CurveFiles, FromChild, ToChild } from "../../extension/src/bridge/ipc";
+import { ownBrokerCurve } from "../../extension/src/broker/curve";
+import { brokerArgs, workerArgs } from "../../extension/src/broker/launch";
 import { startBroker, type RunningBroker } from "../server/harness";
 import { within } from "../security/curve-helpers";
 
 const CHILD = path.join(__dirname, "..", "..", "extension", "src", "bridge", "monitor-child.js");
+const CLI = path.join(__dirname, "..", "..", "broker", "src", "cli", "main.js");
 const CAP = 4000;
 
 /** A forked monitor child and every message it sent so far. */
@@ -172,5 +175,77 @@ describe("the extension's monitor child with a CURVE broker", () => {
     assert.equal(wrong.cause, "certificate");
     assert.ok(wrong.message.startsWith(`ztb.curve.extensionCertificate ${path.join(dir, "extension.key")}: has no secret-key line`));
     assert.ok(!wrong.message.includes("\n"));
+  });
+});
+
+describe("Start Broker with ztb.curve settings", () => {
+  let dir: string;
+  const processes: ChildProcess[] = [];
+
+  /** Runs the compiled `ztb` as the extension does. */
+  function run(args: string[]): ChildProcess {
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    processes.push(proc);
+    return proc;
+  }
+
+  /** Runs `ztb`; resolves once it wrote `event` (json logs) to stderr. */
+  function ztb(args: string[], event: string): Promise<ChildProcess> {
+    const proc = run(args);
+    let seen = "";
+    return within(
+      new Promise((resolve, reject) => {
+        proc.stderr?.on("data", (data: Buffer) => {
+          seen += data.toString();
+          if (seen.includes(`"event":"${event}"`)) resolve(proc);
+        });
+        proc.once("exit", (code) => reject(new Error(`ztb ${args[0]} exited with ${code}: ${seen}`)));
+      }),
+      CAP,
+      `ztb ${args[0]} ${event}`,
+    );
+  }
+
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "ztb-ext-start-"));
+  });
+
+  afterEach(async () => {
+    for (const proc of processes.splice(0)) {
+      if (proc.exitCode !== null || proc.signalCode !== null) continue;
+      const exited = new Promise((resolve) => proc.once("exit", resolve));
+      proc.kill("SIGKILL");
+      await exited;
+    }
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("lets the extension monitor, send to and run test workers on the broker it started, with no allow-list set", async () => {
+    await writeKeyPair(path.join(dir, "broker"), generateKeyPair(), false);
+    await writeKeyPair(path.join(dir, "extension"), generateKeyPair(), false);
+    const own = ownBrokerCurve({
+      serverKey: "",
+      extensionCertificate: path.join(dir, "extension.key_secret"),
+      brokerCertificate: path.join(dir, "broker.key_secret"),
+      clientKeys: "",
+      workerKeys: "",
+      adminKeys: "",
+    });
+    assert.ok(own);
+    const at = (name: string): string => `ipc://${path.join(dir, name)}`;
+    const settings = { clients: at("c"), workers: at("w"), answers: at("a"), admin: at("admin"), tries: 0, timeout: 0, heartbeat: 1000, history: 10 };
+    await ztb(brokerArgs(settings, own.args), "listening");
+    // Not awaited: the request below waits in the broker's queue until this worker got through the handshake.
+    run(workerArgs(settings.workers, settings.answers, 0, 1, own.files));
+
+    const monitor = new ChildUnderTest();
+    processes.push(monitor.process);
+    monitor.send({ type: "attach", admin: settings.admin, curve: own.files });
+    await monitor.next("snapshot", isSnapshot);
+    monitor.send({ type: "request", id: 7, spec: { endpoint: settings.clients, frames: [Buffer.from("ping").toString("base64")], curve: own.files } });
+    const reply = await monitor.next("reply", isReply);
+    assert.equal(reply.detail.status, "succeeded");
+    assert.equal(reply.detail.worker, "test-1");
+    assert.deepEqual(reply.frames, [{ text: "ping" }]);
   });
 });
