@@ -33,9 +33,12 @@ async function withEchoServer(measure: (endpoint: string) => Promise<{ rate: num
   }
 }
 
-/** The ceiling with a zeromq.js client (the same client as the broker cases). */
-export function measureEchoCeiling(window: number, payloadBytes: number, seconds: number): Promise<CeilingResult> {
-  return withEchoServer((endpoint) => pipelineEcho(endpoint, window, payloadBytes, seconds));
+/**
+ * The ceiling with a zeromq.js client (the same client as the broker cases). `frames` > 2 pads each message with
+ * empty frames: how much a message's frame count alone costs (a TASK through the broker has 8, a RESULT 7).
+ */
+export function measureEchoCeiling(window: number, payloadBytes: number, seconds: number, frames = 2): Promise<CeilingResult> {
+  return withEchoServer((endpoint) => pipelineEcho(endpoint, window, payloadBytes, seconds, frames));
 }
 
 /** The ceiling with the native client (native/peers.c): what the zeromq.js server does when its peer costs little. */
@@ -48,7 +51,9 @@ async function pipelineEcho(
   window: number,
   payloadBytes: number,
   seconds: number,
+  frames: number,
 ): Promise<{ rate: number; latency: LatencySummary; replies: number }> {
+  const padding = Array.from({ length: Math.max(0, frames - 2) }, () => Buffer.alloc(0));
   const dealer = new zmq.Dealer({ sendHighWaterMark: 0, receiveHighWaterMark: 0 });
   dealer.connect(endpoint);
   const payload = Buffer.alloc(payloadBytes, 0x61);
@@ -61,7 +66,7 @@ async function pipelineEcho(
   let measured = 0;
   for (let i = 0; i < window; i++) {
     sentAt[i] = performance.now();
-    await dealer.send([Buffer.from([i & 0xff, i >> 8]), payload]);
+    await dealer.send([Buffer.from([i & 0xff, i >> 8]), ...padding, payload]);
   }
   const stopAt = warmupUntil + seconds * 1000;
   for (;;) {
@@ -79,7 +84,7 @@ async function pipelineEcho(
     }
     if (now >= stopAt) break;
     sentAt[slot] = now;
-    await dealer.send([slotFrame ?? Buffer.alloc(2), payload]);
+    await dealer.send([slotFrame ?? Buffer.alloc(2), ...padding, payload]);
   }
   const elapsed = (performance.now() - startedAt) / 1000;
   dealer.close();

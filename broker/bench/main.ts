@@ -79,11 +79,12 @@ async function brokerCase(c: BrokerCase): Promise<number> {
   }
 }
 
-function emitCeiling(peers: string, payload: number, result: CeilingResult): void {
+function emitCeiling(peers: string, payload: number, result: CeilingResult, frames = 2): void {
   emit({
     case: "ceiling",
     peers,
     payload,
+    frames,
     window: WINDOW,
     roundTripsPerSecond: Math.round(result.rate),
     p50ms: result.latency.p50,
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
     ceiling[payload] = result.rate;
     emitCeiling("zeromq.js", payload, result);
   }
+  // The same echo with 8 frames per message (a TASK's count) instead of 2: the price of frames alone.
+  emitCeiling("zeromq.js", SMALL, await measureEchoCeiling(WINDOW, SMALL, seconds, 8), 8);
 
   // The second baseline: a bare relay with ZTB/1's frames (relay-server.ts), 16 workers of capacity 16.
   const relay = await brokerCase({ mode: "modern", workers: 16, capacity: 16, payload: SMALL, seconds, broker: "relay" });
@@ -179,7 +182,7 @@ interface Summary {
 }
 
 function rowName(row: Row): string {
-  if (row.case === "ceiling") return `zeromq.js echo ceiling, ${row.payload} B`;
+  if (row.case === "ceiling") return `zeromq.js echo ceiling, ${row.payload} B${row.frames === 2 ? "" : `, ${row.frames} frames`}`;
   const who = row.case === "prototype" ? "prototype (Python), " : row.case === "relay" ? "bare relay, ZTB/1 frames, " : "";
   return `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
 }
@@ -199,7 +202,8 @@ function printTable(s: Summary): void {
     out.push(tableLine("case", "tasks/s", "p50 ms", "p99 ms", "CPU µs", "ratio to ceiling"));
     for (const row of section) {
       if (row.case === "ceiling") {
-        out.push(tableLine(rowName(row), row.roundTripsPerSecond, row.p50ms, row.p99ms, row.serverCpuMicrosPerRoundTrip, "1.00"));
+        const own = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
+        out.push(tableLine(rowName(row), row.roundTripsPerSecond, row.p50ms, row.p99ms, row.serverCpuMicrosPerRoundTrip, (Number(row.roundTripsPerSecond) / own).toFixed(2)));
       } else {
         const c = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
         out.push(tableLine(rowName(row), row.tasksPerSecond, row.p50ms, row.p99ms, row.brokerCpuMicrosPerTask, (Number(row.tasksPerSecond) / c).toFixed(2)));
