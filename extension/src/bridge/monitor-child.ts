@@ -147,9 +147,12 @@ class Monitor {
     this.handshakes = undefined;
   }
 
-  /** Once per attach and cause: libzmq retries the handshake every reconnect interval. */
+  /**
+   * Once per attach and cause: libzmq retries the handshake every reconnect interval. "silent" only when nothing more
+   * precise was said: a refused or garbled handshake also leaves the connection without one.
+   */
   private report(problem: CurveProblem): void {
-    if (this.reported.has(problem.cause)) return;
+    if (this.reported.has(problem.cause) || (problem.cause === "silent" && this.reported.size > 0)) return;
     this.reported.add(problem.cause);
     post({ type: "curve-error", cause: problem.cause, message: problem.message });
   }
