@@ -153,6 +153,10 @@ async function main(): Promise<void> {
   const prototype =
     prototypePath() === undefined ? undefined : await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds, broker: "prototype" });
 
+  // The ceiling once more after the broker cases: how far the machine itself drifted during the run (ratios above use
+  // the first measurement).
+  const ceilingAfter = (await measureEchoCeiling(WINDOW, SMALL, seconds)).rate;
+
   const peers = await buildNativePeers();
   const native = "binary" in peers ? await nativeSection(peers.binary, seconds, quick) : peers.unavailable;
 
@@ -165,11 +169,13 @@ async function main(): Promise<void> {
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable({ ceiling, rates, relay, legacy, prototype, native, cost1k, cost100k, bytesPerTask: memory.bytesPerTask });
+  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, bytesPerTask: memory.bytesPerTask });
 }
 
 interface Summary {
   ceiling: Record<number, number>;
+  /** The 16 B ceiling measured again after the zeromq.js broker cases. */
+  ceilingAfter: number;
   rates: Map<string, number>;
   relay: number;
   legacy: number;
@@ -212,6 +218,8 @@ function printTable(s: Summary): void {
     out.push("");
   }
   out.push("CPU µs: CPU time of the echo server per round trip, or of the broker process per task (all its threads).");
+  const before = s.ceiling[SMALL] ?? 1;
+  out.push(`machine drift: the 16 B ceiling was ${Math.round(before)} round trips/s before the broker cases and ${Math.round(s.ceilingAfter)} after (${((s.ceilingAfter / before - 1) * 100).toFixed(0)} %); ratios that differ by less than that are within noise.`);
   if (typeof s.native === "string") out.push(`native peers not measured: ${s.native}`);
   out.push(`core cost per request+dispatch+result: ${Math.round(s.cost1k)} ns with 1 000 in flight, ${Math.round(s.cost100k)} ns with 100 000 (ratio ${(s.cost100k / s.cost1k).toFixed(2)})`);
   out.push(`broker memory per queued 16 B task: ${Math.round(s.bytesPerTask)} bytes`);
