@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { BrokerServer } from "../../broker/src/server/broker-server";
 import { NonRetryableError, Worker } from "../../broker/src/worker";
-import { nextStatus, runCli, startBroker } from "./harness";
+import { spread } from "../../broker/src/cli/demo-command";
+import { nextStatus, runCli, spawnCli, startBroker } from "./harness";
 
 const ONE_USAGE_LINE = (command: string): RegExp => new RegExp(`^ztb ${command}: [^\\n]+ \\(see ztb ${command} --help\\)\\n$`);
 
@@ -115,5 +116,32 @@ describe("ztb CLI", () => {
     const run = await runCli(["client", "send", "--deadline", "100", "tcp://127.0.0.1:9", "x"]);
     assert.equal(run.code, 3);
     assert.match(run.stderr, /no reply from tcp:\/\/127\.0\.0\.1:9 within 100 ms/);
+  });
+
+  describe("ztb worker --poison (the demo's visible failures)", () => {
+    it("a poison request is dropped by the worker at every attempt and fails; the others are answered", async () => {
+      const broker = await startBroker({ tries: 2, timeout: 200 });
+      const worker = spawnCli(["worker", "--name", "w", "--poison", "request 2", broker.endpoints.workers]);
+      try {
+        await worker.line(/ready/);
+        const run = await runCli(["client", "--enveloped", "--count", "3", broker.endpoints.clients]);
+        assert.match(run.stdout, /^request 1 -> request 1 \(worker w, attempt 1, /m);
+        assert.match(run.stdout, /^request 2 -> failed: timeout after 2 attempts$/m);
+        assert.match(run.stdout, /^request 3 -> request 3 \(worker w, attempt 1, /m);
+        assert.match(run.stdout, /^summary: 3 sent, 3 answered \(2 succeeded, 1 failed: timeout 1\)/m);
+        assert.equal(run.code, 0, run.stderr);
+        for (const attempt of [1, 2]) await worker.line(new RegExp(`dropping task \\S+ attempt ${attempt}/2 \\(poison: every worker drops it\\)`));
+      } finally {
+        worker.child.kill("SIGKILL");
+        await worker.exited;
+        await broker.server.close();
+      }
+    });
+
+    it("the demo spreads its poison requests over the run", () => {
+      assert.deepEqual(spread(2, 300), [100, 200]);
+      assert.deepEqual(spread(0, 300), []);
+      assert.deepEqual(spread(3, 2), [1, 2]);
+    });
   });
 });

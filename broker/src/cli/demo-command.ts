@@ -5,6 +5,10 @@
  * 4 clients x 75 requests. Every child's output is shown with a coloured name prefix; dropped tasks, retries and
  * failures stand out. It ends with a summary and exits 0 when every request got exactly one reply.
  *
+ * With 3 attempts and 10 % drops a request fails only when all three attempts are dropped (1 in 1 000), so a run of
+ * 300 usually shows none. Two requests are therefore poison (`ztb worker --poison`): every worker drops them, and the
+ * walk-through's last promise — after the maximum number of attempts the client gets a failure — is seen every run.
+ *
  * The client is enveloped by default, so the summary can count retries and failure reasons; --plain uses the
  * prototype's plain requests instead (no reasons, no attempt counts). Children are stopped on exit and on Ctrl-C.
  */
@@ -24,6 +28,7 @@ The 2010 prototype's walk-through in one command, on free ports of 127.0.0.1:
   ztb worker --legacy WORKERS ANSWERS 0.1 (worker-2)  the prototype's REQ/PUSH protocol, drops 10 %
   ztb client -n 4 --count 75 CLIENTS              4 clients sending 75 numbered requests each
 A dropped task is retried after its 2 s timeout; after 3 attempts the client gets a failure reply.
+A few requests are poison (--poison): every worker drops them, so each shows the failure after the last attempt.
 Ends with a summary; exit status 0 when every request got exactly one reply.
 
 Options:
@@ -32,6 +37,7 @@ Options:
   -t, --tries N       broker: attempts per task (default 3)
   -T, --timeout SECS  broker: seconds per attempt (default 2)
   --drop F            fraction of tasks each worker drops (default 0.1)
+  --poison N          requests every worker drops, spread over the run (default 2; 0 for none)
   --plain             the prototype's plain client requests (no reasons or attempt counts in the summary)
   -h, --help          show this help
 `;
@@ -42,6 +48,7 @@ const OPTIONS = {
   tries: { type: "string", short: "t" },
   timeout: { type: "string", short: "T" },
   drop: { type: "string" },
+  poison: { type: "string" },
   plain: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -52,6 +59,8 @@ interface DemoOptions {
   tries: number;
   timeout: string;
   drop: number;
+  /** Numbers of the requests every worker drops ("request N"). */
+  poison: number[];
   plain: boolean;
 }
 
@@ -61,14 +70,24 @@ function parseDemoArgs(argv: string[]): DemoOptions | null {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const timeout = values.timeout ?? "2";
   if (!/^(\d+\.?\d*|\.\d+)$/.test(timeout) || Number(timeout) <= 0) throw new UsageError(`-T must be a positive number of seconds, not "${timeout}"`);
+  const clients = integer("--clients", values.clients, 4, 1, 1000);
+  const count = integer("--count", values.count, 75, 1, 1_000_000);
   return {
-    clients: integer("--clients", values.clients, 4, 1, 1000),
-    count: integer("--count", values.count, 75, 1, 1_000_000),
+    clients,
+    count,
     tries: integer("--tries", values.tries, 3, 1, 1000),
     timeout,
     drop: fraction("--drop", values.drop, 0.1),
+    poison: spread(integer("--poison", values.poison, 2, 0, 100), clients * count),
     plain: values.plain === true,
   };
+}
+
+/** `n` request numbers evenly spread over 1..total (fewer when total is small), e.g. 2 of 300: 100 and 200. */
+export function spread(n: number, total: number): number[] {
+  const numbers = new Set<number>();
+  for (let k = 1; k <= n; k++) numbers.add(Math.max(1, Math.min(total, Math.round((k * total) / (n + 1)))));
+  return [...numbers];
 }
 
 interface Child {
@@ -110,13 +129,17 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${paint(colour, "bold", "demo")}      ${text}\n`);
     };
     say(`broker -t ${options.tries} -T ${options.timeout}, two workers dropping ${options.drop * 100} % (worker-1 modern, worker-2 legacy), ${options.clients} clients x ${options.count} requests`);
+    if (options.poison.length > 0) {
+      say(`${listed(options.poison)} ${options.poison.length === 1 ? "is" : "are"} poison: every worker drops ${options.poison.length === 1 ? "it" : "them"}, so after ${options.tries} attempt${options.tries === 1 ? "" : "s"} the client gets a failure`);
+    }
+    const poison = options.poison.flatMap((n) => ["--poison", `request ${n}`]);
 
     const broker = start(children, "broker", "cyan", colour, [
       "broker", "-t", String(options.tries), "-T", options.timeout, "--admin", admin, "--log-level", "info", clients, workers, answers,
     ]);
     await waitForLine(broker, /listening|clients tcp/, 10_000);
-    const worker1 = start(children, "worker-1", "green", colour, ["worker", "--name", "worker-1", workers, answers, drop]);
-    const worker2 = start(children, "worker-2", "magenta", colour, ["worker", "--legacy", "--name", "worker-2", workers, answers, drop]);
+    const worker1 = start(children, "worker-1", "green", colour, ["worker", "--name", "worker-1", ...poison, workers, answers, drop]);
+    const worker2 = start(children, "worker-2", "magenta", colour, ["worker", "--legacy", "--name", "worker-2", ...poison, workers, answers, drop]);
     await Promise.all([waitForLine(worker1, /ready/, 10_000), waitForLine(worker2, /connected/, 10_000)]);
 
     let summary: LoadSummary | undefined;
@@ -155,7 +178,7 @@ function report(s: LoadSummary, options: DemoOptions, colour: boolean): string {
     `  requests    ${s.requests}`,
     `  replies     ${s.replies}`,
     `  succeeded   ${s.succeeded}`,
-    `  failed      ${s.failed}${reasons.length > 0 ? ` (${reasons.map(([reason, n]) => `${reason} ${n}`).join(", ")})` : ""}`,
+    `  failed      ${s.failed}${reasons.length > 0 ? ` (${reasons.map(([reason, n]) => `${reason} ${n}`).join(", ")})` : ""}${options.poison.length > 0 ? `; poison: ${listed(options.poison)}` : ""}`,
     `  retried     ${s.retried === null ? "not reported in plain mode" : s.retried}`,
     `  duplicates  ${s.duplicates}`,
     `  lost        ${s.lost}`,
@@ -165,6 +188,12 @@ function report(s: LoadSummary, options: DemoOptions, colour: boolean): string {
   ];
   if (options.plain) lines.push("  (plain mode: a failure is the prototype's empty answer, so no reason is known)");
   return lines.join("\n");
+}
+
+/** "request 100 and request 200". */
+function listed(numbers: number[]): string {
+  const names = numbers.map((n) => `request ${n}`);
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1) ?? ""}`;
 }
 
 /** The compiled CLI entry point next to this file. */

@@ -26,6 +26,8 @@ Options:
   --capacity N         tasks run at once, 1..1000 (default 1; modern protocol only)
   --delay DURATION     simulated work per task, e.g. 50 or 50ms or 1s (default 0)
   --fail-rate F        fraction of tasks answered with a retryable FAIL instead of a result (modern only)
+  --poison TEXT        never answer a task whose payload is exactly TEXT (repeatable): a task that hangs every
+                       worker it reaches, which the broker fails once its attempts run out
   --name NAME          worker name shown by the broker (default w-<pid>)
   --service NAME       service to serve (repeatable; default "default"; modern only)
   --heartbeat DURATION heartbeat interval announced to the broker, 100ms..60s (default 1000)
@@ -43,6 +45,7 @@ const OPTIONS = {
   capacity: { type: "string" },
   delay: { type: "string" },
   "fail-rate": { type: "string" },
+  poison: { type: "string", multiple: true },
   name: { type: "string" },
   service: { type: "string", multiple: true },
   heartbeat: { type: "string" },
@@ -61,6 +64,8 @@ export interface WorkerCommandOptions {
   capacity: number;
   delay: number;
   failRate: number;
+  /** Payloads (one frame, UTF-8) this worker always drops. */
+  poison: Buffer[];
   name: string;
   services: string[];
   heartbeat: number;
@@ -102,6 +107,7 @@ export function parseWorkerArgs(argv: string[]): WorkerCommandOptions | null {
     capacity: integer("--capacity", values.capacity, 1, 1, 1000),
     delay: duration("--delay", values.delay, 0, 0, 3_600_000),
     failRate: fraction("--fail-rate", values["fail-rate"], 0),
+    poison: (values.poison ?? []).map((text) => Buffer.from(text, "utf8")),
     name,
     services: [...new Set(services)],
     heartbeat: duration("--heartbeat", values.heartbeat, 1000, 100, 60_000),
@@ -182,8 +188,9 @@ class Simulation {
   async modern(id: string, attempt: number, attempts: number | null, payload: Uint8Array[], signal: AbortSignal): Promise<PayloadLike> {
     const label = `task ${id} attempt ${attempt}${attempts === null ? "" : `/${attempts}`}`;
     this.print(`${label}: ${preview(payload)}`);
-    if (Math.random() < this.options.drop) {
-      this.say(`dropping ${label}`);
+    const drop = this.drops(payload);
+    if (drop !== undefined) {
+      this.say(`dropping ${label}${drop}`);
       // Never answer: hold the slot until the broker gives up on this attempt and sends CANCEL.
       await abortion(signal);
     }
@@ -197,12 +204,20 @@ class Simulation {
 
   async legacy(id: string, payload: Uint8Array[], signal: AbortSignal): Promise<PayloadLike | null> {
     this.print(`task ${id}: ${preview(payload)}`);
-    if (Math.random() < this.options.drop) {
-      this.say(`dropping task ${id}`);
+    const drop = this.drops(payload);
+    if (drop !== undefined) {
+      this.say(`dropping task ${id}${drop}`);
       return null;
     }
     await sleep(this.options.delay, signal);
     return payload;
+  }
+
+  /** Whether to drop this task, and the note to print with it: "" for a random drop (DROP), or why. */
+  private drops(payload: Uint8Array[]): string | undefined {
+    const [only] = payload;
+    if (payload.length === 1 && only !== undefined && this.options.poison.some((p) => p.equals(only))) return " (poison: every worker drops it)";
+    return Math.random() < this.options.drop ? "" : undefined;
   }
 
   private print(line: string): void {
