@@ -13,6 +13,7 @@ import { buildNativePeers, runNativePipeline, startNativeWorkers } from "./nativ
 import { runPipeline } from "./pipeline-client";
 import { type BrokerEndpoints, cpuSeconds, startBroker, startRelay, startWorkers, stop } from "./processes";
 import { prototypePath, startPrototype } from "./prototype";
+import { measureShellCost } from "./shell-cost";
 import { round } from "./stats";
 
 const WINDOW = 256;
@@ -166,10 +167,13 @@ async function main(): Promise<void> {
   emit({ case: "core-cost", inFlight: 1_000, nsPerCycle: Math.round(cost1k) });
   emit({ case: "core-cost", inFlight: 100_000, nsPerCycle: Math.round(cost100k) });
 
+  const shellNs = measureShellCost(quick ? 20_000 : 100_000);
+  emit({ case: "shell-cost", nsPerTask: Math.round(shellNs) });
+
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, bytesPerTask: memory.bytesPerTask });
+  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask });
 }
 
 interface Summary {
@@ -184,6 +188,8 @@ interface Summary {
   native: NativeFigures | string;
   cost1k: number;
   cost100k: number;
+  /** The broker's own JavaScript per task, without sockets (shell-cost.ts). */
+  shellNs: number;
   bytesPerTask: number;
 }
 
@@ -221,6 +227,10 @@ function printTable(s: Summary): void {
   const before = s.ceiling[SMALL] ?? 1;
   out.push(`machine drift: the 16 B ceiling was ${Math.round(before)} round trips/s before the broker cases and ${Math.round(s.ceilingAfter)} after (${((s.ceilingAfter / before - 1) * 100).toFixed(0)} %); ratios that differ by less than that are within noise.`);
   if (typeof s.native === "string") out.push(`native peers not measured: ${s.native}`);
+  const busiest = rows.find((row) => row.case === "broker" && row.peers === "zeromq.js" && row.workers === 16 && row.capacity === 16 && row.payload === SMALL);
+  const cpu = Number(busiest?.brokerCpuMicrosPerTask ?? 0);
+  const share = cpu > 0 ? ` = ${((s.shellNs / 1000 / cpu) * 100).toFixed(0)} % of the broker's ${cpu} µs of CPU per task at 16 x 16 (the rest: zeromq.js, the event loop, the kernel)` : "";
+  out.push(`broker's own JavaScript per task (decode, core, encode; no sockets): ${Math.round(s.shellNs)} ns${share}`);
   out.push(`core cost per request+dispatch+result: ${Math.round(s.cost1k)} ns with 1 000 in flight, ${Math.round(s.cost100k)} ns with 100 000 (ratio ${(s.cost100k / s.cost1k).toFixed(2)})`);
   out.push(`broker memory per queued 16 B task: ${Math.round(s.bytesPerTask)} bytes`);
   out.push("");
