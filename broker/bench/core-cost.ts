@@ -4,25 +4,13 @@
  * half running on workers that never answer, each with a pending timeout in the heap). The cost must not grow
  * with `inFlight` (spec: dispatch O(1), timeouts in a heap, lookups by id).
  */
-import type { CoreConfig, Input } from "../src/core/api";
+import type { Input } from "../src/core/api";
 import { BrokerCore } from "../src/core/broker-core";
+import { benchCoreConfig } from "./core-config";
 import type { Frame } from "../src/protocol/messages";
 
 const DELIMITER: Frame = new Uint8Array(0);
 const PAYLOAD: Frame = new Uint8Array(16).fill(0x63);
-
-function config(): CoreConfig {
-  return {
-    tries: null,
-    timeout: 600_000,
-    heartbeat: 60_000,
-    maxQueue: null,
-    history: 1000,
-    services: [],
-    bootNonce: "bench",
-    info: { version: "bench", endpoints: { clients: "c", workers: "w", answers: "a", admin: null } },
-  };
-}
 
 function ready(name: string, services: string[], capacity: number): Input {
   return { kind: "worker", peer: name, msg: { type: "ready", options: { name, services, capacity, heartbeat: 60_000 } } };
@@ -35,7 +23,7 @@ function request(service: string): Input {
 /** Nanoseconds per cycle, best of `rounds` rounds of `cycles` cycles. */
 export function measureCoreCost(inFlight: number, cycles = 20_000, rounds = 5): number {
   let now = 1_000_000;
-  const core = new BrokerCore(config(), now);
+  const core = new BrokerCore(benchCoreConfig(600_000), now);
   const runningWorkers = Math.ceil(inFlight / 2 / 1000);
   for (let i = 0; i < runningWorkers; i++) core.handle(ready(`slow-${i}`, ["slow"], 1000), now);
   for (let i = 0; i < inFlight / 2; i++) {

@@ -4,23 +4,13 @@
  * routing id, the worker's RESULT decoded, the core's step, the reply encoded. Set beside the broker's CPU per task
  * over real sockets, it shows how much of that CPU is ours and how much is the binding, the event loop and the kernel.
  */
-import type { CoreConfig, Output } from "../src/core/api";
+import type { Output } from "../src/core/api";
 import { BrokerCore } from "../src/core/broker-core";
 import { encodeClient, encodeClientReply, encodeToWorker, encodeWorker } from "../src/codec";
 import type { Frame } from "../src/protocol/messages";
 import { routingId } from "../src/server/peer-keys";
 import { clientInput, workerInput } from "../src/server/receive-loops";
-
-const CONFIG: CoreConfig = {
-  tries: null,
-  timeout: null,
-  heartbeat: 60_000,
-  maxQueue: null,
-  history: 1000,
-  services: [],
-  bootNonce: "bench",
-  info: { version: "bench", endpoints: { clients: "c", workers: "w", answers: "a", admin: null } },
-};
+import { benchCoreConfig } from "./core-config";
 
 const WORKER_ID = Buffer.from([0, 0x80, 0, 0, 0x29]);
 const CLIENT_ID = Buffer.from([0, 0x80, 0, 0, 0x2a]);
@@ -41,7 +31,7 @@ function perform(outputs: readonly Output[]): Frame | undefined {
 /** Best of `rounds` rounds of `cycles` tasks, in ns per task. */
 export function measureShellCost(cycles = 100_000, rounds = 5): number {
   let now = 1_000_000;
-  const core = new BrokerCore(CONFIG, now);
+  const core = new BrokerCore(benchCoreConfig(null), now);
   const ready = workerInput([WORKER_ID, ...(encodeWorker({ type: "ready", options: { name: "bench", capacity: 16, heartbeat: 60_000 } }) as Buffer[])]);
   if (ready !== undefined) core.handle(ready, now);
   const payload = Buffer.alloc(16, 0x62);
