@@ -213,13 +213,10 @@ function printTable(s: Summary): void {
     out.push(peers === "native" ? "with native peers (broker/bench/native/peers.c: C workers and client, libzmq)" : "with zeromq.js peers (the client and workers are Node processes too)");
     out.push(tableLine("case", "tasks/s", "p50 ms", "p99 ms", "CPU µs", "ratio to ceiling"));
     for (const row of section) {
-      if (row.case === "ceiling") {
-        const own = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
-        out.push(tableLine(rowName(row), row.roundTripsPerSecond, row.p50ms, row.p99ms, row.serverCpuMicrosPerRoundTrip, (Number(row.roundTripsPerSecond) / own).toFixed(2)));
-      } else {
-        const c = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
-        out.push(tableLine(rowName(row), row.tasksPerSecond, row.p50ms, row.p99ms, row.brokerCpuMicrosPerTask, (Number(row.tasksPerSecond) / c).toFixed(2)));
-      }
+      const ceiling = peers === "native" ? nativeCeiling : (s.ceiling[Number(row.payload)] ?? 1);
+      const [rate, cpu] =
+        row.case === "ceiling" ? [row.roundTripsPerSecond, row.serverCpuMicrosPerRoundTrip] : [row.tasksPerSecond, row.brokerCpuMicrosPerTask];
+      out.push(tableLine(rowName(row), rate, row.p50ms, row.p99ms, cpu, (Number(rate) / ceiling).toFixed(2)));
     }
     out.push("");
   }
