@@ -144,10 +144,10 @@ export class BrokerServer {
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.maxKept !== undefined) config.maxKept = options.maxKept;
+    if (options.journal !== undefined) config.journal = { fsync: options.journal.fsync };
     const startedAt = Date.now();
     this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
     if (options.journal !== undefined) {
-      config.journal = { fsync: options.journal.fsync };
       this.store = options.journal.store;
       const onFailure = options.onJournalFailure ?? ((err: unknown) => this.logger.error("journal-failed", { message: errorMessage(err) }));
       this.commit = new GroupCommit(this.store, (outputs) => this.performNow(outputs), (err) => {
