@@ -5,7 +5,7 @@
  * Each node gets a generated config file rather than command-line flags, because the monitoring port, the cluster
  * block and the store directory are all needed and the file states them in one place (and is left next to the node's
  * log for a reader when a test fails). Readiness is read from the monitoring endpoint (`/jsz`: a meta leader known to
- * every node, `/healthz`: JetStream current), never from a sleep.
+ * every node, `/healthz?js-server-only=true`: JetStream current at the server level), never from a sleep.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync, mkdirSync } from "node:fs";
@@ -192,7 +192,7 @@ export class NatsCluster {
   }
 
   /**
-   * Waits until every running node answers `/healthz` ok and, in a cluster, knows the same meta leader among as many
+   * Waits until every running node answers `/healthz?js-server-only=true` ok and, in a cluster, knows the same meta leader among as many
    * peers as there are nodes: from then on JetStream API calls (stream create with R3) succeed.
    */
   async waitReady(timeout = START_TIMEOUT): Promise<void> {
@@ -203,7 +203,9 @@ export class NatsCluster {
         const leaders = new Set<string>();
         for (const node of running) {
           if (!node.running) throw new Error(`${node.name} exited during start:\n${node.logTail()}`);
-          const health = (await node.monitor("/healthz")) as { status?: string } | undefined;
+          // Server-level health (JetStream on, meta group current); a stream or consumer replica catching up after a
+          // restart is the test's business: it waits for the assets it uses.
+          const health = (await node.monitor("/healthz?js-server-only=true")) as { status?: string } | undefined;
           if (health?.status !== "ok") {
             last = `${node.name} /healthz: ${JSON.stringify(health)}`;
             return false;

@@ -13,7 +13,7 @@ export interface ClusterConnection {
   readonly js: JetStreamClient;
   /** Largest message the connected server accepts (its `max_payload`), headers included. */
   readonly maxPayload: number;
-  /** Drains subscriptions and closes; resolves when closed. */
+  /** Closes at once (no drain: it would wait for a server that may be gone); resolves when closed. */
   close(): Promise<void>;
 }
 
@@ -52,8 +52,7 @@ export async function connectCluster(options: ClusterConnectOptions): Promise<Cl
     js: jsm.jetstream(),
     maxPayload: nc.info?.max_payload ?? 1024 * 1024,
     close: async () => {
-      if (nc.isClosed()) return;
-      await nc.drain();
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }
