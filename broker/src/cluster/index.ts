@@ -2,6 +2,7 @@
  * Cluster mode's adapter to NATS JetStream (issue 11): the one entry point the broker's shell imports. The core never
  * imports this folder; DESIGN.md says how each ZTB/1 rule maps onto these calls.
  */
+export { ClusterDriver, type ClusterDriverOptions } from "./cluster-driver";
 export { connectCluster, type ClusterConnection } from "./connection";
 export {
   natsConnectionOptions,
@@ -31,6 +32,7 @@ export { msgIdFor, resultKey } from "./keys";
 export { LeasedTask } from "./leased-task";
 export { clusterNames, serviceToken, type ClusterNames } from "./names";
 export { listenForReplies, sendReply } from "./reply-channel";
+export type { ClusterEvent, ClusterRequest, FetchedTask, LeaseId } from "./seam";
 export { DEFAULT_SETTINGS, type WorkQueueSettings } from "./stream-settings";
 export { decodeFrames, decodeTask, encodeFrames, encodeHeaders, TASK_FORMAT, type ClusterTask } from "./task-record";
 export { WorkQueue, type Fetched, type Published, type QueueDepth } from "./work-queue";
