@@ -96,9 +96,10 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     await leased.ack();
   });
 
-  it("redelivers a nak'ed task at once with deliveryCount 2", async () => {
+  it("redelivers a nak'ed task at once with deliveryCount 2, ahead of tasks that never ran (rule 2)", async () => {
     const queue = await openQueue(conn, "nak");
     await queue.publish(task("t1"));
+    await queue.publish(task("t2"));
     const first = await fetchOne(queue);
     assert.equal(first.deliveryCount, 1);
     first.nak();
@@ -107,6 +108,9 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     assert.equal(second.deliveryCount, 2);
     assert.equal(second.streamSeq, first.streamSeq);
     await second.ack();
+    const third = await fetchOne(queue);
+    assert.deepEqual([third.record.task, third.deliveryCount], ["t2", 1]);
+    await third.ack();
   });
 
   it("stops delivering after max_deliver, announces it by advisory, and the task can then be taken out", async () => {
