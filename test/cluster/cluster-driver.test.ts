@@ -95,9 +95,18 @@ describe("cluster: the driver between a core's requests and JetStream", function
         10_000,
         () => "the result was never kept",
       );
-      a.driver.perform({ kind: "cluster-depth", service: "default" });
-      const depth = await a.next("cluster-depth");
-      assert.deepEqual([depth.waiting, depth.running], [0, 0]);
+      // B's ack is confirmed asynchronously: A sees the queue empty once the server has processed it.
+      await waitFor(
+        async () => {
+          const from = a.events.length;
+          a.driver.perform({ kind: "cluster-depth", service: "default" });
+          const depth = await a.next("cluster-depth", from);
+          assert.equal(depth.waiting, 0);
+          return depth.running === 0;
+        },
+        10_000,
+        () => "the acked task still counts as running",
+      );
       assert.deepEqual(b.events.filter((e) => e.kind.endsWith("failed")), []);
     } finally {
       a.driver.close();
