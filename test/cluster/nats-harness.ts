@@ -39,6 +39,24 @@ interface NodePorts {
   http: number;
 }
 
+/**
+ * Every server process the harness started and has not seen exit: killed when this process exits however it exits
+ * (a test that throws before `stop()`, mocha's own exit), so no server outlives its test run.
+ */
+const live = new Set<ChildProcess>();
+/** Temp directories of clusters not stopped yet, removed at exit too. */
+const roots = new Set<string>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+  for (const root of roots) {
+    try {
+      rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A server killed a moment ago may still be writing: at exit, a leftover temp dir is all that can go wrong.
+    }
+  }
+});
+
 /** One nats-server of the harness; `url` stays valid across `kill()`/`restart()` (same ports, same store). */
 export class NatsNode {
   private child: ChildProcess | undefined;
@@ -67,7 +85,13 @@ export class NatsNode {
     const child = spawn(this.binary, ["-c", this.configFile], { stdio: ["ignore", log, log] });
     closeSync(log);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    live.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once("exit", () => {
+        live.delete(child);
+        resolve();
+      }),
+    );
   }
 
   /** SIGKILL, as a crash: no shutdown, no flush. Resolves once the process is gone. */
@@ -156,6 +180,7 @@ export class NatsCluster {
   static async start(options: NatsClusterOptions): Promise<NatsCluster> {
     const binary = natsServerPath();
     const root = mkdtempSync(join(tmpdir(), "ztb-nats-"));
+    roots.add(root);
     const flat = await freePorts(options.nodes * 3);
     const ports: NodePorts[] = [];
     for (let i = 0; i < options.nodes; i++) {
@@ -242,5 +267,6 @@ export class NatsCluster {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.kill()));
     rmSync(this.root, { recursive: true, force: true });
+    roots.delete(this.root);
   }
 }
