@@ -1,10 +1,12 @@
 /**
  * Performs `ClusterRequest`s with the adapter and reports `ClusterEvent`s: the thin shell between a sans-I/O core
  * and JetStream. It holds the leased messages by lease id (the core holds only the ids), listens on this broker's
- * reply subject, and handles the max-deliveries advisories that reach it. One `switch`, one adapter call per request.
+ * reply subject, handles the max-deliveries advisories that reach it, and reports the connection lost and back.
+ * One `switch`, one adapter call per request.
  */
 import type { Subscription } from "@nats-io/transport-node";
 import type { ClusterConnection } from "./connection";
+import { watchConnection } from "./connection-status";
 import { takeExhausted, watchMaxDeliveries } from "./exhausted-tasks";
 import type { KeptResults } from "./kept-results";
 import type { LeasedTask } from "./leased-task";
@@ -30,9 +32,11 @@ function message(error: unknown): string {
 export class ClusterDriver {
   private readonly leases = new Map<LeaseId, LeasedTask>();
   private readonly subscriptions: Subscription[];
+  private readonly connectionWatch: { stop(): void };
 
   constructor(private readonly options: ClusterDriverOptions) {
     const { conn, queue, brokerId, emit } = options;
+    this.connectionWatch = watchConnection(conn, emit);
     this.subscriptions = [
       listenForReplies(conn, queue.names, brokerId, (reply) => emit({ kind: "cluster-reply-received", reply })),
       watchMaxDeliveries(conn, queue.names, (advisory) => {
@@ -117,6 +121,7 @@ export class ClusterDriver {
 
   /** Stops listening; leases still held come back to the queue after their AckWait (or nak them first). */
   close(): void {
+    this.connectionWatch.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 

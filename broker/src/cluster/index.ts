@@ -4,6 +4,7 @@
  */
 export { ClusterDriver, type ClusterDriverOptions } from "./cluster-driver";
 export { connectCluster, type ClusterConnection } from "./connection";
+export { watchConnection, type ConnectionChange } from "./connection-status";
 export {
   natsConnectionOptions,
   DEFAULT_CONNECT_TIMEOUT,

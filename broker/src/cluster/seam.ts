@@ -55,5 +55,9 @@ export type ClusterEvent =
   /** A task whose last delivery's holder vanished: this broker took it out of the stream and must answer its client. */
   | { kind: "cluster-exhausted"; task: ClusterTask; deliveries: number }
   | { kind: "cluster-depth"; service: string; waiting: number; running: number }
+  /** NATS connection lost / back (connection-status.ts): refuse new requests while lost, resume when back. */
+  | { kind: "cluster-disconnected"; server: string }
+  | { kind: "cluster-reconnected"; server: string }
+  | { kind: "cluster-closed"; error: string | null }
   /** Something went wrong that no request waits for (a foreign message, an advisory that could not be handled). */
   | { kind: "cluster-warning"; message: string };
