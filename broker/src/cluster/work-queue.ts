@@ -176,7 +176,9 @@ export class WorkQueue {
         }
       }
     } catch (error) {
-      // Tasks already received stay leased by this broker; they come back after the lease if the caller drops them.
+      // Tasks already received stay leased by this broker and come back after the lease. The consumer is looked up
+      // again next time: it may have been deleted (then it is created anew).
+      this.consumers.delete(service);
       throw new FetchError(`fetch from ${this.names.consumer(service)} failed: ${(error as Error).message}`, { cause: error });
     }
     return { tasks, foreign };
