@@ -7,6 +7,7 @@ import { RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import {
   clusterNames,
   StreamConflictError,
+  StreamSetupError,
   takeExhausted,
   TaskTooLargeError,
   watchMaxDeliveries,
@@ -109,6 +110,16 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     assert.deepEqual(seen.map((t) => `${t.record.task}#${t.deliveryCount}`).sort(), ["t1#2", "t2#1"]);
     assert.equal(seen.find((t) => t.record.task === "t1")?.streamSeq, first.streamSeq);
     for (const leased of seen) await leased.ack();
+  });
+
+  it("redelivers a task nak'ed with a delay after that delay, long before its lease would", async () => {
+    const queue = await openQueue(conn, "nakdelay", { lease: 60_000 });
+    await queue.publish(task("t1"));
+    const first = await fetchOne(queue);
+    first.nak(500);
+    const again = await fetchOne(queue, "default", 20); // at most ~20 s of pulls: well inside the 60 s lease
+    assert.deepEqual([again.record.task, again.deliveryCount], ["t1", 2]);
+    await again.ack();
   });
 
   it("stops delivering after max_deliver, announces it by advisory, and the task can then be taken out", async () => {
@@ -216,6 +227,16 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     });
     const after = await conn.jsm.streams.info(names.stream);
     assert.equal(after.config.retention, RetentionPolicy.Limits);
+  });
+
+  it("fails with one line when another stream already holds the cluster's subjects", async () => {
+    const names = clusterNames(freshClusterName("overlap"));
+    await conn.jsm.streams.add({ name: `OTHER_${names.cluster}`, subjects: [`ztb.${names.cluster}.>`] });
+    await assert.rejects(WorkQueue.open(conn, names, testSettings()), (error: unknown) => {
+      assert.ok(error instanceof StreamSetupError, String(error));
+      assert.ok(!error.message.includes("\n") && error.message.includes(names.stream), error.message);
+      return true;
+    });
   });
 
   it("refuses a service consumer made with another lease or max_deliver (brokers of one cluster must agree)", async () => {
