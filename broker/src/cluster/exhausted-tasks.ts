@@ -8,6 +8,7 @@
  * stream (read by sequence, then delete) and answers the client on the origin's reply subject.
  */
 import type { Subscription } from "@nats-io/transport-node";
+import type { StoredMsg } from "@nats-io/jetstream";
 import type { ClusterConnection } from "./connection";
 import { StreamSetupError, TaskDecodeError } from "./errors";
 import type { ClusterNames } from "./names";
@@ -66,7 +67,7 @@ export function watchMaxDeliveries(conn: ClusterConnection, names: ClusterNames,
  * next advisory-less sweep rather than losing the client's answer.
  */
 export async function takeExhausted(conn: ClusterConnection, names: ClusterNames, streamSeq: number): Promise<ClusterTask | null> {
-  let stored;
+  let stored: StoredMsg | null;
   try {
     stored = await conn.jsm.streams.getMessage(names.stream, { seq: streamSeq });
   } catch (error) {

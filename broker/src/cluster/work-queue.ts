@@ -5,7 +5,7 @@
  * consumers, so a broker never holds a task no worker of its own can take.
  */
 import { nuid } from "@nats-io/transport-node";
-import { JetStreamApiError, JetStreamApiCodes, type Consumer } from "@nats-io/jetstream";
+import { JetStreamApiError, JetStreamApiCodes, type Consumer, type ConsumerInfo, type StreamInfo } from "@nats-io/jetstream";
 import type { ClusterConnection } from "./connection";
 import {
   FetchError,
@@ -64,7 +64,7 @@ export class WorkQueue {
    */
   static async open(conn: ClusterConnection, names: ClusterNames, settings: WorkQueueSettings): Promise<WorkQueue> {
     const want = desiredStream(names, settings);
-    let existing;
+    let existing: StreamInfo | undefined;
     try {
       existing = await conn.jsm.streams.info(names.stream);
     } catch (error) {
@@ -127,7 +127,7 @@ export class WorkQueue {
     if (cached !== undefined) return cached;
     const want = desiredConsumer(this.names, service, this.settings);
     const name = this.names.consumer(service);
-    let info;
+    let info: ConsumerInfo;
     try {
       info = await this.conn.jsm.consumers.info(this.names.stream, name);
     } catch (error) {
