@@ -55,9 +55,9 @@ describe("cluster: the driver between a core's requests and JetStream", function
     await nats?.stop();
   });
 
-  async function brokers(label: string, maxDeliver: number | null): Promise<[Broker, Broker]> {
+  async function brokers(label: string, maxDeliver: number | null, lease = 1000): Promise<[Broker, Broker]> {
     const names = clusterNames(freshClusterName(label));
-    const settings = testSettings({ lease: 1000, maxDeliver });
+    const settings = testSettings({ lease, maxDeliver });
     const make = async (conn: ClusterConnection, id: string) =>
       new Broker(conn, await WorkQueue.open(conn, names, settings), await KeptResults.open(conn, names, { ttl: 60_000, replicas: 1 }), id);
     return [await make(connA, "a"), await make(connB, "b")];
@@ -108,6 +108,34 @@ describe("cluster: the driver between a core's requests and JetStream", function
         () => "the acked task still counts as running",
       );
       assert.deepEqual(b.events.filter((e) => e.kind.endsWith("failed")), []);
+    } finally {
+      a.driver.close();
+      b.driver.close();
+    }
+  });
+
+  it("keeps a fetched task with its broker by renewing the lease on its own, until the core naks it", async () => {
+    const lease = 2000;
+    const [a, b] = await brokers("renew", null, lease);
+    try {
+      a.driver.perform({ kind: "cluster-publish", task: task("a-3", { origin: "a" }) });
+      await a.next("cluster-published");
+      b.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
+      const lease3 = (await b.next("cluster-fetched")).tasks[0]?.lease ?? "";
+
+      // Broker A keeps asking for 2.5 leases (five 1 s pulls): B's own renewal (every lease/3, nothing asked by B's
+      // core) keeps the task with B.
+      for (let pulls = 0; pulls < 5; pulls++) {
+        const from = a.events.length;
+        a.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
+        assert.deepEqual((await a.next("cluster-fetched", from)).tasks, [], "taken from a live broker");
+      }
+      b.driver.perform({ kind: "cluster-nak", lease: lease3, delay: 0 });
+      const from = a.events.length;
+      a.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
+      const back = await a.next("cluster-fetched", from);
+      assert.deepEqual(back.tasks.map((t) => [t.task.task, t.deliveryCount]), [["a-3", 2]]);
+      a.driver.perform({ kind: "cluster-ack", lease: back.tasks[0]?.lease ?? "" });
     } finally {
       a.driver.close();
       b.driver.close();

@@ -22,6 +22,13 @@ export interface ClusterDriverOptions {
   brokerId: string;
   /** How long one pull waits for tasks, ms: a long poll, answered early as soon as tasks arrive. */
   pullExpires: number;
+  /**
+   * Every held lease is renewed (`working()`) this often, ms; default a third of the queue's lease. While this
+   * process lives its tasks stay with it, whatever their attempt timeout (none, for a task without `-T`); the core
+   * ends a lease when the attempt ends, and at once when the worker dies (rule 5). When the process dies, renewal
+   * stops and its tasks come back one lease later.
+   */
+  renewEvery?: number;
   emit: (event: ClusterEvent) => void;
 }
 
@@ -33,10 +40,16 @@ export class ClusterDriver {
   private readonly leases = new Map<LeaseId, LeasedTask>();
   private readonly subscriptions: Subscription[];
   private readonly connectionWatch: { stop(): void };
+  private readonly renewal: ReturnType<typeof setInterval>;
 
   constructor(private readonly options: ClusterDriverOptions) {
     const { conn, queue, brokerId, emit } = options;
     this.connectionWatch = watchConnection(conn, emit);
+    this.renewal = setInterval(() => {
+      for (const leased of this.leases.values()) leased.working();
+    }, options.renewEvery ?? queue.settings.lease / 3);
+    // The renewal alone must not keep a process alive that has nothing else to do.
+    this.renewal.unref();
     this.subscriptions = [
       listenForReplies(conn, queue.names, brokerId, (reply) => emit({ kind: "cluster-reply-received", reply })),
       watchMaxDeliveries(conn, queue.names, (advisory) => {
@@ -119,8 +132,9 @@ export class ClusterDriver {
     }
   }
 
-  /** Stops listening; leases still held come back to the queue after their AckWait (or nak them first). */
+  /** Stops listening and renewing; leases still held come back to the queue after their AckWait (or nak them first). */
   close(): void {
+    clearInterval(this.renewal);
     this.connectionWatch.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }

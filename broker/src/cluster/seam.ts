@@ -23,7 +23,7 @@ export type ClusterRequest =
   | { kind: "cluster-nak"; lease: LeaseId; delay: number }
   /** Never again: non-retryable FAIL, CANCEL, attempts exhausted (the broker answered the client itself). */
   | { kind: "cluster-term"; lease: LeaseId }
-  /** Keep the lease: EXTEND, or the periodic renewal while the task's worker lives. */
+  /** Renew the lease now (the driver also renews every held lease on its own timer). */
   | { kind: "cluster-working"; lease: LeaseId }
   /** Keep a reply for a client's idempotency key. */
   | { kind: "cluster-keep-result"; key: string; value: Uint8Array }
