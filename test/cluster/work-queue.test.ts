@@ -80,6 +80,21 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     assert.equal(await stored(queue), 0, "acked tasks leave the work-queue stream");
   });
 
+  it("gives a service's fetch only that service's tasks, from one stream shared by every service", async () => {
+    const queue = await openQueue(conn, "svc");
+    await queue.publish(task("r1", { service: "resize" }));
+    await queue.publish(task("o1", { service: "ocr" }));
+    await queue.publish(task("r2", { service: "resize" }));
+    const ocr = await queue.fetch("ocr", 3, 1000);
+    assert.deepEqual(ocr.tasks.map((t) => t.record.task), ["o1"]);
+    const resize = await queue.fetch("resize", 3, 1000);
+    assert.deepEqual(resize.tasks.map((t) => t.record.task), ["r1", "r2"]);
+    assert.deepEqual(await queue.depth("resize"), { waiting: 0, running: 2 });
+    assert.deepEqual(await queue.depth("ocr"), { waiting: 0, running: 1 });
+    for (const leased of [...ocr.tasks, ...resize.tasks]) await leased.ack();
+    assert.equal(await stored(queue), 0);
+  });
+
   it("carries the task's metadata and frames unchanged, whatever the service name", async () => {
     const queue = await openQueue(conn, "meta");
     const service = "img.resize * > ü/\\ x";
