@@ -69,6 +69,7 @@ export async function runBrokerCommand(
       history: options.history,
       services: options.services,
       maxMessage: options.maxMessage,
+      maxFrames: options.maxFrames,
       version: packageVersion(),
       logger,
       security,

@@ -8,10 +8,12 @@ import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_MESSAGE, MIN_MAX_FRAMES } from "../protocol/limits";
+
+export { DEFAULT_MAX_MESSAGE };
 
 export const DEFAULT_ADMIN_ENDPOINT = "tcp://127.0.0.1:4164";
 export const DEFAULT_HEARTBEAT_MS = 2500;
-export const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
 export const DEFAULT_HISTORY = 1000;
 export const DEFAULT_GRACE_MS = 5000;
 
@@ -31,6 +33,7 @@ export interface BrokerCommandOptions {
   heartbeat: number;
   maxQueue: number | null;
   maxMessage: number;
+  maxFrames: number;
   history: number;
   services: string[];
   grace: number;
@@ -48,6 +51,7 @@ const OPTIONS = {
   heartbeat: { type: "string" },
   "max-queue": { type: "string" },
   "max-message": { type: "string" },
+  "max-frames": { type: "string" },
   history: { type: "string" },
   service: { type: "string", multiple: true },
   grace: { type: "string" },
@@ -79,6 +83,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     heartbeat: DEFAULT_HEARTBEAT_MS,
     maxQueue: null,
     maxMessage: DEFAULT_MAX_MESSAGE,
+    maxFrames: DEFAULT_MAX_FRAMES,
     history: DEFAULT_HISTORY,
     services: [],
     grace: DEFAULT_GRACE_MS,
@@ -117,6 +122,8 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
     maxMessage:
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
+    maxFrames:
+      values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
     history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
     services: [...new Set(services)],
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),

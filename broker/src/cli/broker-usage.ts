@@ -14,7 +14,11 @@ Options:
   --heartbeat MS         broker heartbeat interval announced to workers, 100..60000 (default: 2500)
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
-  --max-message BYTES    largest message accepted from any peer (default: 16777216 = 16 MiB)
+  --max-message BYTES    largest message accepted from any peer, all its frames together (default:
+                         16777216 = 16 MiB); a bigger message is refused with ZTB_ERR_TOO_LARGE, and a
+                         peer sending a single bigger frame is disconnected by libzmq
+  --max-frames N         most frames in one message from any peer, at least 8 (default: 256); more is
+                         refused with ZTB_ERR_TOO_LARGE
   --history N            finished tasks kept for monitors (default: 1000)
   --service NAME         accept only this service (repeatable; default: any service)
   --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed

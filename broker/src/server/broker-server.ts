@@ -16,6 +16,7 @@ import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
 import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter } from "./sockets";
+import { DEFAULT_MAX_FRAMES, type MessageBounds } from "../protocol/limits";
 
 export interface EndpointSet {
   clients: string;
@@ -28,8 +29,10 @@ export interface EndpointSet {
 /** The core's limits and policies (tries, timeout, heartbeat, maxQueue, history, services: see CoreConfig), plus the shell's. */
 export interface BrokerServerOptions extends SchedulingConfig {
   endpoints: EndpointSet;
-  /** ZMQ_MAXMSGSIZE of every socket, in bytes. */
+  /** The largest whole message accepted, in octets (§Limits); also every socket's ZMQ_MAXMSGSIZE (a per-frame bound). */
   maxMessage: number;
+  /** The most frames one message may have (§Limits); DEFAULT_MAX_FRAMES when absent. */
+  maxFrames?: number;
   version: string;
   logger?: Logger;
   /** Task id prefix; random by default (tests may fix it). */
@@ -131,12 +134,13 @@ export class BrokerServer {
     const startedAt = Date.now();
     this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
 
+    const bounds: MessageBounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     this.loops = [
-      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames)),
-      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", workerInput, frames)),
-      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", answerInput, frames)),
+      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames, bounds)),
+      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", workerInput, frames, bounds)),
+      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", answerInput, frames, bounds)),
     ];
-    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", adminInput, f)));
+    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", adminInput, f, bounds)));
     this.timer.update(this.core.nextDeadline());
     return bound;
   }
@@ -175,10 +179,15 @@ export class BrokerServer {
     await Promise.all(this.loops);
   }
 
-  private receive(endpoint: Endpoint, decode: (frames: Buffer[]) => Decoded, frames: Buffer[]): void {
+  private receive(
+    endpoint: Endpoint,
+    decode: (frames: Buffer[], bounds: MessageBounds) => Decoded,
+    frames: Buffer[],
+    bounds: MessageBounds,
+  ): void {
     let input: Decoded;
     try {
-      input = decode(frames);
+      input = decode(frames, bounds);
     } catch (err) {
       // Only ProtocolError is the peer's fault (handled in decode); anything else is a codec bug: log, keep serving.
       this.logger.error("decode-failed", { endpoint, message: errorMessage(err) });
