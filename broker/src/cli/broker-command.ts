@@ -109,6 +109,10 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     timeout: options.timeout,
   });
   if (security) {
+    const exposed = security.secretFileWarning;
+    if (exposed !== undefined && logger.enabled("warn")) {
+      logger.announce("warn", "curve-secret-readable", `${PREFIX}--curve-secret ${exposed}`, { message: exposed });
+    }
     const text = `${PREFIX}CURVE on, broker public key ${security.publicKey}`;
     logger.announce("info", "curve", text, { publicKey: security.publicKey, ...security.policy.sizes() });
     for (const warning of security.warnings()) {
