@@ -15,7 +15,8 @@ import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
 import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
-import { createPull, createRouter, type NotifyingRouter } from "./sockets";
+import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
+import { RateLimitedLog } from "./rate-limited-log";
 import { DEFAULT_MAX_FRAMES, type MessageBounds } from "../protocol/limits";
 
 export interface EndpointSet {
@@ -106,6 +107,8 @@ export class BrokerServer {
     if (admin) this.channels.push({ endpoint: "admin", socket: admin, queue: this.adminQueue });
 
     if (options.security) for (const c of this.channels) applyServerSecurity(c.socket, c.endpoint, options.security);
+    const limitedLog = new RateLimitedLog(this.logger);
+    for (const c of this.channels) watchAcceptFailures(c.socket, c.endpoint, limitedLog);
     const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
     for (const channel of this.channels) {
       const address = options.endpoints[channel.endpoint];
