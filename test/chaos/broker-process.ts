@@ -107,13 +107,22 @@ async function stopChild(child: ChildProcess, exited: Promise<number | string | 
 
 /** VmRSS of a process in bytes, from /proc (Linux), or undefined once the process is gone. */
 export function residentBytes(pid: number): number | undefined {
+  return statusBytes(pid, "VmRSS");
+}
+
+/** VmHWM — the peak resident set size since the process started — in bytes, from /proc (Linux). */
+export function peakResidentBytes(pid: number): number | undefined {
+  return statusBytes(pid, "VmHWM");
+}
+
+function statusBytes(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
     return undefined;
   }
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
   return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
 }
 

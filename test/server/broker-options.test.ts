@@ -21,6 +21,8 @@ describe("cli: ztb broker options", () => {
         maxQueue: null,
         maxMessage: 16 * 1024 * 1024,
         maxFrames: 256,
+        maxUnsent: 32 * 1024 * 1024,
+        maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
         services: [],
         grace: 5000,
@@ -52,6 +54,10 @@ describe("cli: ztb broker options", () => {
       "1024",
       "--max-frames",
       "16",
+      "--max-unsent",
+      "4096",
+      "--max-unsent-total",
+      "65536",
       "--history",
       "0",
       "--service",
@@ -70,6 +76,8 @@ describe("cli: ztb broker options", () => {
     assert.equal(options.maxQueue, 50);
     assert.equal(options.maxMessage, 1024);
     assert.equal(options.maxFrames, 16);
+    assert.equal(options.maxUnsent, 4096);
+    assert.equal(options.maxUnsentTotal, 65536);
     assert.equal(options.history, 0);
     assert.deepEqual(options.services, ["resize", "ocr"]);
     assert.equal(options.grace, 0);
@@ -92,6 +100,7 @@ describe("cli: ztb broker options", () => {
     [["--heartbeat", "50"], '--heartbeat must be an integer from 100 to 60000, not "50"'],
     [["--max-queue", "0"], '--max-queue must be an integer >= 1, not "0"'],
     [["--max-frames", "7"], '--max-frames must be an integer >= 8, not "7"'],
+    [["--max-unsent", "1MiB"], '--max-unsent must be an integer >= 1, not "1MiB"'],
     [["--log-format", "xml"], '--log-format must be one of text, json, not "xml"'],
     [["--service", ""], "--service must be 1 to 64 characters"],
     [["--grace"], "option --grace needs a value"], // last argument: nothing follows

@@ -70,6 +70,8 @@ export async function runBrokerCommand(
       services: options.services,
       maxMessage: options.maxMessage,
       maxFrames: options.maxFrames,
+      maxUnsent: options.maxUnsent,
+      maxUnsentTotal: options.maxUnsentTotal,
       version: packageVersion(),
       logger,
       security,

@@ -8,7 +8,13 @@ import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
-import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_MESSAGE, MIN_MAX_FRAMES } from "../protocol/limits";
+import {
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_MAX_MESSAGE,
+  DEFAULT_MAX_UNSENT,
+  DEFAULT_MAX_UNSENT_TOTAL,
+  MIN_MAX_FRAMES,
+} from "../protocol/limits";
 
 export { DEFAULT_MAX_MESSAGE };
 
@@ -34,6 +40,10 @@ export interface BrokerCommandOptions {
   maxQueue: number | null;
   maxMessage: number;
   maxFrames: number;
+  /** Octets held for one peer that does not read, beyond libzmq's own (§Limits). */
+  maxUnsent: number;
+  /** Octets held for all peers together. */
+  maxUnsentTotal: number;
   history: number;
   services: string[];
   grace: number;
@@ -52,6 +62,8 @@ const OPTIONS = {
   "max-queue": { type: "string" },
   "max-message": { type: "string" },
   "max-frames": { type: "string" },
+  "max-unsent": { type: "string" },
+  "max-unsent-total": { type: "string" },
   history: { type: "string" },
   service: { type: "string", multiple: true },
   grace: { type: "string" },
@@ -84,6 +96,8 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxQueue: null,
     maxMessage: DEFAULT_MAX_MESSAGE,
     maxFrames: DEFAULT_MAX_FRAMES,
+    maxUnsent: DEFAULT_MAX_UNSENT,
+    maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
     history: DEFAULT_HISTORY,
     services: [],
     grace: DEFAULT_GRACE_MS,
@@ -124,6 +138,12 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
     maxFrames:
       values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
+    maxUnsent:
+      values["max-unsent"] === undefined ? DEFAULT_MAX_UNSENT : integer("--max-unsent", values["max-unsent"], 1, 2 ** 53 - 1),
+    maxUnsentTotal:
+      values["max-unsent-total"] === undefined
+        ? DEFAULT_MAX_UNSENT_TOTAL
+        : integer("--max-unsent-total", values["max-unsent-total"], 1, 2 ** 53 - 1),
     history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
     services: [...new Set(services)],
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),

@@ -1,7 +1,7 @@
 /**
- * The size limits of protocol/spec.md §Limits that the codec checks, in one place. The codec enforces them where
- * frames become typed messages; the CLI takes its defaults from here. (The core's own limits — queue length, history,
- * snapshot page — are part of its configuration.)
+ * The size limits of protocol/spec.md §Limits, in one place: what the codec checks where frames become typed messages,
+ * and the byte budgets of the broker's send queues. The CLI takes its defaults from here. (The core's own limits —
+ * queue length, history, snapshot page — are part of its configuration.)
  */
 
 /** Task ids are opaque frames of 1..255 octets (§Task ids). */
@@ -42,3 +42,14 @@ export const DEFAULT_MAX_FRAMES = 256;
 export const MIN_MAX_FRAMES = 8;
 
 export const DEFAULT_BOUNDS: MessageBounds = { maxOctets: DEFAULT_MAX_MESSAGE, maxFrames: DEFAULT_MAX_FRAMES };
+
+/**
+ * `--max-unsent`: octets the broker's send queues hold for one peer that does not read, beyond the 64 messages libzmq
+ * keeps (broker/src/server/sockets.ts). Twice the default `--max-message`, so a peer that reads slowly is not cut off
+ * from large replies, while one that never reads costs a bounded amount. A peer with nothing waiting may always be
+ * queued one message, whatever its size.
+ */
+export const DEFAULT_MAX_UNSENT = 32 * 1024 * 1024;
+
+/** `--max-unsent-total`: octets the send queues hold for all peers together. */
+export const DEFAULT_MAX_UNSENT_TOTAL = 256 * 1024 * 1024;

@@ -14,10 +14,10 @@ import { DeadlineTimer } from "./deadline-timer";
 import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
-import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
+import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
 import { RateLimitedLog } from "./rate-limited-log";
-import { DEFAULT_MAX_FRAMES, type MessageBounds } from "../protocol/limits";
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_UNSENT, DEFAULT_MAX_UNSENT_TOTAL, type MessageBounds } from "../protocol/limits";
 
 export interface EndpointSet {
   clients: string;
@@ -34,6 +34,10 @@ export interface BrokerServerOptions extends SchedulingConfig {
   maxMessage: number;
   /** The most frames one message may have (§Limits); DEFAULT_MAX_FRAMES when absent. */
   maxFrames?: number;
+  /** Octets the send queues may hold for one peer beyond libzmq's own (§Limits); DEFAULT_MAX_UNSENT when absent. */
+  maxUnsent?: number;
+  /** Octets the send queues may hold for all peers together; DEFAULT_MAX_UNSENT_TOTAL when absent. */
+  maxUnsentTotal?: number;
   version: string;
   logger?: Logger;
   /** Task id prefix; random by default (tests may fix it). */
@@ -96,9 +100,10 @@ export class BrokerServer {
     const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat });
     const answers = createPull(socketOptions);
     const admin = options.endpoints.admin === null ? undefined : createRouter(socketOptions);
-    this.clientsQueue = new SendQueue(clients, "clients", this.logger);
-    this.workersQueue = new SendQueue(workers, "workers", this.logger);
-    this.adminQueue = admin && new SendQueue(admin, "admin", this.logger);
+    const budget = new SendBudget(options.maxUnsent ?? DEFAULT_MAX_UNSENT, options.maxUnsentTotal ?? DEFAULT_MAX_UNSENT_TOTAL);
+    this.clientsQueue = new SendQueue(clients, "clients", this.logger, budget);
+    this.workersQueue = new SendQueue(workers, "workers", this.logger, budget);
+    this.adminQueue = admin && new SendQueue(admin, "admin", this.logger, budget);
     this.channels = [
       { endpoint: "clients", socket: clients, queue: this.clientsQueue },
       { endpoint: "workers", socket: workers, queue: this.workersQueue },
@@ -257,7 +262,7 @@ export class BrokerServer {
   private sendTo(queue: SendQueue | undefined, peer: string, frames: Uint8Array[]): void {
     if (queue === undefined) return;
     frames.unshift(routingId(peer));
-    queue.push(frames);
+    queue.push(frames, peer);
   }
 }
 

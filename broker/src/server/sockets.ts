@@ -2,11 +2,12 @@
  * Creation and options of the broker's four sockets (protocol/spec.md §Peers and endpoints).
  *
  * High-water marks (messages queued per peer, in each direction):
- * - ROUTER send HWM 100 000 with `sendTimeout: 0`. A mandatory ROUTER blocks the whole socket when ONE peer is at
- *   its HWM, so a client that stops reading would stall every other client. With a send timeout of 0 such a send fails
- *   at once with EAGAIN and the send queue counts and logs it as dropped instead. 100 000 is far above what a correct
- *   peer can have in flight (a REQ client has one request, a worker at most `capacity` <= 1000 tasks plus
- *   CANCEL/HEARTBEAT, a pipelining DEALER client its own window), so only a peer that does not read loses messages.
+ * - ROUTER send HWM 64 with `sendTimeout: 0`. A mandatory ROUTER blocks the whole socket when ONE peer is at its HWM,
+ *   so a client that stops reading would stall every other client. With a send timeout of 0 such a send fails at once
+ *   with EAGAIN, and the send queue keeps that peer's messages in its backlog, bounded in bytes (send-queue.ts). libzmq
+ *   counts messages, not bytes, so its share is kept small: 64 messages per peer. That is still enough not to slow a
+ *   peer that reads: libzmq learns that a peer has read only every 32 messages and about once a millisecond, so 64
+ *   allows ~64 000 messages a second to one peer before its messages wait in the backlog (and they are not lost there).
  * - receive HWM 10 000 per peer on every socket: the receive loops drain sockets as fast as the core runs; beyond
  *   that libzmq stops reading that peer's connection (harmless back-pressure on a flooding peer, memory stays bounded).
  * Every socket has ZMQ_MAXMSGSIZE = `--max-message`: libzmq drops the connection of a peer sending a bigger frame
@@ -26,7 +27,8 @@ const ZMQ_DISCONNECT_MSG = 111;
  */
 export const HANDSHAKE_TIMEOUT_MS = 3000;
 
-export const ROUTER_SEND_HWM = 100_000;
+export const ROUTER_SEND_HWM = 64;
+
 export const RECEIVE_HWM = 10_000;
 
 export interface SocketOptions {
