@@ -144,11 +144,11 @@ export class BrokerServer {
 
     const bounds: MessageBounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     this.loops = [
-      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames, bounds)),
-      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", workerInput, frames, bounds)),
-      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", answerInput, frames, bounds)),
+      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", (f) => clientInput(f, bounds), frames)),
+      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", (f) => workerInput(f, bounds), frames)),
+      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", (f) => answerInput(f, bounds), frames)),
     ];
-    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", adminInput, f, bounds)));
+    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => adminInput(g, bounds), f)));
     this.timer.update(this.core.nextDeadline());
     return bound;
   }
@@ -187,15 +187,10 @@ export class BrokerServer {
     await Promise.all(this.loops);
   }
 
-  private receive(
-    endpoint: Endpoint,
-    decode: (frames: Buffer[], bounds: MessageBounds) => Decoded,
-    frames: Buffer[],
-    bounds: MessageBounds,
-  ): void {
+  private receive(endpoint: Endpoint, decode: (frames: Buffer[]) => Decoded, frames: Buffer[]): void {
     let input: Decoded;
     try {
-      input = decode(frames, bounds);
+      input = decode(frames);
     } catch (err) {
       // Only ProtocolError is the peer's fault (handled in decode); anything else is a codec bug: log, keep serving.
       this.logger.error("decode-failed", { endpoint, message: errorMessage(err) });
