@@ -5,9 +5,9 @@
  * - ROUTER send HWM 64 with `sendTimeout: 0`. A mandatory ROUTER blocks the whole socket when ONE peer is at its HWM,
  *   so a client that stops reading would stall every other client. With a send timeout of 0 such a send fails at once
  *   with EAGAIN, and the send queue keeps that peer's messages in its backlog, bounded in bytes (send-queue.ts). libzmq
- *   counts messages, not bytes, so its share is kept small: 64 messages per peer. That is still enough not to slow a
- *   peer that reads: libzmq learns that a peer has read only every 32 messages and about once a millisecond, so 64
- *   allows ~64 000 messages a second to one peer before its messages wait in the backlog (and they are not lost there).
+ *   counts messages, not bytes, so its share is kept small: 64 messages per peer. That does not slow a peer that
+ *   reads: its messages wait in the backlog only until libzmq notices that it read (it learns that every 32 messages),
+ *   and throughput measured the same as with 100 000 (16 B and 64 KiB requests, 400 in flight).
  * - receive HWM 10 000 per peer on every socket: the receive loops drain sockets as fast as the core runs; beyond
  *   that libzmq stops reading that peer's connection (harmless back-pressure on a flooding peer, memory stays bounded).
  * Every socket has ZMQ_MAXMSGSIZE = `--max-message`: libzmq drops the connection of a peer sending a bigger frame
