@@ -46,8 +46,8 @@ export const DEFAULT_BOUNDS: MessageBounds = { maxOctets: DEFAULT_MAX_MESSAGE, m
 /**
  * `--max-unsent`: octets the broker's send queues hold for one peer that does not read, beyond the 64 messages libzmq
  * keeps (broker/src/server/sockets.ts). Twice the default `--max-message`, so a peer that reads slowly is not cut off
- * from large replies, while one that never reads costs a bounded amount. A peer with nothing waiting may always be
- * queued one message, whatever its size.
+ * from large replies, while one that never reads costs a bounded amount. The message that finds a peer at libzmq's mark
+ * is always kept, whatever its size.
  */
 export const DEFAULT_MAX_UNSENT = 32 * 1024 * 1024;
 

@@ -4,12 +4,14 @@
  * Sends complete synchronously while the socket is writable, so the pump costs one microtask per message.
  *
  * Memory per peer, in bytes (protocol/spec.md §Limits). libzmq keeps at most ROUTER_SEND_HWM messages per peer
- * (sockets.ts); a send to a peer at that mark fails at once with EAGAIN. The peer's later messages then wait here, in
- * order, in its backlog, and are retried with back-off until the peer reads again. What waits here for one peer is
- * bounded by `budget.perPeer` octets, and what waits for all peers of all queues sharing `budget` by `budget.total`:
- * a message past either bound is dropped, counted (`dropped`) and logged — at once for a peer's first drop, then at
- * most once a second per peer. A peer with nothing waiting may always queue one message, whatever its size, so a
- * message within --max-message is never refused to a peer that reads.
+ * (sockets.ts); a send to a peer at that mark fails at once with EAGAIN. That peer is then blocked: the message and
+ * the peer's later ones wait here, in order, in its backlog, retried with back-off until the peer reads again. A
+ * backlog is bounded by `budget.perPeer` octets, and all backlogs of the queues sharing `budget` by `budget.total`; a
+ * message past either bound is dropped, counted (`dropped`) and logged — at once for a peer's first drop, then at most
+ * once a second per peer. The message that blocked a peer always gets into its backlog, whatever its size.
+ *
+ * Only backlogs count: the main queue holds what the core has just produced and is emptied within microtasks (a send to
+ * a peer that is not blocked completes at once), so counting it would drop messages in a burst to peers that read.
  *
  * EHOSTUNREACH (mandatory ROUTER: the peer is gone, an ordinary race with a disconnect) is counted as unroutable, with
  * the rest of that peer's backlog.
@@ -40,11 +42,11 @@ export interface SendCounters {
 }
 
 /**
- * Octets waiting in the send queues, beyond what libzmq holds (§Limits, `--max-unsent`, `--max-unsent-total`). One
- * budget is shared by the broker's queues, so `total` bounds them together.
+ * Octets waiting in blocked peers' backlogs, beyond what libzmq holds (§Limits, `--max-unsent`, `--max-unsent-total`).
+ * One budget is shared by the broker's queues, so `total` bounds them together.
  */
 export class SendBudget {
-  /** Octets waiting now, in every queue sharing this budget. */
+  /** Octets in backlogs now, in every queue sharing this budget. */
   used = 0;
 
   constructor(
@@ -63,14 +65,10 @@ interface Waiting {
   octets: number;
 }
 
-/**
- * What waits for one peer: its octets (in the main queue and its backlog), how many of its messages are in the main
- * queue, and its backlog while it is blocked.
- */
-interface PeerState {
+/** What waits for a blocked peer, in order, and its octets. */
+interface Backlog {
+  entries: Deque<Waiting>;
   octets: number;
-  queued: number;
-  backlog: Deque<Waiting> | undefined;
 }
 
 type Outcome = "sent" | "blocked" | "gone" | "failed";
@@ -78,10 +76,8 @@ type Outcome = "sent" | "blocked" | "gone" | "failed";
 export class SendQueue {
   readonly counters: SendCounters = { sent: 0, unroutable: 0, dropped: 0, failed: 0 };
   private readonly queue = new Deque<Waiting>();
-  /** Peers with octets waiting; an entry is removed as soon as its octets reach 0 and it is not blocked. */
-  private readonly peers = new Map<string, PeerState>();
-  /** Peers whose last send hit their high-water mark, in the order they blocked. */
-  private readonly blocked = new Set<string>();
+  /** Blocked peers (their last send hit the high-water mark), in the order they blocked. */
+  private readonly backlogs = new Map<string, Backlog>();
   private readonly limitedLog: RateLimitedLog;
   private pumping = false;
   private retryDue = false;
@@ -98,40 +94,26 @@ export class SendQueue {
     this.limitedLog = new RateLimitedLog(logger);
   }
 
-  /** Messages not yet handed to libzmq (including blocked peers' backlogs). */
+  /** Messages not yet handed to libzmq, backlogs included. */
   get pending(): number {
     let count = this.queue.length + (this.pumping ? 1 : 0);
-    for (const peer of this.blocked) count += this.peers.get(peer)?.backlog?.length ?? 0;
+    for (const backlog of this.backlogs.values()) count += backlog.entries.length;
     return count;
   }
 
-  /** Octets waiting for `peer` (0 when nothing waits). */
+  /** Octets in `peer`'s backlog (0 when it is not blocked). */
   waitingFor(peer: string): number {
-    return this.peers.get(peer)?.octets ?? 0;
+    return this.backlogs.get(peer)?.octets ?? 0;
   }
 
-  /** Queues `message` (its first frame is the routing id of `peer`), or drops it when over the budget. */
+  /**
+   * Queues `message`, whose first frame is the routing id of `peer`. Every message goes through the main queue, so a
+   * blocked peer's messages reach its backlog in the order they were pushed.
+   */
   push(message: OutgoingMessage, peer: string): void {
     let octets = 0;
     for (const frame of message) octets += frame.length;
-    const state = this.peers.get(peer);
-    const waiting = state?.octets ?? 0;
-    if (waiting > 0 && waiting + octets > this.budget.perPeer) return this.drop(peer, octets, "peer");
-    if (this.budget.used > 0 && this.budget.used + octets > this.budget.total) return this.drop(peer, octets, "total");
-    const entry: Waiting = { peer, message, octets };
-    this.budget.used += octets;
-    if (state?.backlog !== undefined && state.queued === 0) {
-      state.octets += octets;
-      state.backlog.pushBack(entry); // behind what already waits for that blocked peer
-      return;
-    }
-    // Through the main queue, also for a blocked peer that still has messages there: they reach its backlog in order.
-    if (state === undefined) this.peers.set(peer, { octets, queued: 1, backlog: undefined });
-    else {
-      state.octets += octets;
-      state.queued++;
-    }
-    this.queue.pushBack(entry);
+    this.queue.pushBack({ peer, message, octets });
     if (!this.pumping) void this.pump();
   }
 
@@ -142,7 +124,7 @@ export class SendQueue {
   drained(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
-      if (this.blocked.size > 0) this.scheduleRetry(0);
+      if (this.backlogs.size > 0) this.scheduleRetry(0);
       else this.settle();
     });
   }
@@ -161,44 +143,59 @@ export class SendQueue {
       }
       const entry = this.queue.popFront();
       if (entry === undefined) break;
-      const state = this.peers.get(entry.peer);
-      if (state !== undefined) state.queued--;
-      if (state?.backlog !== undefined) {
-        state.backlog.pushBack(entry); // the peer blocked after this message was queued
+      const backlog = this.backlogs.get(entry.peer);
+      if (backlog !== undefined) {
+        this.admit(backlog, entry);
         continue;
       }
       const outcome = await this.sendOne(entry);
       if (outcome === "blocked") this.block(entry);
-      else if (outcome === "gone") this.forgetPeer(entry.peer);
     }
     this.pumping = false;
     this.settle();
   }
 
+  /** Into a blocked peer's backlog, or dropped when that is over the peer's or the total budget. */
+  private admit(backlog: Backlog, entry: Waiting): void {
+    if (backlog.octets + entry.octets > this.budget.perPeer) return this.drop(entry, "peer", backlog.octets);
+    if (this.budget.used + entry.octets > this.budget.total) return this.drop(entry, "total", this.budget.used);
+    backlog.entries.pushBack(entry);
+    backlog.octets += entry.octets;
+    this.budget.used += entry.octets;
+  }
+
+  private block(entry: Waiting): void {
+    const entries = new Deque<Waiting>();
+    entries.pushBack(entry);
+    this.backlogs.set(entry.peer, { entries, octets: entry.octets });
+    this.budget.used += entry.octets;
+    if (this.logger.enabled("debug")) this.logger.debug("send-blocked", { socket: this.name, reason: "peer at high-water mark" });
+    if (this.retryTimer === undefined && !this.retryDue) this.scheduleRetry(this.retryDelay);
+  }
+
   /** Sends each blocked peer's backlog in order until the peer blocks again; backs off while nobody progresses. */
   private async retryBlocked(): Promise<void> {
     let progress = false;
-    for (const peer of [...this.blocked]) {
-      const backlog = this.peers.get(peer)?.backlog;
-      for (let entry = backlog?.popFront(); entry !== undefined; entry = backlog?.popFront()) {
+    for (const [peer, backlog] of [...this.backlogs]) {
+      for (let entry = backlog.entries.peekFront(); entry !== undefined; entry = backlog.entries.peekFront()) {
         const outcome = await this.sendOne(entry);
-        if (outcome === "blocked") {
-          backlog?.pushFront(entry);
-          break;
-        }
+        if (outcome === "blocked") break;
+        backlog.entries.popFront();
+        backlog.octets -= entry.octets;
+        this.budget.used -= entry.octets;
         progress = true;
         if (outcome === "gone") {
-          this.forgetPeer(peer);
+          this.discard(peer, backlog, "unroutable");
           break;
         }
       }
-      if (backlog !== undefined && backlog.length === 0) this.unblock(peer);
+      if (backlog.entries.length === 0) this.backlogs.delete(peer);
     }
     if (this.idleWaiters.length > 0) {
       // drained() asked for this pass to be the last: the socket is closing, and these peers still do not read.
-      for (const peer of [...this.blocked]) this.giveUp(peer);
+      for (const [peer, backlog] of [...this.backlogs]) this.discard(peer, backlog, "dropped");
     }
-    if (this.blocked.size === 0) {
+    if (this.backlogs.size === 0) {
       this.retryDelay = FIRST_RETRY_MS;
       return;
     }
@@ -207,34 +204,13 @@ export class SendQueue {
   }
 
   private async sendOne(entry: Waiting): Promise<Outcome> {
-    let outcome: Outcome;
     try {
       await this.socket.send(entry.message);
       this.counters.sent++;
-      outcome = "sent";
+      return "sent";
     } catch (err) {
-      outcome = this.onError(err);
+      return this.onError(err);
     }
-    if (outcome !== "blocked") this.release(entry);
-    return outcome;
-  }
-
-  private block(entry: Waiting): void {
-    const state = this.peers.get(entry.peer);
-    if (state === undefined) return;
-    state.backlog = new Deque<Waiting>();
-    state.backlog.pushBack(entry);
-    this.blocked.add(entry.peer);
-    if (this.logger.enabled("debug")) this.logger.debug("send-blocked", { socket: this.name, reason: "peer at high-water mark" });
-    if (this.retryTimer === undefined && !this.retryDue) this.scheduleRetry(this.retryDelay);
-  }
-
-  private unblock(peer: string): void {
-    this.blocked.delete(peer);
-    const state = this.peers.get(peer);
-    if (state === undefined) return;
-    state.backlog = undefined;
-    if (state.octets <= 0 && state.queued === 0) this.peers.delete(peer);
   }
 
   private scheduleRetry(delay: number): void {
@@ -246,43 +222,19 @@ export class SendQueue {
     }, delay);
   }
 
-  /** The message left this queue (sent, or given up): its octets no longer count. */
-  private release(entry: Waiting): void {
-    this.budget.used -= entry.octets;
-    const state = this.peers.get(entry.peer);
-    if (state === undefined) return;
-    state.octets -= entry.octets;
-    if (state.octets <= 0 && state.queued === 0 && state.backlog === undefined) this.peers.delete(entry.peer);
-  }
-
-  /** The peer is gone: what waits in its backlog cannot be routed either. */
-  private forgetPeer(peer: string): void {
-    const backlog = this.peers.get(peer)?.backlog;
-    for (let entry = backlog?.popFront(); entry !== undefined; entry = backlog?.popFront()) {
-      this.counters.unroutable++;
-      this.release(entry);
-    }
-    this.unblock(peer);
-  }
-
-  /** Drops what still waits for a blocked peer (counted as dropped). */
-  private giveUp(peer: string): void {
-    const backlog = this.peers.get(peer)?.backlog;
-    for (let entry = backlog?.popFront(); entry !== undefined; entry = backlog?.popFront()) {
-      this.counters.dropped++;
-      this.release(entry);
-    }
-    this.unblock(peer);
+  /** Empties a peer's backlog, counting each message under `counter`, and forgets that the peer was blocked. */
+  private discard(peer: string, backlog: Backlog, counter: "unroutable" | "dropped"): void {
+    this.counters[counter] += backlog.entries.length;
+    this.budget.used -= backlog.octets;
+    backlog.entries.clear();
+    backlog.octets = 0;
+    this.backlogs.delete(peer);
   }
 
   /** The socket is closed: nothing more can be sent. */
   private forgetAll(): void {
-    for (let entry = this.queue.popFront(); entry !== undefined; entry = this.queue.popFront()) {
-      const state = this.peers.get(entry.peer);
-      if (state !== undefined) state.queued--;
-      this.release(entry);
-    }
-    for (const peer of [...this.blocked]) this.giveUp(peer);
+    this.queue.clear();
+    for (const [peer, backlog] of [...this.backlogs]) this.discard(peer, backlog, "dropped");
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.retryDue = false;
@@ -290,22 +242,17 @@ export class SendQueue {
 
   /** Resolves drained() once nothing is queued, being sent, or blocked. */
   private settle(): void {
-    if (this.pumping || this.queue.length > 0 || this.retryDue || this.blocked.size > 0) return;
+    if (this.pumping || this.queue.length > 0 || this.retryDue || this.backlogs.size > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
-  private drop(peer: string, octets: number, over: "peer" | "total"): void {
+  private drop(entry: Waiting, over: "peer" | "total", waiting: number): void {
     this.counters.dropped++;
-    const fields = {
-      socket: this.name,
-      over,
-      octets,
-      waiting: over === "peer" ? (this.peers.get(peer)?.octets ?? 0) : this.budget.used,
-      budget: over === "peer" ? this.budget.perPeer : this.budget.total,
-    };
-    this.limitedLog.warn(over === "peer" ? `${this.name}:${peer}` : `${this.name}:total`, "send-over-budget", fields);
+    const budget = over === "peer" ? this.budget.perPeer : this.budget.total;
+    const fields = { socket: this.name, over, octets: entry.octets, waiting, budget };
+    this.limitedLog.warn(over === "peer" ? `${this.name}:${entry.peer}` : `${this.name}:total`, "send-over-budget", fields);
   }
 
   private onError(err: unknown): Outcome {
