@@ -6,8 +6,9 @@
  *
  * Only the codec indexes into frames: the shell removes the ROUTER's routing-id frame (it becomes the `PeerKey`) and
  * hands the rest to the codec, with the whole-message bounds of §Limits (the codec refuses a message over them before
- * reading it, with ZTB_ERR_TOO_LARGE; libzmq's ZMQ_MAXMSGSIZE has already refused any single frame over them). A `ProtocolError` becomes `{kind: "malformed"}` (protocol/spec.md §Codec error codes);
- * the core counts it and answers or disconnects the peer as the spec says.
+ * reading it, with ZTB_ERR_TOO_LARGE; libzmq's ZMQ_MAXMSGSIZE has already refused any single frame over them). A
+ * `ProtocolError` becomes `{kind: "malformed"}` (protocol/spec.md §Codec error codes); the core counts it and answers
+ * or disconnects the peer as the spec says.
  */
 import type { Endpoint, Input, PeerKey } from "../core/api";
 import type { MessageBounds } from "../protocol/limits";

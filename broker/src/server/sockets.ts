@@ -72,7 +72,11 @@ export function createRouter(options: RouterOptions): NotifyingRouter {
 }
 
 export function createPull(options: SocketOptions): Pull {
-  return new Pull({ receiveHighWaterMark: RECEIVE_HWM, maxMessageSize: options.maxMessageSize, handshakeInterval: HANDSHAKE_TIMEOUT_MS });
+  return new Pull({
+    receiveHighWaterMark: RECEIVE_HWM,
+    maxMessageSize: options.maxMessageSize,
+    handshakeInterval: HANDSHAKE_TIMEOUT_MS,
+  });
 }
 
 /**
@@ -82,6 +86,7 @@ export function createPull(options: SocketOptions): Pull {
  */
 export function watchAcceptFailures(socket: Socket, endpoint: string, log: RateLimitedLog): void {
   socket.events.on("accept:error", (event) => {
-    log.warn(`accept:${endpoint}`, "accept-failed", { endpoint, address: event.address, code: event.error.code ?? null, message: event.error.message });
+    const { address, error } = event;
+    log.warn(`accept:${endpoint}`, "accept-failed", { endpoint, address, code: error.code ?? null, message: error.message });
   });
 }
