@@ -108,9 +108,11 @@ describe("limits: outgoing bytes held for a peer that never reads", function () 
     for (let i = 0; i < HOSTILE_REQUESTS; i++) {
       await hostile.send(["", "ZTBC01", "REQUEST", JSON.stringify({ id: `h${i}` }), `h${i}`, "big"]);
     }
-    // Every hostile request answered (the reply handed to the send queue or dropped there).
+    // Every hostile request answered (the reply handed to the send queue or dropped there): the core's reply count
+    // covers the hostile client's and the canary's, so the canary stops first and its own are subtracted.
     await waitFor(async () => (await snapshotCounters(admin)).replies >= HOSTILE_REQUESTS);
     const latencies = await canary.stop();
+    await waitFor(async () => (await snapshotCounters(admin)).replies >= HOSTILE_REQUESTS + latencies.length);
     const peak = peakResidentBytes(pid) ?? 0;
     console.log(`      broker RSS before ${mib(baseline)}, peak ${mib(peak)} (+${mib(peak - baseline)}); ${describeLatencies(latencies)}`);
     console.log(`      send-over-budget lines: ${broker.events.get("send-over-budget") ?? 0}`);
