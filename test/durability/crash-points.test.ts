@@ -71,7 +71,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
     let stopping = false;
 
     // Life 0 picks the endpoints; every later life binds the same ones.
-    broker = await spawnBroker(["--data", dir, ...ARGS], undefined, { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) });
+    broker = await spawnBroker(["--data", dir, ...ARGS], undefined, { env: { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) } });
     const endpoints: BrokerEndpoints = broker.endpoints;
 
     const workers = [0, 1].map((n) => {
@@ -167,7 +167,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
         pending.client.close();
       }
       const env = round < ROUNDS ? { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) } : undefined;
-      broker = await spawnBroker(["--data", dir, ...ARGS], endpoints, env);
+      broker = await spawnBroker(["--data", dir, ...ARGS], endpoints, env === undefined ? {} : { env });
     }
     // The last life has no failpoint: let the load run a little on it, then drain.
     const target = keysDone + 20;

@@ -20,6 +20,9 @@ describe("cli: ztb broker options", () => {
         heartbeat: 2500,
         maxQueue: null,
         maxMessage: 16 * 1024 * 1024,
+        maxFrames: 256,
+        maxUnsent: 32 * 1024 * 1024,
+        maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
         services: [],
         grace: 5000,
@@ -49,6 +52,12 @@ describe("cli: ztb broker options", () => {
       "50",
       "--max-message",
       "1024",
+      "--max-frames",
+      "16",
+      "--max-unsent",
+      "4096",
+      "--max-unsent-total",
+      "65536",
       "--history",
       "0",
       "--service",
@@ -66,6 +75,9 @@ describe("cli: ztb broker options", () => {
     assert.equal(options.heartbeat, 500);
     assert.equal(options.maxQueue, 50);
     assert.equal(options.maxMessage, 1024);
+    assert.equal(options.maxFrames, 16);
+    assert.equal(options.maxUnsent, 4096);
+    assert.equal(options.maxUnsentTotal, 65536);
     assert.equal(options.history, 0);
     assert.deepEqual(options.services, ["resize", "ocr"]);
     assert.equal(options.grace, 0);
@@ -87,6 +99,8 @@ describe("cli: ztb broker options", () => {
     [["-T", "1e3"], '-T must be a positive number of seconds, not "1e3"'],
     [["--heartbeat", "50"], '--heartbeat must be an integer from 100 to 60000, not "50"'],
     [["--max-queue", "0"], '--max-queue must be an integer >= 1, not "0"'],
+    [["--max-frames", "7"], '--max-frames must be an integer >= 8, not "7"'],
+    [["--max-unsent", "1MiB"], '--max-unsent must be an integer >= 1, not "1MiB"'],
     [["--log-format", "xml"], '--log-format must be one of text, json, not "xml"'],
     [["--service", ""], "--service must be 1 to 64 characters"],
     [["--grace"], "option --grace needs a value"], // last argument: nothing follows
