@@ -28,10 +28,24 @@ describe("cli: ztb broker options", () => {
         grace: 5000,
         logLevel: "warn",
         logFormat: "text",
+        data: null,
+        fsync: "always",
+        maxJournal: undefined,
+        keepResults: 600_000,
+        keepFailed: 10_000,
         security: { curveSecret: undefined, clientKeys: undefined, workerKeys: undefined, adminKeys: undefined },
       },
     );
     assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
+  });
+
+  it("reads --data, --fsync, --keep-results and --keep-failed, and refuses durability options without --data", () => {
+    const durable = parseBrokerArgs(["--data", "/var/lib/ztb", "--fsync", "batch", "--keep-results", "90s", "--keep-failed", "7", ...ENDPOINTS]);
+    assert.deepEqual([durable.data, durable.fsync, durable.keepResults, durable.keepFailed], ["/var/lib/ztb", "batch", 90_000, 7]);
+    assert.deepEqual(["1.5h", "500ms", "0", "2"].map((t) => parseBrokerArgs(["--keep-results", t, ...ENDPOINTS]).keepResults), [5_400_000, 500, 0, 2000]);
+    assert.throws(() => parseBrokerArgs(["--fsync", "batch", ...ENDPOINTS]), /--fsync needs --data/);
+    assert.throws(() => parseBrokerArgs(["--data", "d", "--fsync", "sometimes", ...ENDPOINTS]), /--fsync must be one of always, batch, off, not "sometimes"/);
+    assert.throws(() => parseBrokerArgs(["--keep-results", "ten minutes", ...ENDPOINTS]), /--keep-results must be a duration like 10m/);
   });
 
   it("reads -t as attempts and -T as (fractional) seconds, stored in ms", () => {
