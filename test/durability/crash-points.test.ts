@@ -123,6 +123,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
     const routedAnswers: string[] = [];
     const routedPending = new Map<number, { payload: string; client: Client; reply: Promise<string | undefined> }>();
     let routedId = 0;
+    let duplicates = 0;
     const routedSend = (c: number, payload: string): void => {
       const client = new Client({ endpoint: endpoints.clients, routingId: `routed-${c}-${routedId++}`, deadline: 600_000 });
       closers.push(() => client.close());
@@ -139,6 +140,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
           const answer = await pending.reply;
           if (routedPending.get(c) !== pending) continue; // replaced after a crash: wait for the new one
           assert.equal(answer, `done ${pending.payload}`, "a client got another request's reply");
+          duplicates += pending.client.stats.duplicates;
           routedAnswers.push(pending.payload);
           pending.client.close();
           routedPending.delete(c);
@@ -189,6 +191,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
       }
     }
     assert.equal(new Set(routedAnswers).size, routedAnswers.length, "a request answered twice");
+    assert.equal(duplicates, 0, "a client received a second reply that was not marked resent");
     console.log(
       `      ${ROUNDS} kills: ${keyed.size} keys and ${routedAnswers.length} routed requests answered; ` +
         `${unacknowledged} routed requests were in flight but not yet journaled at a kill (sent again); ` +
