@@ -66,6 +66,8 @@ export const LIVENESS = 3;
 export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
 /** §Admin SNAPSHOT page size bounds and default. */
 export const PAGE = { max: 500, default: 100 } as const;
+/** Rule 11: attempt timeouts in a row that quarantine a worker, and its first and longest quarantine in ms. */
+export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 /** §Durability: replies of tasks that finished this long before a crash are sent again to enveloped clients. */
 export const REDELIVERY_WINDOW = 10_000;
 /** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
@@ -82,6 +84,7 @@ type CoreTimer =
   | { kind: "events" }
   | { kind: "grace" }
   | { kind: "kept" }
+  | { kind: "quarantine"; worker: Worker }
   | { kind: "unseen" };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
@@ -504,7 +507,13 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private isFree(worker: Worker): boolean {
-    return !worker.gone && !worker.draining && worker.held < worker.capacity && this.phase === "running";
+    return (
+      !worker.gone &&
+      !worker.draining &&
+      worker.quarantinedUntil === undefined &&
+      worker.held < worker.capacity &&
+      this.phase === "running"
+    );
   }
 
   /** Keeps `worker` in the LRU of each of its services exactly while it has a free slot. */
@@ -893,6 +902,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (worker.gone) return;
     this.workers.remove(worker);
     this.counters.workers--;
+    this.timers.remove(worker.quarantineTimer);
     this.timers.remove(worker.heartbeatTimer);
     this.timers.remove(worker.livenessTimer);
     for (const name of worker.services) {
@@ -945,6 +955,7 @@ export class BrokerCore implements BrokerCoreApi {
     const found = this.attemptOf(worker, taskFrame, "RESULT");
     if (found === undefined) return;
     const { task, attempt } = found;
+    this.answered(worker);
     if (attempt !== undefined) this.closeAttempt(attempt);
     if (task.state === "queued" || task.state === "running") this.accept(task, payload, worker);
     else {
@@ -958,6 +969,7 @@ export class BrokerCore implements BrokerCoreApi {
     const found = this.attemptOf(worker, taskFrame, "FAIL");
     if (found === undefined) return;
     const { task, attempt } = found;
+    this.answered(worker);
     if (attempt === undefined) {
       this.counters.late++;
       return;
@@ -1005,6 +1017,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     const attempt = task.current;
     const answerer = attempt !== undefined && attempt.worker.kind === "legacy" ? attempt.worker : legacy;
+    this.answered(answerer);
     if (attempt !== undefined && attempt.worker === answerer) this.closeAttempt(attempt);
     this.accept(task, msg.payload, answerer);
   }
@@ -1257,6 +1270,15 @@ export class BrokerCore implements BrokerCoreApi {
       case "grace":
         this.graceTimer = undefined;
         return this.stop();
+      case "quarantine": {
+        const worker = timer.worker;
+        worker.quarantineTimer = undefined;
+        if (worker.gone) return;
+        worker.quarantinedUntil = undefined;
+        this.markWorker(worker);
+        this.updateIdle(worker, false);
+        return this.offer(worker);
+      }
       case "kept":
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
@@ -1278,8 +1300,29 @@ export class BrokerCore implements BrokerCoreApi {
     this.closeAttempt(attempt);
     this.sendCancel(worker, task, "timeout");
     worker.failed++;
+    worker.timeouts++;
+    if (worker.timeouts >= QUARANTINE.after && !worker.gone) this.quarantine(worker);
     this.attemptEnded(task, "timeout", worker);
     if (worker.kind === "modern") this.offer(worker);
+  }
+
+  /**
+   * Rule 11: a worker whose attempts time out again and again (hung, or reading nothing while it heartbeats) gets no
+   * task for a while, doubling with each further timeout, so retries go to workers that answer.
+   */
+  private quarantine(worker: Worker): void {
+    const ms = Math.min(QUARANTINE.max, QUARANTINE.first * 2 ** (worker.timeouts - QUARANTINE.after));
+    this.timers.remove(worker.quarantineTimer);
+    worker.quarantinedUntil = this.now + ms;
+    worker.quarantineTimer = this.timers.add(worker.quarantinedUntil, { kind: "quarantine", worker });
+    this.updateIdle(worker, false);
+    this.markWorker(worker);
+    this.logLimited("workers", "worker-quarantined", { worker: worker.id, name: worker.name, timeouts: worker.timeouts, ms });
+  }
+
+  /** An answer or FAIL shows the worker reads its tasks: its timeout count starts again. */
+  private answered(worker: Worker): void {
+    worker.timeouts = 0;
   }
 
   private clearEvents(): void {
