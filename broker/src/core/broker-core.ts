@@ -604,7 +604,7 @@ export class BrokerCore implements BrokerCoreApi {
   private attemptEnded(task: Task, reason: AttemptEnd, worker: Worker, message?: string): void {
     const exhausted = task.maxAttempts !== null && task.attempts >= task.maxAttempts;
     if (exhausted) return this.finish(task, "failed", reason, message);
-    if (this.phase !== "running") return this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
     this.counters.retried++;
     task.avoid = worker;
     this.setState(task, "queued");
@@ -921,6 +921,10 @@ export class BrokerCore implements BrokerCoreApi {
     for (const name of worker.services) {
       const svc = this.services.get(name);
       if (svc !== undefined) this.maybeForget(svc);
+    }
+    // Rule 11: a quarantined worker that is now the best left for one of its services serves again.
+    for (const other of [...this.workers.all()]) {
+      if (other.quarantinedUntil !== undefined && !this.replaceable(other)) this.release(other);
     }
   }
 
@@ -1270,15 +1274,9 @@ export class BrokerCore implements BrokerCoreApi {
       case "grace":
         this.graceTimer = undefined;
         return this.stop();
-      case "quarantine": {
-        const worker = timer.worker;
-        worker.quarantineTimer = undefined;
-        if (worker.gone) return;
-        worker.quarantinedUntil = undefined;
-        this.markWorker(worker);
-        this.updateIdle(worker, false);
-        return this.offer(worker);
-      }
+      case "quarantine":
+        timer.worker.quarantineTimer = undefined;
+        return this.release(timer.worker);
       case "kept":
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
@@ -1301,7 +1299,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.sendCancel(worker, task, "timeout");
     worker.failed++;
     worker.timeouts++;
-    if (worker.timeouts >= QUARANTINE.after && !worker.gone) this.quarantine(worker);
+    if (worker.timeouts >= QUARANTINE.after && !worker.gone && this.replaceable(worker)) this.quarantine(worker);
     this.attemptEnded(task, "timeout", worker);
     if (worker.kind === "modern") this.offer(worker);
   }
@@ -1318,6 +1316,30 @@ export class BrokerCore implements BrokerCoreApi {
     this.updateIdle(worker, false);
     this.markWorker(worker);
     this.logLimited("workers", "worker-quarantined", { worker: worker.id, name: worker.name, timeouts: worker.timeouts, ms });
+  }
+
+  /**
+   * Rule 11 quarantines a worker only when every service it serves has another worker that is neither draining nor
+   * quarantined: a service's only worker, however slow, is better than none. O(workers), once per quarantine.
+   */
+  private replaceable(worker: Worker): boolean {
+    return worker.services.every((name) => {
+      for (const other of this.workers.all()) {
+        if (other !== worker && !other.draining && other.quarantinedUntil === undefined && other.services.includes(name)) return true;
+      }
+      return false;
+    });
+  }
+
+  /** Ends the quarantine of `worker` (its time is up, or it is no longer replaceable). */
+  private release(worker: Worker): void {
+    this.timers.remove(worker.quarantineTimer);
+    worker.quarantineTimer = undefined;
+    if (worker.gone || worker.quarantinedUntil === undefined) return;
+    worker.quarantinedUntil = undefined;
+    this.markWorker(worker);
+    this.updateIdle(worker, false);
+    this.offer(worker);
   }
 
   /** An answer or FAIL shows the worker reads its tasks: its timeout count starts again. */
@@ -1363,13 +1385,20 @@ export class BrokerCore implements BrokerCoreApi {
     for (const svc of this.services.values()) {
       for (const worker of [...this.workers.all()]) svc.idle.delete(worker);
     }
-    for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    // Durable (§Durability): queued tasks stay in the journal for the next start, unanswered; in memory they would
+    // be lost, so their clients get failed/shutdown now (rule 10).
+    if (!this.durable) {
+      for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    }
     if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
   }
 
   private stop(): void {
     if (this.phase === "stopped") return;
-    for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    // Durable: what still runs stays running in the journal, and the next start counts the attempt (recovery rule 2).
+    if (!this.durable) {
+      for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    }
     this.phase = "stopped";
     for (const worker of [...this.workers.all()]) {
       if (worker.kind === "modern") this.toWorker(worker, { type: "disconnect", detail: { reason: "shutdown" } });
