@@ -22,6 +22,7 @@ describe("cli: ztb broker options", () => {
         maxMessage: 16 * 1024 * 1024,
         maxFrames: 256,
         maxUnsent: 32 * 1024 * 1024,
+        maxMemory: undefined,
         maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
         services: [],

@@ -75,6 +75,7 @@ export async function runBrokerCommand(
       maxQueue: options.maxQueue,
       history: options.history,
       keepFailed: options.keepFailed,
+      ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
       keepResults: options.keepResults,
       services: options.services,
       maxMessage: options.maxMessage,

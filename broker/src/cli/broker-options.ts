@@ -44,6 +44,8 @@ export interface BrokerCommandOptions {
   maxFrames: number;
   /** Octets held for one peer that does not read, beyond libzmq's own (§Limits). */
   maxUnsent: number;
+  /** --max-memory bytes; undefined = no budget. */
+  maxMemory: number | undefined;
   /** Octets held for all peers together. */
   maxUnsentTotal: number;
   history: number;
@@ -73,6 +75,7 @@ const OPTIONS = {
   "max-message": { type: "string" },
   "max-frames": { type: "string" },
   "max-unsent": { type: "string" },
+  "max-memory": { type: "string" },
   "max-unsent-total": { type: "string" },
   history: { type: "string" },
   data: { type: "string" },
@@ -112,6 +115,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxMessage: DEFAULT_MAX_MESSAGE,
     maxFrames: DEFAULT_MAX_FRAMES,
     maxUnsent: DEFAULT_MAX_UNSENT,
+    maxMemory: undefined,
     maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
     history: DEFAULT_HISTORY,
     services: [],
@@ -162,6 +166,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
     maxFrames:
       values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
+    maxMemory: values["max-memory"] === undefined ? undefined : size("--max-memory", values["max-memory"], 64 * 1024 * 1024),
     maxUnsent:
       values["max-unsent"] === undefined ? DEFAULT_MAX_UNSENT : integer("--max-unsent", values["max-unsent"], 1, 2 ** 53 - 1),
     maxUnsentTotal:
@@ -203,6 +208,18 @@ function seconds(option: string, text: string): number {
     throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));
+}
+
+const UNIT_OCTETS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A size in octets: 512M, 2G, 65536 (K, M, G are powers of 1024); at least `min`. */
+function size(option: string, text: string, min: number): number {
+  const match = /^(\d+)([kmg]?)i?b?$/i.exec(text);
+  const value = match === null ? NaN : Number(match[1]) * (UNIT_OCTETS[(match[2] ?? "").toLowerCase()] ?? NaN);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${option} must be a size like 512M or 2G, at least ${min / 1024 / 1024} MiB, not "${text}"`);
+  }
+  return value;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

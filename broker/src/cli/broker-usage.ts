@@ -45,6 +45,9 @@ Options:
   --max-unsent BYTES     outgoing bytes held for one peer that does not read its messages, beyond the
                          ${ROUTER_SEND_HWM} messages libzmq keeps per peer; past it messages to that peer are dropped,
                          counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
+  --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
+                         queue-full while its resident memory (plus what it just took in) is above 80 %
+                         of SIZE, and taken again below 70 % (default: no budget)
   --max-unsent-total BYTES  the same for all peers together (default: ${bytes(DEFAULT_MAX_UNSENT_TOTAL)})
   --service NAME         accept only this service (repeatable; default: any service)
   --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed

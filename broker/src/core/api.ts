@@ -45,6 +45,11 @@ export interface CoreConfig {
   keepResults?: number;
   /** At most this many finished tasks kept for their key (the oldest expire early); default MAX_KEPT. */
   maxKept?: number;
+  /**
+   * `--max-memory`, bytes: new requests are refused with queue-full while the broker's resident memory (sampled by
+   * the shell) plus what it took in since the sample nears this (§Limits, load shedding); undefined = no budget.
+   */
+  maxMemory?: number;
   /** Present in durable mode: the core then emits `journal` outputs (§Durability). */
   journal?: { fsync: FsyncPolicy };
   /** If non-empty, the only services accepted (others get unknown-service). */
@@ -71,7 +76,9 @@ export type Input =
   /** Stop taking requests; running tasks get `grace` ms, then every pending client gets failed/shutdown. */
   | { kind: "shutdown"; grace: number }
   /** Durable mode, first input only: the journal's content; the core applies the recovery rules (§Durability). */
-  | { kind: "recover"; state: RecoveredState };
+  | { kind: "recover"; state: RecoveredState }
+  /** The broker's resident memory in bytes, sampled by the shell (with `maxMemory`; §Limits, load shedding). */
+  | { kind: "memory"; rss: number };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

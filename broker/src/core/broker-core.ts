@@ -66,6 +66,13 @@ export const LIVENESS = 3;
 export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
 /** §Admin SNAPSHOT page size bounds and default. */
 export const PAGE = { max: 500, default: 100 } as const;
+/**
+ * §Limits, load shedding: new requests are refused once the estimated resident memory reaches `shedAt` of
+ * `--max-memory`, and taken again below `resumeAt` (so the broker does not flap at the line). Payload octets taken in
+ * since the last sample count `heldFactor` times: a frame costs its octets plus zeromq.js's and V8's bookkeeping, and
+ * the margin below the budget absorbs what arrives between samples.
+ */
+export const MEMORY = { shedAt: 0.8, resumeAt: 0.7, heldFactor: 2 } as const;
 /** Rule 11: attempt timeouts in a row that quarantine a worker, and its first and longest quarantine in ms. */
 export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 /** §Durability: replies of tasks that finished this long before a crash are sent again to enveloped clients. */
@@ -216,6 +223,11 @@ export class BrokerCore implements BrokerCoreApi {
    * client reconnects (ZMQ_ROUTER_NOTIFY's connect notice, or any message), for at most `keepResults`.
    */
   private readonly unseen = new Set<PeerKey>();
+  /** Load shedding (§Limits): the last RSS sample, payload bytes the broker holds now and at that sample. */
+  private rss = 0;
+  private heldBytes = 0;
+  private heldAtSample = 0;
+  private shedding = false;
   private readonly parked = new Map<PeerKey, Output[]>();
 
   constructor(
@@ -258,6 +270,9 @@ export class BrokerCore implements BrokerCoreApi {
       case "recover":
         this.recover(input.state);
         break;
+      case "memory":
+        this.onMemory(input.rss);
+        break;
       default:
         return input satisfies never;
     }
@@ -295,6 +310,9 @@ export class BrokerCore implements BrokerCoreApi {
         durable: this.durable,
         ...(this.config.journal === undefined ? {} : { fsync: this.config.journal.fsync }),
         keepResults: this.keepResults,
+        ...(this.config.maxMemory === undefined
+          ? {}
+          : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
       },
       counters: copyCounters(this.counters),
       workers: [...this.workers.all()].map(workerView),
@@ -364,6 +382,10 @@ export class BrokerCore implements BrokerCoreApi {
     }
     const existing = options.key === undefined ? undefined : this.keys.get(keyOf(service, options.key));
     if (existing !== undefined) return this.attach(existing, client);
+    if (this.overBudget()) {
+      const budget = this.config.maxMemory ?? 0;
+      return this.reject(client, "queue-full", `the broker is at ${Math.round((100 * this.estimatedMemory()) / budget)} % of its memory budget (--max-memory)`);
+    }
     const svc = this.service(service);
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
@@ -385,6 +407,7 @@ export class BrokerCore implements BrokerCoreApi {
     });
     this.counters.requests++;
     this.counters.queued++;
+    this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     this.correlate(client, task);
     this.journal({ op: "accept", task: this.taskRecord(task) });
@@ -412,6 +435,28 @@ export class BrokerCore implements BrokerCoreApi {
       return;
     }
     this.reply(client, { ...this.outcome(task), duplicate: true }, task.reply ?? []);
+  }
+
+  /** The last RSS sample plus what the broker took in since (§Limits, load shedding). */
+  private estimatedMemory(): number {
+    return this.rss + Math.max(0, this.heldBytes - this.heldAtSample) * MEMORY.heldFactor;
+  }
+
+  private overBudget(): boolean {
+    const budget = this.config.maxMemory;
+    if (budget === undefined) return false;
+    const used = this.estimatedMemory();
+    const was = this.shedding;
+    if (!this.shedding && used >= MEMORY.shedAt * budget) this.shedding = true;
+    else if (this.shedding && used < MEMORY.resumeAt * budget) this.shedding = false;
+    if (this.shedding !== was) this.log("warn", this.shedding ? "shedding-load" : "load-shedding-ended", { rss: this.rss, estimated: Math.round(used), budget });
+    return this.shedding;
+  }
+
+  private onMemory(rss: number): void {
+    this.rss = rss;
+    this.heldAtSample = this.heldBytes;
+    this.overBudget();
   }
 
   /** A request refused before it became a task (rule 7: it still gets its one reply). */
@@ -693,6 +738,8 @@ export class BrokerCore implements BrokerCoreApi {
       if (this.keys.get(key) === task) this.keys.delete(key);
     }
     this.tasks.forget(task);
+    this.heldBytes -= task.size;
+    for (const frame of task.reply ?? []) this.heldBytes -= frame.length;
     this.journal({ op: "forget", seq: task.seq });
   }
 
@@ -774,6 +821,7 @@ export class BrokerCore implements BrokerCoreApi {
       this.markWorker(worker);
     }
     task.reply = payload;
+    for (const frame of payload) this.heldBytes += frame.length;
     this.finish(task, "succeeded");
     if (other !== undefined && other.worker !== worker) this.offer(other.worker);
   }
@@ -1121,6 +1169,7 @@ export class BrokerCore implements BrokerCoreApi {
         });
         this.counters.requests++;
         this.counters.queued++;
+        this.heldBytes += retry.size;
         this.journal({ op: "accept", task: this.taskRecord(retry) });
         this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
         this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
@@ -1471,6 +1520,8 @@ export class BrokerCore implements BrokerCoreApi {
         attempts: record.attempts,
       });
       if (record.waiters !== undefined && record.waiters.length > 0) task.waiters = record.waiters.map(clientRef);
+      this.heldBytes += task.size;
+      for (const frame of record.reply ?? []) this.heldBytes += frame.length;
       if (wasLive) {
         // Any attempt made is one the crash may have interrupted: its worker is unknown from now on.
         task.orphan = record.attempts > 0;

@@ -211,6 +211,8 @@ export interface BrokerInfo {
   fsync?: FsyncPolicy;
   /** How long finished replies stay for resends with the same key, in ms (`--keep-results`). */
   keepResults?: number;
+  /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
+  memory?: { budget: number; rss: number; shedding: boolean };
 }
 
 /** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */

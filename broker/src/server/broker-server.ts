@@ -4,10 +4,12 @@
  * Every scheduling rule lives in the core; this file only moves bytes and time.
  */
 import { randomBytes } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { Pull } from "zeromq";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
 import type { FsyncPolicy } from "../protocol/messages";
-import { BrokerCore } from "../core/broker-core";
+import { BrokerCore, MEMORY } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
 import { applyServerSecurity, type BrokerSecurity } from "../security";
 import { BindError } from "./bind-error";
@@ -57,9 +59,14 @@ export interface BrokerServerOptions extends SchedulingConfig {
    * the journal's prefix, not `bootNonce`.
    */
   journal?: { store: JournalStore; fsync: FsyncPolicy; crashAfterCommits?: number };
+  /** `--max-memory`: the core sheds load near it; the shell samples the resident memory every MEMORY_SAMPLE_MS. */
+  maxMemory?: number;
   /** A journal commit failed: nothing more is sent; the owner should report `err` and exit. */
   onJournalFailure?: (err: unknown) => void;
 }
+
+/** How often the resident memory is sampled for `--max-memory` (the core adds what it took in since). */
+export const MEMORY_SAMPLE_MS = 100;
 
 /** After `shutdown(grace)`, sockets close at the latest this long after the grace period even if the core has not stopped. */
 export const SHUTDOWN_MARGIN_MS = 2000;
@@ -91,6 +98,7 @@ export class BrokerServer {
   /** Durable mode: holds each turn's sends until its journal records are committed. */
   private commit: GroupCommit | undefined;
   private store: JournalStore | undefined;
+  private memorySampler: NodeJS.Timeout | undefined;
 
   /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
   get endpoints(): EndpointSet | undefined {
@@ -155,6 +163,7 @@ export class BrokerServer {
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.maxKept !== undefined) config.maxKept = options.maxKept;
+    if (options.maxMemory !== undefined) config.maxMemory = options.maxMemory;
     if (options.journal !== undefined) config.journal = { fsync: options.journal.fsync };
     const startedAt = Date.now();
     this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
@@ -176,6 +185,22 @@ export class BrokerServer {
       receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", (f) => answerInput(f, bounds), frames)),
     ];
     if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => adminInput(g, bounds), f)));
+    if (options.maxMemory !== undefined) {
+      const budget = options.maxMemory;
+      const collect = garbageCollector();
+      const sample = (): void => {
+        let rss = process.memoryUsage.rss();
+        // Near the budget, most of what grows is garbage: refused requests' payloads that V8 has not collected yet.
+        if (rss >= MEMORY.shedAt * budget && collect !== undefined) {
+          collect();
+          rss = process.memoryUsage.rss();
+        }
+        this.feed({ kind: "memory", rss });
+      };
+      sample();
+      this.memorySampler = setInterval(sample, MEMORY_SAMPLE_MS);
+      this.memorySampler.unref();
+    }
     this.timer.update(this.core.nextDeadline());
     return bound;
   }
@@ -206,6 +231,7 @@ export class BrokerServer {
 
   private async closeNow(): Promise<void> {
     this.timer.stop();
+    clearInterval(this.memorySampler);
     this.commit?.flush();
     await Promise.all(this.channels.map((channel) => channel.queue?.drained()));
     for (const channel of this.channels) {
@@ -296,6 +322,17 @@ export class BrokerServer {
     if (queue === undefined) return;
     frames.unshift(routingId(peer));
     queue.push(frames, peer);
+  }
+}
+
+/** V8's collector as a function (`--expose-gc`, set at run time), or undefined where the flag cannot be set. */
+function garbageCollector(): (() => void) | undefined {
+  try {
+    setFlagsFromString("--expose-gc");
+    const gc: unknown = runInNewContext("gc");
+    return typeof gc === "function" ? () => void gc() : undefined;
+  } catch {
+    return undefined;
   }
 }
 
