@@ -17,7 +17,11 @@ export interface TreeIcon {
 }
 
 export interface TreeNode {
-  /** Stable across updates: a task or worker keeps its node (and its expansion/selection). */
+  /**
+   * Unique in its view and stable across updates: a worker keeps its node, a task keeps its node while it stays in its
+   * group. A task that changes group gets a new id (taskNodeId): VS Code registers ids per view, and the old group may
+   * still hold the old row (a collapsed group is not re-read), so one id in two groups is an "already registered" error.
+   */
   id: string;
   label: string;
   description?: string;
@@ -223,9 +227,13 @@ export function workerNode(w: WorkerView, now: number): TreeNode {
 // ------------------------------------------------------------------------------------------------------------------
 // Tasks view
 
-/** One group per state with its count; the broker's cumulative counter is shown when history dropped some. */
+/**
+ * One group per state with its count; the broker's cumulative counter is shown when history dropped some. No groups
+ * before the broker has had a task, so the view shows its welcome text (how to send one) instead of five empty groups.
+ */
 export function taskGroupNodes(model: BrokerModel): TreeNode[] {
   const counters = model.counters();
+  if (model.taskCount === 0 && (counters?.requests ?? 0) === 0) return [];
   return TASK_GROUP_ORDER.map((state) => {
     const shown = model.countIn(state);
     const total = counters ? counters[state] : shown;
@@ -265,19 +273,31 @@ export function taskNodes(model: BrokerModel, state: TaskState, limit: number, n
 }
 
 export function taskNode(t: TaskView, model: BrokerModel, now: number): TreeNode {
-  const workerName = t.worker === null ? undefined : (model.worker(t.worker)?.name ?? t.worker);
+  const workerName = t.worker === null ? undefined : model.workerName(t.worker);
   const attempts = `${t.attempt}/${t.attempts ?? "∞"}`;
   const parts = [t.service, `attempt ${attempts}`];
   if (workerName) parts.push(workerName);
   parts.push(taskTime(t, now));
   if (t.reason) parts.push(t.reason);
-  return node(`task:${t.id}`, t.id, taskContextValue(t.state), {
+  return node(taskNodeId(t.state, t.id), t.id, taskContextValue(t.state), {
     description: parts.join(" · "),
     icon: STATE_ICON[t.state],
     tooltip: taskTooltip(t, workerName),
     taskId: t.id,
     state: t.state,
   });
+}
+
+/** A task row's id: its group is part of it (see TreeNode.id). */
+export function taskNodeId(state: TaskState, taskId: string): string {
+  return `task:${state}:${taskId}`;
+}
+
+/** The group and task id of a task row's id, undefined for other rows. */
+export function parseTaskNodeId(nodeId: string): { state: TaskState; taskId: string } | undefined {
+  const match = /^task:([a-z]+):(.+)$/.exec(nodeId);
+  const state = TASK_GROUP_ORDER.find((s) => s === match?.[1]);
+  return state === undefined || match?.[2] === undefined ? undefined : { state, taskId: match[2] };
 }
 
 /** Queued: waiting time; running: runtime so far (coarse, they move); finished: exact total time (fixed). */
