@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   "ztb.showReply",
   "ztb.copyTaskId",
   "ztb.drainWorker",
+  "ztb.resumeWorker",
   "ztb.copyWorkerName",
   "ztb.refresh",
   "ztb.showLog",

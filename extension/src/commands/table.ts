@@ -22,6 +22,7 @@ import { refresh } from "./view/refresh";
 import { showLog } from "./view/show-log";
 import { copyWorkerName } from "./workers/copy-name";
 import { drainWorker } from "./workers/drain";
+import { resumeWorker } from "./workers/resume";
 import { startTestWorkers } from "./workers/start-test";
 import { stopTestWorkers } from "./workers/stop-test";
 
@@ -42,6 +43,7 @@ export const COMMAND_TABLE: { readonly [K in CommandId]: CommandHandler } = {
   "ztb.showReply": showReply,
   "ztb.copyTaskId": copyTaskId,
   "ztb.drainWorker": drainWorker,
+  "ztb.resumeWorker": resumeWorker,
   "ztb.copyWorkerName": copyWorkerName,
   "ztb.refresh": refresh,
   "ztb.showLog": showLog,
