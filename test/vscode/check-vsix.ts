@@ -33,6 +33,15 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
     "node_modules/require-from-string/index.js"]) {
     if (!has(required)) problems.push(`missing ${required}`);
   }
+  // The Extensions page shows README.md; its links into the package (the request-file reference) must resolve there.
+  if (!has("extension/README.md")) problems.push("missing extension/README.md (the request-file reference)");
+  // vsce stores the package's README.md as readme.md.
+  const readmeEntry = names.find((n) => n.toLowerCase() === "extension/readme.md");
+  if (readmeEntry === undefined) problems.push("missing README.md");
+  else {
+    const readme = readZipEntry(file, readmeEntry).toString("utf8");
+    for (const link of packagedLinks(readme)) if (!has(link)) problems.push(`README.md links to ${link}, which is not in the package`);
+  }
   // The compiled codec requires the schemas it imports from out/protocol/schemas (tsc copies them there).
   for (const schema of fs.readdirSync(path.join(ROOT, "out", "protocol", "schemas"))) {
     if (!has(`out/protocol/schemas/${schema}`)) problems.push(`missing out/protocol/schemas/${schema}`);
@@ -69,6 +78,12 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
   for (const [top, count] of [...byTop].sort()) console.log(`  ${String(count).padStart(4)}  ${top}`);
   for (const addon of addons) console.log(`  native: ${addon}`);
   return problems;
+}
+
+/** Relative links of a README that point into the extension's own files (extension/…), as package paths. */
+export function packagedLinks(markdown: string): string[] {
+  const links = [...markdown.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1] ?? "");
+  return links.filter((l) => !/^[a-z]+:/i.test(l)).map((l) => path.posix.normalize(l)).filter((l) => l.startsWith("extension/"));
 }
 
 function main(): number {
