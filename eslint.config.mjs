@@ -17,7 +17,7 @@ export default tseslint.config(
     // The sans-I/O core and the codec: no sockets, no clocks, no randomness (inputs carry them).
     files: ["broker/src/core/**/*.ts", "broker/src/codec/**/*.ts", "broker/src/protocol/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: ["zeromq", "vscode", "node:*", "fs", "net", "child_process"] }],
+      "no-restricted-imports": ["error", { patterns: ["zeromq", "vscode", "node:*", "fs", "net", "child_process", "better-sqlite3", "@nats-io/*"] }],
       "no-restricted-globals": ["error", "setTimeout", "setInterval", "setImmediate", "process"],
       "no-restricted-properties": [
         "error",

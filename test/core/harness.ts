@@ -43,7 +43,8 @@ export class Harness {
   /** Every output so far, in order. */
   readonly log: Output[] = [];
 
-  constructor(over: Partial<CoreConfig> = {}) {
+  constructor(over: Partial<CoreConfig> = {}, now?: number) {
+    if (now !== undefined) this.now = now;
     this.core = new BrokerCore(config(over), this.now);
   }
 

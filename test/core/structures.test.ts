@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { HistoryRing } from "../../broker/src/core/history";
 import { Deque, LruSet } from "../../broker/src/core/queues";
 import { TimerHeap } from "../../broker/src/core/timer-heap";
 
@@ -74,15 +73,5 @@ describe("core structures: TimerHeap", () => {
     h.add(10, 1);
     assert.equal(h.popDue(9), undefined);
     assert.equal(h.peekTime(), 10);
-  });
-});
-
-describe("core structures: HistoryRing", () => {
-  it("evicts the oldest entry once full", () => {
-    const r = new HistoryRing<number>(2);
-    assert.equal(r.push(1), undefined);
-    assert.equal(r.push(2), undefined);
-    assert.equal(r.push(3), 1);
-    assert.equal(r.length, 2);
   });
 });

@@ -10,12 +10,13 @@ function newTask(table: TaskTable) {
     maxAttempts: null,
     timeout: null,
     createdAt: 0,
+    key: undefined,
   });
 }
 
 describe("core structures: TaskTable", () => {
   it("finds a task by its exact id only, as a string or as a frame", () => {
-    const table = new TaskTable("k3f9q2", 10);
+    const table = new TaskTable("k3f9q2");
     let task = newTask(table);
     while (task.seq < 10 + 36) task = newTask(table); // a two-digit base-36 counter, "1a"
     assert.equal(task.id, "k3f9q2-1a");
@@ -29,8 +30,8 @@ describe("core structures: TaskTable", () => {
     assert.equal(table.get("k3f9q2-zzzzzzzzzzz"), undefined);
   });
 
-  it("keeps each state's tasks in order of entry and forgets tasks pushed out of the history", () => {
-    const table = new TaskTable("n", 2);
+  it("keeps each state's tasks in order of entry; a detached task stays findable, a forgotten one does not", () => {
+    const table = new TaskTable("n");
     const [a, b, c] = [newTask(table), newTask(table), newTask(table)];
     table.setState(b, "running");
     table.setState(a, "running");
@@ -38,14 +39,29 @@ describe("core structures: TaskTable", () => {
     assert.deepEqual(table.inState("running"), [b, a]);
     assert.deepEqual(table.page("running", 1, 5), [a]);
     assert.deepEqual(table.page(undefined, 0, 5), [a, b, c]);
-    for (const task of [a, b, c]) {
-      table.setState(task, "succeeded");
-      table.retire(task);
-    }
+    for (const task of [a, b, c]) table.setState(task, "succeeded");
+    assert.equal(table.oldest("succeeded"), a);
+    table.forget(a);
+    table.detach(b);
     assert.equal(table.get(a.id), undefined);
-    assert.deepEqual(table.inState("succeeded"), [b, c]);
-    assert.equal(table.count("succeeded"), 2);
+    assert.equal(table.get(b.id), b);
+    assert.deepEqual(table.inState("succeeded"), [c]);
+    assert.deepEqual(table.page(undefined, 0, 5), [c]);
+    assert.equal(table.count("succeeded"), 1);
+    assert.equal(table.count(), 1);
     assert.equal(table.count("running"), 0);
     assert.equal(table.size, 2);
+  });
+
+  it("restores tasks with their own counters and ids; new tasks continue after the highest", () => {
+    const table = new TaskTable("n");
+    const init = { service: "s", origin: "plain" as const, client: undefined, payload: [], maxAttempts: 3, timeout: null, createdAt: 0, key: "k" };
+    const restored = table.restore({ ...init, seq: 40, state: "failed", attempts: 3 });
+    assert.equal(restored.id, "n-14");
+    assert.equal(restored.state, "failed");
+    assert.equal(restored.attempts, 3);
+    assert.deepEqual(table.inState("failed"), [restored]);
+    assert.throws(() => table.restore({ ...init, seq: 40, state: "queued", attempts: 0 }), /restored twice/);
+    assert.equal(newTask(table).id, "n-15");
   });
 });

@@ -65,6 +65,7 @@ export const JSON_SCHEMA_OF_COMMAND: Record<string, string> = {
   "admin/to-broker/CANCEL": "task-action",
   "admin/to-broker/RETRY": "task-action",
   "admin/to-broker/DRAIN": "drain",
+  "admin/to-broker/DELETE": "delete",
   "admin/from-broker/SNAPSHOT": "snapshot",
   "admin/from-broker/ACK": "ack",
   "admin/from-broker/ERROR": "error",

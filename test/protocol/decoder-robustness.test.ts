@@ -26,7 +26,7 @@ const utf8 = (text: string): Frame => new Uint8Array(Buffer.from(text, "utf8"));
 const INTERESTING: Frame[] = [
   "", "ZTBC01", "ZTBW01", "ZTBA01", "ZTBC02", "ZTBW99", "ZTBA00", "ZTBX01",
   "REQUEST", "CANCEL", "REPLY", "READY", "TASK", "RESULT", "FAIL", "HEARTBEAT", "DISCONNECT", "EXTEND",
-  "SNAPSHOT", "SUBSCRIBE", "INSPECT", "RETRY", "DRAIN", "ACK", "ERROR", "EVENT", "\x00ZTB-PEER-GONE",
+  "SNAPSHOT", "SUBSCRIBE", "INSPECT", "RETRY", "DRAIN", "DELETE", "ACK", "ERROR", "EVENT", "\x00ZTB-PEER-GONE",
   "{}", "[]", "{", "null", "\"x\"", "1e400", '{"__proto__":{"x":1}}', '{"constructor":1}',
   '{"name":"w","capacity":1,"heartbeat":100}', '{"task":"t"}', '{"worker":"w1","drain":false}', '{"lease":1000}',
   '{"reason":"bye"}', '{"reason":"timeout"}', '{"message":"m","retryable":true}', '{"timeout":5}', '{"id":"r"}',

@@ -50,9 +50,9 @@ describe("codec errors and limits", () => {
     assert.equal(schema.enveloped, true);
     assert.equal(hexOf(schema.path ?? []), hexOf([E]));
 
-    const noPayload = rejection(() => decodeClient([E]));
+    const noPayload = rejection(() => decodeClient([HOP, E]));
     assert.equal(noPayload.enveloped, false);
-    assert.equal(hexOf(noPayload.path ?? []), hexOf([E]));
+    assert.equal(hexOf(noPayload.path ?? []), hexOf([HOP, E]));
 
     const noDelimiter = rejection(() => decodeClient([f("ZTBC01"), f("REQUEST"), f("{}")]));
     assert.equal(noDelimiter.path, undefined);

@@ -13,6 +13,7 @@ import { Logger, type LogSink } from "../server/logger";
 import { BROKER_USAGE } from "./broker-usage";
 import { type BrokerCommandOptions, parseBrokerArgs, UsageError } from "./broker-options";
 import { exposureWarning } from "./endpoint-exposure";
+import { openJournal } from "./journal-option";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -56,6 +57,12 @@ export async function runBrokerCommand(
     io.stderr.write(`${PREFIX}${err.message}\n`);
     return EXIT_USAGE;
   }
+  const journal = options.data === null ? undefined : await openJournal(options.data, options.fsync, options.maxJournal);
+  if (journal instanceof Error) {
+    await security?.close();
+    io.stderr.write(`${PREFIX}${journal.message}\n`);
+    return EXIT_USAGE;
+  }
   await security?.start();
   const server = new BrokerServer();
   let bound: EndpointSet;
@@ -67,13 +74,22 @@ export async function runBrokerCommand(
       heartbeat: options.heartbeat,
       maxQueue: options.maxQueue,
       history: options.history,
+      keepFailed: options.keepFailed,
+      keepResults: options.keepResults,
       services: options.services,
       maxMessage: options.maxMessage,
       version: packageVersion(),
       logger,
       security,
+      ...(journal === undefined ? {} : { journal: { store: journal, fsync: options.fsync, crashAfterCommits: crashFailpoint() } }),
+      onJournalFailure: (err) => {
+        // Nothing after the last commit was sent to anyone: stop at once, the journal is the truth for the restart.
+        io.stderr.write(`${PREFIX}${err instanceof Error ? err.message : String(err)}; stopped (nothing after the last commit was acknowledged)\n`);
+        process.exit(EXIT_FAILURE);
+      },
     });
   } catch (err) {
+    journal?.close();
     await security?.close();
     if (!(err instanceof BindError)) throw err;
     io.stderr.write(`${PREFIX}${err.message}\n`);
@@ -96,9 +112,10 @@ export async function runBrokerCommand(
 
 function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
   const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}`;
+  const durable = options.data === null ? "in memory" : `journal in ${options.data}, fsync ${options.fsync}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
-    `admin ${bound.admin ?? "off"} (${limits})`;
+    `admin ${bound.admin ?? "off"} (${limits}; ${durable})`;
   logger.announce("info", "listening", text, {
     clients: bound.clients,
     workers: bound.workers,
@@ -106,6 +123,8 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     admin: bound.admin,
     tries: options.tries,
     timeout: options.timeout,
+    data: options.data,
+    fsync: options.data === null ? null : options.fsync,
   });
   if (security) {
     const text = `${PREFIX}CURVE on, broker public key ${security.publicKey}`;
@@ -149,6 +168,16 @@ function runUntilSignalled(server: BrokerServer, grace: number, logger: Logger):
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+}
+
+/**
+ * Test failpoint for the crash-point test (test/durability): ZTB_FAILPOINT_CRASH_AFTER_COMMITS=N makes the broker
+ * SIGKILL itself right after its Nth journal commit, before that turn's sends.
+ */
+function crashFailpoint(): number | undefined {
+  const text = process.env.ZTB_FAILPOINT_CRASH_AFTER_COMMITS;
+  if (text === undefined || !/^[1-9]\d*$/.test(text)) return undefined;
+  return Number(text);
 }
 
 function packageVersion(): string {

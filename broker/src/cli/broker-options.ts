@@ -8,6 +8,8 @@ import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
+import { FSYNC_POLICIES, type FsyncPolicy } from "../protocol/messages";
+import { KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
 
 export const DEFAULT_ADMIN_ENDPOINT = "tcp://127.0.0.1:4164";
 export const DEFAULT_HEARTBEAT_MS = 2500;
@@ -36,6 +38,14 @@ export interface BrokerCommandOptions {
   grace: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** --data: the durable journal's directory; null = in memory (protocol/spec.md §Durability). */
+  data: string | null;
+  fsync: FsyncPolicy;
+  /** --max-journal octets; undefined = as large as the disk allows. */
+  maxJournal: number | undefined;
+  /** --keep-results, ms. */
+  keepResults: number;
+  keepFailed: number;
   /** --curve-secret and the allow-lists (protocol/spec.md §Security); no --curve-secret = CURVE off. */
   security: Partial<BrokerSecurityConfig>;
 }
@@ -49,6 +59,11 @@ const OPTIONS = {
   "max-queue": { type: "string" },
   "max-message": { type: "string" },
   history: { type: "string" },
+  data: { type: "string" },
+  fsync: { type: "string" },
+  "max-journal": { type: "string" },
+  "keep-results": { type: "string" },
+  "keep-failed": { type: "string" },
   service: { type: "string", multiple: true },
   grace: { type: "string" },
   "log-level": { type: "string" },
@@ -84,6 +99,11 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     grace: DEFAULT_GRACE_MS,
     logLevel: "warn",
     logFormat: "text",
+    data: null,
+    fsync: "always",
+    maxJournal: undefined,
+    keepResults: KEEP_RESULTS_MS,
+    keepFailed: KEEP_FAILED,
     security: {},
   };
   if (defaults.help) return defaults;
@@ -101,6 +121,10 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   const admin = values["no-admin"] === true ? null : (values.admin ?? DEFAULT_ADMIN_ENDPOINT);
   if (admin !== null) checkEndpoint("admin", admin);
 
+  const data = values.data ?? null;
+  if (data !== null && data.trim() === "") throw new UsageError("--data needs a directory");
+  if (data === null && values.fsync !== undefined) throw new UsageError("--fsync needs --data (without it nothing is written)");
+  if (data === null && values["max-journal"] !== undefined) throw new UsageError("--max-journal needs --data");
   const services = values.service ?? [];
   for (const service of services) {
     if (service.length < 1 || service.length > 64) throw new UsageError(`--service must be 1 to 64 characters`);
@@ -122,6 +146,11 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),
     logLevel: oneOf("--log-level", values["log-level"] ?? "warn", LOG_LEVELS),
     logFormat: oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS),
+    data,
+    fsync: oneOf("--fsync", values.fsync ?? "always", FSYNC_POLICIES),
+    maxJournal: values["max-journal"] === undefined ? undefined : integer("--max-journal", values["max-journal"], 65536, 2 ** 53 - 1),
+    keepResults: values["keep-results"] === undefined ? KEEP_RESULTS_MS : duration("--keep-results", values["keep-results"]),
+    keepFailed: values["keep-failed"] === undefined ? KEEP_FAILED : integer("--keep-failed", values["keep-failed"], 0, 10_000_000),
     security: {
       curveSecret: values["curve-secret"],
       clientKeys: values["client-keys"],
@@ -147,6 +176,19 @@ function seconds(option: string, text: string): number {
     throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_DURATION_MS = 30 * 86_400_000;
+
+/** A duration like 10m, 90s, 1.5h, 500ms or 0; a bare number is seconds (as -T). Returned in whole ms, at most 30 days. */
+function duration(option: string, text: string): number {
+  const match = /^(\d+\.?\d*|\.\d+)(ms|s|m|h|d)?$/.exec(text);
+  const value = match === null ? NaN : Number(match[1]) * (UNIT_MS[match[2] ?? "s"] ?? NaN);
+  if (!Number.isFinite(value) || value > MAX_DURATION_MS) {
+    throw new UsageError(`${option} must be a duration like 10m, 90s or 0 (at most 30d), not "${text}"`);
+  }
+  return Math.round(value);
 }
 
 function oneOf<T extends string>(option: string, text: string, allowed: readonly T[]): T {

@@ -15,7 +15,18 @@ Options:
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
   --max-message BYTES    largest message accepted from any peer (default: 16777216 = 16 MiB)
-  --history N            finished tasks kept for monitors (default: 1000)
+  --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)
+  --keep-failed N        failed tasks kept, with their payload, until a monitor retries or deletes
+                         them; the oldest go first beyond N (default: 10000)
+  --keep-results TIME    how long a finished task with an idempotency key answers resends with the
+                         same key, e.g. 10m, 90s, 0 = not kept (default: 10m)
+  --data DIR             durable: keep tasks, results, dead letters and counters in a journal in DIR
+                         (SQLite); a restart, even after kill -9, recovers every task it accepted.
+                         One broker per DIR. Without --data the broker keeps nothing across restarts.
+  --fsync POLICY         with --data, when commits reach the disk: always (survives power loss),
+                         batch (survives a crash of the broker, not of the OS), off (default: always)
+  --max-journal BYTES    with --data, refuse to grow the journal beyond BYTES: the broker stops with
+                         an error instead of filling the disk (default: no limit)
   --service NAME         accept only this service (repeatable; default: any service)
   --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed
                          (default: 5000; a second signal exits at once)
@@ -34,4 +45,6 @@ Endpoints are ZeroMQ addresses: tcp://*:4161 (all interfaces), tcp://127.0.0.1:4
 
 Example (the 2010 prototype's walk-through: 3 attempts of at most 2 seconds each):
   ztb broker -t 3 -T 2 "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
+The same broker, durable (nothing it accepted is lost to a crash, kill -9 or reboot):
+  ztb broker -t 3 -T 2 --data /var/lib/ztb "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
 `;

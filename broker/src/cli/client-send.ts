@@ -3,8 +3,9 @@
  * or 0x-hex when not printable), its status to stderr.
  * Exit codes: 0 succeeded, 1 failure reply, 2 usage error, 3 no reply before the client-side deadline.
  */
+import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { Client, ClientTimeoutError, type RequestCallOptions } from "../client";
+import { Client, ClientTimeoutError, type Reply, type RequestCallOptions } from "../client";
 import { connectError, duration, endpoint, integer, parsing, UsageError } from "./peer-args";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve } from "./peer-curve";
 import { showFrame } from "./show";
@@ -20,8 +21,15 @@ Options:
   --timeout DURATION   per-attempt timeout to ask for, e.g. 500ms or 2s (the broker's -T caps it)
   --attempts N         attempts to ask for (the broker's -t caps it)
   --id ID              correlation id (default generated)
+  --key KEY            idempotency key (1..128 characters): while the broker holds or keeps a task
+                       with this key, the request gets that task's reply instead of running it again
   --deadline DURATION  give up when no reply came after this long (default 30s, or longer when
                        timeout x attempts needs it)
+  --resend N           after a deadline, close the socket, open a new one and send again, up to N
+                       times, waiting 100 ms doubling to 5 s between tries; each try uses the same
+                       key (one is generated when --key is not given), so the work runs once
+  --routing-id ID      the socket's ZeroMQ routing id: a durable broker that restarts answers this
+                       client once it reconnects (unique per client)
 ${PEER_CURVE_USAGE}  -h, --help           show this help
 
 Exit status: 0 succeeded, 1 the broker replied with a failure, 2 usage error, 3 no reply before the deadline.
@@ -35,7 +43,10 @@ const OPTIONS = {
   timeout: { type: "string" },
   attempts: { type: "string" },
   id: { type: "string" },
+  key: { type: "string" },
   deadline: { type: "string" },
+  resend: { type: "string" },
+  "routing-id": { type: "string" },
   ...PEER_CURVE_OPTIONS,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -63,6 +74,15 @@ export async function runClientSend(argv: string[]): Promise<number> {
     request.id = values.id;
   }
   if (values.deadline !== undefined) request.deadline = duration("--deadline", values.deadline, 0, 1, 2 ** 31 - 1);
+  const resend = values.resend === undefined ? 0 : integer("--resend", values.resend, 0, 0, 1000);
+  if (values.key !== undefined) {
+    if (values.key.length < 1 || values.key.length > 128) throw new UsageError("--key must be 1 to 128 characters");
+    request.key = values.key;
+  } else if (resend > 0) request.key = randomUUID();
+  const routingId = values["routing-id"];
+  if (routingId !== undefined && (routingId.length < 1 || Buffer.byteLength(routingId) > 255 || routingId.startsWith("\0"))) {
+    throw new UsageError("--routing-id must be 1 to 255 octets and not start with a zero octet");
+  }
   if (args.filter((arg) => arg === "-").length > 1) throw new UsageError('stdin ("-") can be only one frame');
   endpoint("CLIENTS", target);
 
@@ -70,35 +90,55 @@ export async function runClientSend(argv: string[]): Promise<number> {
   const payload = args.length === 0 ? [stdin ?? Buffer.alloc(0)] : args.map((arg) => (arg === "-" ? (stdin ?? Buffer.alloc(0)) : Buffer.from(arg)));
 
   const curve = await peerCurve(values);
-  let client: Client;
+  let pause = RESEND_FIRST_PAUSE_MS;
+  for (let attempt = 0; ; attempt++) {
+    const client = connect(target, curve, routingId);
+    try {
+      return report(await client.request(payload, request));
+    } catch (err) {
+      if (!(err instanceof ClientTimeoutError)) throw err;
+      if (attempt < resend) {
+        process.stderr.write(`no reply within ${err.deadline} ms; sending again on a new socket (key ${request.key ?? ""})\n`);
+      } else {
+        process.stderr.write(`ztb client send: no reply from ${target} within ${err.deadline} ms\n`);
+        return EXIT_CLIENT_TIMEOUT;
+      }
+    } finally {
+      client.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause * (0.8 + 0.2 * Math.random())));
+    pause = Math.min(pause * 2, RESEND_MAX_PAUSE_MS);
+  }
+}
+
+const RESEND_FIRST_PAUSE_MS = 100;
+const RESEND_MAX_PAUSE_MS = 5000;
+
+function connect(target: string, curve: Awaited<ReturnType<typeof peerCurve>>, routingId: string | undefined): Client {
   try {
-    client = new Client({ endpoint: target, curve });
+    return new Client({ endpoint: target, curve, ...(routingId === undefined ? {} : { routingId }) });
   } catch (err) {
     throw connectError(target, err);
   }
-  try {
-    const reply = await client.request(payload, request);
-    for (const frame of reply.payload) process.stdout.write(showFrame(frame) + "\n");
-    const where = [
-      reply.task === undefined ? undefined : `task ${reply.task}`,
-      reply.worker === undefined ? undefined : `worker ${reply.worker}`,
-      `${reply.attempts} attempt${reply.attempts === 1 ? "" : "s"}`,
-      `${reply.elapsed} ms`,
-    ].filter((part) => part !== undefined);
-    if (reply.status === "succeeded") {
-      process.stderr.write(`succeeded (${where.join(", ")})\n`);
-      return 0;
-    }
-    const detail = [reply.message, reply.error].filter((part) => part !== undefined).join("; ");
-    process.stderr.write(`failed: ${reply.reason ?? "unknown"}${detail === "" ? "" : ` (${detail})`} (${where.join(", ")})\n`);
-    return EXIT_FAILED_REPLY;
-  } catch (err) {
-    if (!(err instanceof ClientTimeoutError)) throw err;
-    process.stderr.write(`ztb client send: no reply from ${target} within ${err.deadline} ms\n`);
-    return EXIT_CLIENT_TIMEOUT;
-  } finally {
-    client.close();
+}
+
+/** Prints the reply (frames on stdout, status on stderr) and returns the exit code. */
+function report(reply: Reply): number {
+  for (const frame of reply.payload) process.stdout.write(showFrame(frame) + "\n");
+  const where = [
+    reply.task === undefined ? undefined : `task ${reply.task}`,
+    reply.worker === undefined ? undefined : `worker ${reply.worker}`,
+    `${reply.attempts} attempt${reply.attempts === 1 ? "" : "s"}`,
+    `${reply.elapsed} ms`,
+  ].filter((part) => part !== undefined);
+  if (reply.duplicate === true) where.push("answered by the earlier task with this key");
+  if (reply.status === "succeeded") {
+    process.stderr.write(`succeeded (${where.join(", ")})\n`);
+    return 0;
   }
+  const detail = [reply.message, reply.error].filter((part) => part !== undefined).join("; ");
+  process.stderr.write(`failed: ${reply.reason ?? "unknown"}${detail === "" ? "" : ` (${detail})`} (${where.join(", ")})\n`);
+  return EXIT_FAILED_REPLY;
 }
 
 async function readStdin(): Promise<Buffer> {

@@ -27,6 +27,12 @@ export interface ClientOptions {
   logger?: PeerLogger;
   /** CURVE (protocol/spec.md §Security): this peer's key pair and the broker's public key; default: none. */
   curve?: PeerKeys;
+  /**
+   * ZMQ_ROUTING_ID of the socket (1..255 octets, not starting with a zero octet). With one, a durable broker that
+   * restarts delivers the replies of requests it had accepted once this client has reconnected, with no resend
+   * (protocol/spec.md §Durability). Two clients must never share one.
+   */
+  routingId?: string;
 }
 
 export interface RequestCallOptions {
@@ -42,6 +48,14 @@ export interface RequestCallOptions {
   signal?: AbortSignal;
   /** Client-side deadline in ms for this request. */
   deadline?: number;
+  /**
+   * Idempotency key (1..128 characters, protocol/spec.md §Idempotent requests): while the broker holds a task with
+   * this key and service, or keeps its result, another request with the key gets that task's reply instead of a new
+   * task — so resending after a deadline or a broker crash runs the work once. A keyed request is not cancelled when
+   * its deadline passes (a resend is meant to find it); aborting it with `signal` cancels it for every request
+   * attached to it.
+   */
+  key?: string;
 }
 
 export interface Reply {
@@ -59,6 +73,8 @@ export interface Reply {
   id: string;
   /** Codec error code when reason is "malformed". */
   error?: string;
+  /** True when an earlier task with the same key answered (no task was created for this request). */
+  duplicate?: boolean;
   payload: Uint8Array[];
 }
 
@@ -80,6 +96,7 @@ export class Client {
       "client",
       (frames) => this.onFrames(frames),
       options.curve,
+      options.routingId,
     );
     this.stats = this.connection.stats;
   }
@@ -94,6 +111,8 @@ export class Client {
     if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
     if (id.length < 1 || id.length > 128) return Promise.reject(new RangeError("request id must be 1..128 characters"));
     if (this.connection.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
+    const key = options.key;
+    if (key !== undefined && (key.length < 1 || key.length > 128)) return Promise.reject(new RangeError("key must be 1..128 characters"));
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
 
@@ -103,12 +122,16 @@ export class Client {
       if (options.service !== undefined) requestOptions.service = options.service;
       if (options.timeout !== undefined) requestOptions.timeout = options.timeout;
       if (options.attempts !== undefined) requestOptions.attempts = options.attempts;
+      if (key !== undefined) requestOptions.key = key;
       return encodeClient({ type: "request", path: [EMPTY], options: requestOptions, payload: toFrames(payload) });
     };
+    const cancel = (): void => this.connection.post(encodeClient({ type: "cancel", path: [EMPTY], id }));
     return this.connection.request(id, encode, {
       deadline,
       signal,
-      cancel: () => this.connection.post(encodeClient({ type: "cancel", path: [EMPTY], id })),
+      cancel,
+      // A keyed request outlives its deadline at the broker: the resend that follows attaches to it.
+      ...(key === undefined ? {} : { cancelAtDeadline: false }),
       abortWait: this.options.cancelWait ?? 1000,
     });
   }
@@ -147,5 +170,6 @@ function toReply(id: string, detail: ReplyDetail, payload: Frame[]): Reply {
   if (detail.worker !== undefined) reply.worker = detail.worker;
   if (detail.task !== undefined) reply.task = detail.task;
   if (detail.error !== undefined) reply.error = detail.error;
+  if (detail.duplicate === true) reply.duplicate = true;
   return reply;
 }

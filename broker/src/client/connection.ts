@@ -20,6 +20,8 @@ export interface Tracking {
   cancel?: () => void;
   /** How long an abort waits for the broker's reply before rejecting; undefined: the abort rejects at once. */
   abortWait?: number;
+  /** false: the deadline does not call `cancel` (a keyed request that a resend should find); default true. */
+  cancelAtDeadline?: boolean;
 }
 
 interface Pending<R> {
@@ -48,9 +50,11 @@ export class ClientConnection<R> {
     private readonly logPrefix: string,
     private readonly onFrames: (frames: Frame[]) => void,
     curve?: PeerKeys,
+    routingId?: string,
   ) {
     try {
       if (curve) applyClientSecurity(this.socket, curve);
+      if (routingId !== undefined) this.socket.routingId = routingId;
       this.socket.connect(endpoint);
     } catch (error) {
       this.socket.close();
@@ -82,7 +86,7 @@ export class ClientConnection<R> {
       let abortTimer: NodeJS.Timeout | undefined;
       const deadlineTimer = setTimeout(() => {
         this.abandon(id);
-        cancel?.();
+        if (tracking.cancelAtDeadline !== false) cancel?.();
         reject(new ClientTimeoutError(id, deadline));
       }, deadline);
       const giveUp = (): void => {

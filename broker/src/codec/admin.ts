@@ -8,7 +8,7 @@ import { MAX_JSON_TO_BROKER, delimiterIndex, isSignature, jsonAt, jsonFrame, mal
 import { validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
-const TO_BROKER = commandTable(["SNAPSHOT", "SUBSCRIBE", "INSPECT", "CANCEL", "RETRY", "DRAIN"]);
+const TO_BROKER = commandTable(["SNAPSHOT", "SUBSCRIBE", "INSPECT", "CANCEL", "RETRY", "DRAIN", "DELETE"]);
 const FROM_BROKER = commandTable(["SNAPSHOT", "ACK", "ERROR", "TASK", "EVENT"]);
 const SIG = SIGNATURE_FRAME.admin;
 
@@ -48,6 +48,8 @@ export function decodeAdmin(frames: Frame[]): AdminRequest {
       const { worker, drain } = jsonAt(frames, j, validators.drain, "DRAIN query", d, limit);
       return drain === undefined ? { type: "drain", path, worker } : { type: "drain", path, worker, drain };
     }
+    case "DELETE":
+      return { type: "delete", path, target: jsonAt(frames, j, validators.deleteQuery, "DELETE query", d, limit) };
     default:
       return unreachable(command);
   }
@@ -91,6 +93,8 @@ export function encodeAdmin(msg: AdminRequest): Frame[] {
         COMMAND_FRAME.DRAIN,
         jsonFrame(msg.drain === undefined ? { worker: msg.worker } : { worker: msg.worker, drain: msg.drain }),
       ];
+    case "delete":
+      return [...msg.path, SIG, COMMAND_FRAME.DELETE, jsonFrame(msg.target)];
     case "peer-gone":
       return [PEER_GONE_FRAME];
     default:

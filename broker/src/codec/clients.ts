@@ -3,7 +3,7 @@
  * REQUEST / CANCEL / REPLY. Frames start after the ROUTER's routing id, i.e. with the routing path.
  */
 import type { ClientMessage, ClientReply, Frame } from "../protocol/messages";
-import { COMMAND_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone } from "./octets";
+import { COMMAND_FRAME, EMPTY_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone, isPeerHello } from "./octets";
 import {
   MAX_JSON_TO_BROKER,
   afterDelimiter,
@@ -26,6 +26,7 @@ const SIG = SIGNATURE_FRAME.client;
 /** Broker side. A first payload frame that is not `ZTBC<digits>` makes a plain (prototype) request. */
 export function decodeClient(frames: Frame[]): ClientMessage {
   if (isPeerGone(frames)) return { type: "peer-gone" };
+  if (isPeerHello(frames)) return { type: "peer-hello" };
   const d = delimiterIndex(frames);
   if (!isSignature(afterDelimiter(frames, d), "client", frames, d)) {
     return { type: "plain-request", path: routingPath(frames, d), payload: frames.slice(d + 1) };
@@ -71,6 +72,8 @@ export function encodeClient(msg: ClientMessage): Frame[] {
       return [...msg.path, SIG, COMMAND_FRAME.CANCEL, jsonFrame({ id: msg.id })];
     case "peer-gone":
       return [PEER_GONE_FRAME];
+    case "peer-hello":
+      return [EMPTY_FRAME];
     default:
       return unreachable(msg);
   }

@@ -25,7 +25,7 @@ export const SIGNATURE_FRAME = {
 const COMMAND_NAMES = [
   "REQUEST", "CANCEL", "REPLY",
   "READY", "TASK", "RESULT", "FAIL", "HEARTBEAT", "DISCONNECT", "EXTEND",
-  "SNAPSHOT", "SUBSCRIBE", "INSPECT", "RETRY", "DRAIN", "ACK", "ERROR", "EVENT",
+  "SNAPSHOT", "SUBSCRIBE", "INSPECT", "RETRY", "DRAIN", "DELETE", "ACK", "ERROR", "EVENT",
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -66,6 +66,15 @@ export function matchSignature(frame: Frame, family: number): SignatureMatch {
   const ones = frame[5] ?? 0;
   if (tens < 0x30 || tens > 0x39 || ones < 0x30 || ones > 0x39) return "none";
   return tens === 0x30 && ones === 0x31 ? "v1" : "other-version";
+}
+
+/**
+ * What a ROUTER with ZMQ_ROUTER_NOTIFY (draft option 97, connect only) delivers from a peer's routing id when it
+ * connects: the delimiter alone. The broker turns it on for the clients endpoint only, where a request always has a
+ * body after the delimiter (§Durability: replies to clients that reconnect).
+ */
+export function isPeerHello(frames: readonly Frame[]): boolean {
+  return frames.length === 1 && frames[0]?.length === 0;
 }
 
 export function isPeerGone(frames: readonly Frame[]): boolean {

@@ -15,12 +15,14 @@ import type {
   TaskHeader,
   TaskInspection,
   CancelReason,
+  DeleteTarget,
 } from "../protocol/messages";
 import ack from "../../../protocol/schemas/ack.schema.json";
 import cancel from "../../../protocol/schemas/cancel.schema.json";
 import clientCancel from "../../../protocol/schemas/client-cancel.schema.json";
 import common from "../../../protocol/schemas/common.schema.json";
 import counters from "../../../protocol/schemas/counters.schema.json";
+import deleteQuery from "../../../protocol/schemas/delete.schema.json";
 import disconnect from "../../../protocol/schemas/disconnect.schema.json";
 import drain from "../../../protocol/schemas/drain.schema.json";
 import error from "../../../protocol/schemas/error.schema.json";
@@ -49,7 +51,7 @@ ajv.addSchema([
   common, frameView, taskView, workerView, counters,
   requestOptions, clientCancel, replyDetail,
   ready, taskHeader, fail, disconnect, extend, cancel,
-  snapshotQuery, subscribe, inspectQuery, taskAction, drain,
+  snapshotQuery, subscribe, inspectQuery, taskAction, drain, deleteQuery,
   snapshot, ack, error, taskInspection, event,
 ]);
 
@@ -74,6 +76,7 @@ export const validators = {
   inspectQuery: compiled<{ task: string }>("inspect-query"),
   taskAction: compiled<{ task: string }>("task-action"),
   drain: compiled<{ worker: string; drain?: boolean }>("drain"),
+  deleteQuery: compiled<DeleteTarget>("delete"),
   snapshot: compiled<Snapshot>("snapshot"),
   ack: compiled<Record<string, unknown>>("ack"),
   error: compiled<{ code: AdminErrorCode; message: string }>("error"),

@@ -5,12 +5,14 @@
  * `BrokerCore.tick(now)` when `nextDeadline()` is reached, and performs every `Output` in order. The core owns every
  * scheduling rule and never touches a socket, a timer, the clock or a random source.
  */
+import type { JournalRecord, RecoveredState } from "./journal";
 import type {
   AdminReply,
   AdminRequest,
   BrokerToWorker,
   ClientMessage,
   ClientReply,
+  FsyncPolicy,
   LegacyAnswer,
   Snapshot,
   SnapshotQuery,
@@ -24,7 +26,7 @@ export type PeerKey = string;
 export type Endpoint = "clients" | "workers" | "answers" | "admin";
 
 /** The broker's limits and policies: what the command line sets and the core enforces (the rest of CoreConfig is derived at start). */
-export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info">;
+export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info" | "journal">;
 
 export interface CoreConfig {
   /** Max attempts per task (-t); null = unlimited. */
@@ -35,8 +37,16 @@ export interface CoreConfig {
   heartbeat: number;
   /** Max tasks waiting per service; null = unbounded. */
   maxQueue: number | null;
-  /** Finished tasks kept for monitors. */
+  /** Succeeded and cancelled tasks kept for monitors, per state. */
   history: number;
+  /** Failed tasks kept (dead letters, with their payload) until a monitor deletes or retries them; default KEEP_FAILED. */
+  keepFailed?: number;
+  /** How long a finished task with an idempotency key answers resends, in ms; default KEEP_RESULTS_MS; 0 = not at all. */
+  keepResults?: number;
+  /** At most this many finished tasks kept for their key (the oldest expire early); default MAX_KEPT. */
+  maxKept?: number;
+  /** Present in durable mode: the core then emits `journal` outputs (§Durability). */
+  journal?: { fsync: FsyncPolicy };
   /** If non-empty, the only services accepted (others get unknown-service). */
   services: string[];
   /** Random per boot: prefix of generated task ids so ids never repeat across restarts. */
@@ -59,7 +69,9 @@ export type Input =
    */
   | { kind: "malformed"; endpoint: Endpoint; peer?: PeerKey; code: string; detail: string; replyPath?: readonly Uint8Array[]; enveloped?: boolean }
   /** Stop taking requests; running tasks get `grace` ms, then every pending client gets failed/shutdown. */
-  | { kind: "shutdown"; grace: number };
+  | { kind: "shutdown"; grace: number }
+  /** Durable mode, first input only: the journal's content; the core applies the recovery rules (§Durability). */
+  | { kind: "recover"; state: RecoveredState };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -68,6 +80,11 @@ export type Output =
   | { kind: "to-worker"; peer: PeerKey; msg: BrokerToWorker }
   | { kind: "to-admin"; peer: PeerKey; msg: AdminReply }
   | { kind: "log"; level: LogLevel; event: string; fields: Record<string, string | number | boolean | null> }
+  /**
+   * Durable mode: a record the shell must commit before it performs any later output that is not a log
+   * (write-ahead; §Durability, the ordering rule).
+   */
+  | { kind: "journal"; record: JournalRecord }
   /** Emitted once, after shutdown, when nothing is pending any more: the shell may close its sockets. */
   | { kind: "stopped" };
 
@@ -82,4 +99,5 @@ export interface BrokerCoreApi {
   inspect(task: string): TaskInspection | undefined;
 }
 
+export type { JournalRecord, RecoveredState };
 export type { AdminRequest, BrokerToWorker, ClientMessage, ClientReply, LegacyAnswer, WorkerMessage };

@@ -22,6 +22,10 @@
  * - EVENTs carry at most `EVENT_TASKS` task views; the rest stay marked and go out in the next EVENT.
  * - A client's correlation ids are scoped to its peer and routing path; a newer pending request with the same id
  *   takes the id over.
+ * - Idempotency keys: a request attached to a live task by its key shares that task's fate; a CANCEL from any request
+ *   attached to it cancels the task for all of them.
+ * - Recovery (§Durability): live tasks are queued again in creation order; one that was running when the broker
+ *   stopped counts that attempt, fails with worker-lost if it was the last, and accepts an answer from any worker.
  */
 import type {
   AdminReply,
@@ -46,6 +50,8 @@ import { inspection, taskView, workerView } from "./admin-views";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
+import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
+import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { type Worker, WorkerTable } from "./worker-table";
@@ -72,7 +78,9 @@ type CoreTimer =
   | { kind: "liveness"; worker: Worker }
   | { kind: "lease"; monitor: Monitor }
   | { kind: "events" }
-  | { kind: "grace" };
+  | { kind: "grace" }
+  | { kind: "kept" }
+  | { kind: "unseen" };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
 interface Service {
@@ -122,6 +130,36 @@ function legacyName(peer: PeerKey): string {
   return `legacy-${octets}`;
 }
 
+/** The key index's key: one key per service (the service's length first, so no pair of names can collide). */
+function keyOf(service: string, key: string): string {
+  return `${service.length}:${service}:${key}`;
+}
+
+function clientRecord(client: ClientRef): ClientRecord {
+  const record = { peer: client.peer, path: client.path, enveloped: client.enveloped };
+  return client.correlation === undefined ? record : { ...record, correlation: client.correlation };
+}
+
+function clientRef(record: ClientRecord): ClientRef {
+  return { peer: record.peer, path: record.path, enveloped: record.enveloped, correlation: record.correlation };
+}
+
+/** REPLY detail with its members in the order of the spec's table (§JSON members, REPLY detail). */
+function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
+  // Built member by member: JSON keeps insertion order, and only present members are written.
+  const ordered: Partial<ReplyDetail> = { status: detail.status };
+  if (detail.reason !== undefined) ordered.reason = detail.reason;
+  if (detail.message !== undefined) ordered.message = detail.message;
+  if (id !== undefined) ordered.id = id;
+  if (detail.task !== undefined) ordered.task = detail.task;
+  ordered.attempts = detail.attempts;
+  if (detail.worker !== undefined) ordered.worker = detail.worker;
+  ordered.elapsed = detail.elapsed;
+  if (detail.error !== undefined) ordered.error = detail.error;
+  if (detail.duplicate !== undefined) ordered.duplicate = detail.duplicate;
+  return ordered as ReplyDetail;
+}
+
 /** min(requested, limit) where either may be absent (rule 3, §Client protocol REQUEST clamping). */
 function clamp(requested: number | undefined, limit: number | null): number | null {
   if (limit === null) return requested ?? null;
@@ -151,14 +189,38 @@ export class BrokerCore implements BrokerCoreApi {
   private graceTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
   private now: number;
   private out: Output[] = [];
+  /** Live and kept tasks by service and idempotency key (§Idempotent requests). */
+  private readonly keys = new Map<string, Task>();
+  /** Finished tasks kept for their key, in order of expiry (one duration for all: finishing order). */
+  private readonly kept = new Deque<Task>();
+  private keptTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
+  /** Tasks with keptUntil > 0 (the deque may also hold stale entries). */
+  private keptCount = 0;
+  private readonly keepFailed: number;
+  private readonly keepResults: number;
+  private readonly maxKept: number;
+  /** Durable mode: emit journal records. */
+  private readonly durable: boolean;
+  private journaled = false;
+  private recovered = false;
+  /**
+   * Clients of recovered tasks not seen since the restart (§Durability): their replies wait in `parked` until the
+   * client reconnects (ZMQ_ROUTER_NOTIFY's connect notice, or any message), for at most `keepResults`.
+   */
+  private readonly unseen = new Set<PeerKey>();
+  private readonly parked = new Map<PeerKey, Output[]>();
 
   constructor(
     private readonly config: CoreConfig,
     private readonly startedAt: number,
   ) {
-    this.tasks = new TaskTable(config.bootNonce, config.history);
+    this.tasks = new TaskTable(config.bootNonce);
     this.allowed = new Set(config.services);
     this.now = startedAt;
+    this.keepFailed = config.keepFailed ?? KEEP_FAILED;
+    this.keepResults = config.keepResults ?? KEEP_RESULTS_MS;
+    this.maxKept = config.maxKept ?? MAX_KEPT;
+    this.durable = config.journal !== undefined;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -184,6 +246,9 @@ export class BrokerCore implements BrokerCoreApi {
         break;
       case "shutdown":
         this.onShutdown(input.grace);
+        break;
+      case "recover":
+        this.recover(input.state);
         break;
       default:
         return input satisfies never;
@@ -219,6 +284,9 @@ export class BrokerCore implements BrokerCoreApi {
         maxQueue: this.config.maxQueue,
         startedAt: this.startedAt,
         state: this.phase === "running" ? "running" : this.phase === "draining" ? "draining" : "stopping",
+        durable: this.durable,
+        ...(this.config.journal === undefined ? {} : { fsync: this.config.journal.fsync }),
+        keepResults: this.keepResults,
       },
       counters: copyCounters(this.counters),
       workers: [...this.workers.all()].map(workerView),
@@ -235,6 +303,7 @@ export class BrokerCore implements BrokerCoreApi {
   // Clients (§Client protocol)
 
   private onClient(peer: PeerKey, msg: ClientMessage): void {
+    if (this.unseen.size > 0 && msg.type !== "peer-gone") this.seenClient(peer);
     switch (msg.type) {
       case "plain-request":
         this.onRequest({ peer, path: msg.path, enveloped: false, correlation: undefined }, DEFAULT_SERVICE, {}, msg.payload);
@@ -259,21 +328,34 @@ export class BrokerCore implements BrokerCoreApi {
       case "peer-gone":
         // Its pending tasks still run to the end; their replies are dropped by the ROUTER.
         return;
+      case "peer-hello":
+        return;
       default:
         return msg satisfies never;
     }
   }
 
+  /** A client of a recovered task is back: what was parked for it goes out now. */
+  private seenClient(peer: PeerKey): void {
+    if (!this.unseen.delete(peer)) return;
+    const parked = this.parked.get(peer);
+    if (parked === undefined) return;
+    this.parked.delete(peer);
+    this.out.push(...parked);
+  }
+
   private onRequest(
     client: ClientRef,
     service: string,
-    options: { timeout?: number; attempts?: number },
+    options: { timeout?: number; attempts?: number; key?: string },
     payload: Frame[],
   ): void {
     if (this.phase !== "running") return this.reject(client, "shutdown", "the broker is shutting down");
     if (this.allowed.size > 0 && !this.allowed.has(service)) {
       return this.reject(client, "unknown-service", `unknown service "${service}"`);
     }
+    const existing = options.key === undefined ? undefined : this.keys.get(keyOf(service, options.key));
+    if (existing !== undefined) return this.attach(existing, client);
     const svc = this.service(service);
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
@@ -286,13 +368,37 @@ export class BrokerCore implements BrokerCoreApi {
       maxAttempts: clamp(options.attempts, this.config.tries),
       timeout: clamp(options.timeout, this.config.timeout),
       createdAt: this.now,
+      key: options.key,
     });
     this.counters.requests++;
     this.counters.queued++;
+    if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
+    this.correlate(client, task);
+    this.journal({ op: "accept", task: this.taskRecord(task) });
+    this.enqueue(task, svc, "back");
+  }
+
+  private correlate(client: ClientRef, task: Task): void {
     if (client.correlation !== undefined) {
       this.byCorrelation.set(pathKey(client.peer, client.path) + "#" + client.correlation, task);
     }
-    this.enqueue(task, svc, "back");
+  }
+
+  /**
+   * §Idempotent requests: a request whose key names a live task waits for that task's reply; one whose key names a
+   * kept finished task is answered from it at once. No task is created either way.
+   */
+  private attach(task: Task, client: ClientRef): void {
+    this.counters.deduplicated++;
+    if (task.state === "queued" || task.state === "running") {
+      task.waiters ??= [];
+      task.waiters.push(client);
+      this.correlate(client, task);
+      this.journal({ op: "waiters", seq: task.seq, waiters: task.waiters.map(clientRecord) });
+      this.log("debug", "request-attached", { task: task.id, key: task.key ?? null });
+      return;
+    }
+    this.reply(client, { ...this.outcome(task), duplicate: true }, task.reply ?? []);
   }
 
   /** A request refused before it became a task (rule 7: it still gets its one reply). */
@@ -305,12 +411,18 @@ export class BrokerCore implements BrokerCoreApi {
     this.counters.replies++;
     let msg: ClientReply;
     if (client.enveloped) {
-      if (client.correlation !== undefined) detail.id = client.correlation;
-      msg = { type: "reply", path: client.path, detail, payload };
+      msg = { type: "reply", path: client.path, detail: inSpecOrder(detail, client.correlation), payload };
     } else {
       msg = { type: "plain-reply", path: client.path, payload: detail.status === "succeeded" ? payload : [EMPTY_FRAME] };
     }
-    this.out.push({ kind: "to-client", peer: client.peer, msg });
+    const output: Output = { kind: "to-client", peer: client.peer, msg };
+    if (this.unseen.has(client.peer)) {
+      const parked = this.parked.get(client.peer);
+      if (parked === undefined) this.parked.set(client.peer, [output]);
+      else parked.push(output);
+      return;
+    }
+    this.out.push(output);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -409,6 +521,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (worker.kind === "legacy") task.lastLegacy = worker;
     task.avoid = undefined;
     task.dispatchedAt = this.now;
+    this.journal({ op: "dispatch", seq: task.seq, attempts: task.attempts });
     worker.attempts.set(task.id, attempt);
     worker.held++;
     this.updateIdle(worker, true);
@@ -478,7 +591,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.enqueue(task, this.service(task.service), "front");
   }
 
-  /** Rule 7: the one terminal transition; sends the client its reply. */
+  /** Rule 7: the one terminal transition; sends the client (and every request attached by key) its reply. */
   private finish(task: Task, state: "succeeded" | "failed" | "cancelled", reason?: FailureReason, message?: string): void {
     if (task.current !== undefined) this.closeAttempt(task.current);
     this.setState(task, state);
@@ -488,28 +601,124 @@ export class BrokerCore implements BrokerCoreApi {
     task.finishedAt = this.now;
     task.reason = reason;
     task.message = message;
+    if (task.lastWorker !== undefined) task.workerName = task.lastWorker.name;
     if (state !== "succeeded") {
       this.log(state === "failed" ? "warn" : "info", `task-${state}`, { task: task.id, reason: reason ?? null });
     }
-    const client = task.client;
-    if (client !== undefined) {
+    if (task.key !== undefined) this.keep(task);
+    const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
+    this.journal({ op: "finish", finish: this.withOutcome(finish, task) });
+    const detail = this.outcome(task);
+    for (const client of this.clientsOf(task)) {
       if (client.correlation !== undefined) {
         const key = pathKey(client.peer, client.path) + "#" + client.correlation;
         if (this.byCorrelation.get(key) === task) this.byCorrelation.delete(key);
       }
-      const detail: ReplyDetail = {
-        status: state === "succeeded" ? "succeeded" : "failed",
-        task: task.id,
-        attempts: task.attempts,
-        elapsed: this.now - task.createdAt,
-      };
-      if (reason !== undefined) detail.reason = reason;
-      if (message !== undefined) detail.message = message;
-      if (task.lastWorker !== undefined) detail.worker = task.lastWorker.name;
-      this.reply(client, detail, task.reply ?? []);
+      this.reply(client, { ...detail }, task.reply ?? []);
     }
-    const evicted = this.tasks.retire(task);
-    if (evicted !== undefined) this.markRemovedTask(evicted);
+    task.waiters = undefined;
+    this.trim(state);
+  }
+
+  private clientsOf(task: Task): ClientRef[] {
+    const clients = task.waiters === undefined ? [] : [...task.waiters];
+    if (task.client !== undefined) clients.unshift(task.client);
+    return clients;
+  }
+
+  /** A finished task's REPLY detail (without the correlation id, which is each client's own). */
+  private outcome(task: Task): ReplyDetail {
+    const detail: ReplyDetail = {
+      status: task.state === "succeeded" ? "succeeded" : "failed",
+      task: task.id,
+      attempts: task.attempts,
+      elapsed: (task.finishedAt ?? this.now) - task.createdAt,
+    };
+    if (task.reason !== undefined) detail.reason = task.reason;
+    if (task.message !== undefined) detail.message = task.message;
+    if (task.workerName !== undefined) detail.worker = task.workerName;
+    return detail;
+  }
+
+  private withOutcome(finish: FinishRecord, task: Task): FinishRecord {
+    const record: { -readonly [K in keyof FinishRecord]: FinishRecord[K] } = finish;
+    if (task.reason !== undefined) record.reason = task.reason;
+    if (task.message !== undefined) record.message = task.message;
+    if (task.workerName !== undefined) record.worker = task.workerName;
+    if (task.reply !== undefined) record.reply = task.reply;
+    if (task.keptUntil > 0) record.keptUntil = task.keptUntil;
+    return record;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Retention: histories per state, kept results, dead letters (§Limits, §Idempotent requests)
+
+  /** Trims the history of `state` to its bound: failed tasks to `keepFailed`, the others to `history`. */
+  private trim(state: "succeeded" | "failed" | "cancelled"): void {
+    const bound = state === "failed" ? this.keepFailed : this.config.history;
+    while (this.tasks.count(state) > bound) {
+      const oldest = this.tasks.oldest(state);
+      if (oldest === undefined) break;
+      this.markRemovedTask(oldest);
+      if (oldest.keptUntil > 0) this.tasks.detach(oldest);
+      else this.forgetTask(oldest);
+    }
+  }
+
+  private forgetTask(task: Task): void {
+    this.unkeep(task);
+    if (task.key !== undefined) {
+      const key = keyOf(task.service, task.key);
+      if (this.keys.get(key) === task) this.keys.delete(key);
+    }
+    this.tasks.forget(task);
+    this.journal({ op: "forget", seq: task.seq });
+  }
+
+  /** A finished task with a key answers resends until `keepResults` from now (or is forgotten by its key now). */
+  private keep(task: Task): void {
+    const key = keyOf(task.service, task.key ?? "");
+    if (this.keepResults <= 0) {
+      if (this.keys.get(key) === task) this.keys.delete(key);
+      return;
+    }
+    task.keptUntil = this.now + this.keepResults;
+    this.keptCount++;
+    this.kept.pushBack(task);
+    if (this.keptCount > this.maxKept) this.expireKept(this.now, this.keptCount - this.maxKept);
+    this.scheduleKept();
+  }
+
+  /** Stops keeping the oldest kept tasks: every one due by `now`, and at least `atLeast` of them. */
+  private expireKept(now: number, atLeast: number): void {
+    let expired = 0;
+    for (let task = this.kept.peekFront(); task !== undefined; task = this.kept.peekFront()) {
+      if (task.keptUntil !== 0 && task.keptUntil > now && expired >= atLeast) break;
+      this.kept.popFront();
+      if (task.keptUntil === 0) continue; // deleted since it was kept: a stale entry
+      expired++;
+      this.unkeep(task);
+      if (!task.listed) this.forgetTask(task);
+    }
+  }
+
+  private unkeep(task: Task): void {
+    if (task.keptUntil === 0) return;
+    task.keptUntil = 0;
+    this.keptCount--;
+    const key = keyOf(task.service, task.key ?? "");
+    if (this.keys.get(key) === task) this.keys.delete(key);
+  }
+
+  private scheduleKept(): void {
+    this.timers.remove(this.keptTimer);
+    this.keptTimer = undefined;
+    let head = this.kept.peekFront();
+    while (head !== undefined && head.keptUntil === 0) {
+      this.kept.popFront();
+      head = this.kept.peekFront();
+    }
+    if (head !== undefined) this.keptTimer = this.timers.add(head.keptUntil, { kind: "kept" });
   }
 
   /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
@@ -564,6 +773,7 @@ export class BrokerCore implements BrokerCoreApi {
       default:
         break;
     }
+    if (worker === undefined && msg.type === "result") this.orphanAnswer(msg.task, msg.payload);
     if (worker === undefined || worker.kind !== "modern") {
       if (worker !== undefined) {
         // A legacy peer speaking the modern protocol is not the worker we knew.
@@ -689,6 +899,17 @@ export class BrokerCore implements BrokerCoreApi {
     }
   }
 
+  /**
+   * §Durability: a RESULT from a worker that has not registered since the restart (it held the task before): accepted
+   * when it names a recovered task that is still live, first answer wins. The worker is still told unknown-worker.
+   */
+  private orphanAnswer(taskFrame: Frame, payload: Frame[]): void {
+    const task = this.tasks.byFrame(taskFrame);
+    if (task === undefined || !task.orphan || (task.state !== "queued" && task.state !== "running")) return;
+    this.log("info", "orphan-answer", { task: task.id });
+    this.accept(task, payload, undefined);
+  }
+
   /** Rule 8 / §Worker protocol: which of this worker's attempts a RESULT/FAIL/EXTEND is about, if any. */
   private attemptOf(worker: Worker, taskFrame: Frame, command: string): { task: Task; attempt: Attempt | undefined } | undefined {
     const task = this.tasks.byFrame(taskFrame);
@@ -697,7 +918,7 @@ export class BrokerCore implements BrokerCoreApi {
       this.log("debug", "late", { worker: worker.id, command });
       return undefined;
     }
-    if (task.holders === undefined || !task.holders.includes(worker.id)) {
+    if (!task.orphan && (task.holders === undefined || !task.holders.includes(worker.id))) {
       this.counters.malformed.worker++;
       this.logLimited("workers", "foreign-task", { worker: worker.id, task: task.id, command });
       return undefined;
@@ -750,6 +971,11 @@ export class BrokerCore implements BrokerCoreApi {
   private onAnswer(msg: LegacyAnswer): void {
     const task = this.tasks.byFrame(msg.task);
     const legacy = task?.lastLegacy;
+    if (task !== undefined && legacy === undefined && task.orphan) {
+      if (task.state === "queued" || task.state === "running") this.accept(task, msg.payload, undefined);
+      else this.counters.late++;
+      return;
+    }
     if (task === undefined || legacy === undefined) {
       if (task === undefined) this.counters.late++;
       else {
@@ -859,9 +1085,11 @@ export class BrokerCore implements BrokerCoreApi {
           maxAttempts: task.maxAttempts,
           timeout: task.timeout,
           createdAt: this.now,
+          key: undefined,
         });
         this.counters.requests++;
         this.counters.queued++;
+        this.journal({ op: "accept", task: this.taskRecord(retry) });
         this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
         this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
         this.enqueue(retry, svc, "back");
@@ -877,9 +1105,35 @@ export class BrokerCore implements BrokerCoreApi {
         this.offer(worker);
         return;
       }
+      case "delete": {
+        const target = msg.target;
+        if ("task" in target) {
+          const task = this.tasks.get(target.task);
+          if (task === undefined) return error("unknown-task", `no task ${target.task}`);
+          if (task.state === "queued" || task.state === "running") {
+            return error("bad-state", `task ${task.id} is ${task.state}: cancel it first`);
+          }
+          this.deleteTask(task);
+          return this.toAdmin(peer, { type: "ack", path, body: { deleted: 1 } });
+        }
+        let deleted = 0;
+        for (const task of this.tasks.inState("failed")) {
+          if (target.service !== undefined && task.service !== target.service) continue;
+          this.deleteTask(task);
+          deleted++;
+        }
+        this.log("info", "tasks-deleted", { state: target.state, service: target.service ?? null, deleted });
+        return this.toAdmin(peer, { type: "ack", path, body: { deleted } });
+      }
       default:
         return msg satisfies never;
     }
+  }
+
+  /** Admin DELETE: the task, its kept result and its dead letter are gone (from the journal too). */
+  private deleteTask(task: Task): void {
+    if (task.listed) this.markRemovedTask(task);
+    this.forgetTask(task);
   }
 
   private subscribe(peer: PeerKey, path: RoutingPath, lease: number | undefined): void {
@@ -988,6 +1242,15 @@ export class BrokerCore implements BrokerCoreApi {
       case "grace":
         this.graceTimer = undefined;
         return this.stop();
+      case "kept":
+        this.keptTimer = undefined;
+        this.expireKept(this.now, 0);
+        return this.scheduleKept();
+      case "unseen":
+        // Clients of recovered tasks that never came back: their parked replies are dropped, as for a gone peer.
+        this.unseen.clear();
+        this.parked.clear();
+        return;
       default:
         return timer satisfies never;
     }
@@ -1013,9 +1276,13 @@ export class BrokerCore implements BrokerCoreApi {
     this.eventTimer = undefined;
   }
 
-  /** Ends every handle/tick: shutdown completion and EVENT coalescing. */
+  /** Ends every handle/tick: shutdown completion, the counters' journal record and EVENT coalescing. */
   private finishStep(): Output[] {
     if (this.phase === "draining" && this.counters.running === 0) this.stop();
+    if (this.journaled) {
+      this.journaled = false;
+      this.out.push({ kind: "journal", record: { op: "counters", counters: copyCounters(this.counters) } });
+    }
     if (this.monitors.size > 0 && this.eventTimer === undefined && this.eventPending()) {
       const due = this.lastEventAt + EVENT_INTERVAL;
       if (this.now >= due) {
@@ -1057,6 +1324,114 @@ export class BrokerCore implements BrokerCoreApi {
     this.clearEvents();
     this.log("info", "stopped", {});
     this.out.push({ kind: "stopped" });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Durability (§Durability): journal records out, recovered state in
+
+  private journal(record: JournalRecord): void {
+    if (!this.durable) return;
+    this.journaled = true;
+    this.out.push({ kind: "journal", record });
+  }
+
+  private taskRecord(task: Task): TaskRecord {
+    const record: { -readonly [K in keyof TaskRecord]: TaskRecord[K] } = {
+      seq: task.seq,
+      service: task.service,
+      origin: task.origin,
+      payload: task.payload,
+      maxAttempts: task.maxAttempts,
+      timeout: task.timeout,
+      createdAt: task.createdAt,
+      state: task.state,
+      attempts: task.attempts,
+    };
+    if (task.key !== undefined) record.key = task.key;
+    if (task.client !== undefined) record.client = clientRecord(task.client);
+    return record;
+  }
+
+  /**
+   * The recovery rules (§Durability, normative): the journal's live tasks are queued again in creation order; a task
+   * that was running keeps the attempt it used, fails with worker-lost when that was its last, and accepts an answer
+   * from any worker; finished tasks return to their histories, with their keys while kept; counters continue. Replies
+   * to clients of recovered tasks wait until the client reconnects (for at most `keepResults`).
+   */
+  private recover(state: RecoveredState): void {
+    if (this.recovered || this.tasks.count() > 0) throw new Error("recover must be the core's first input");
+    this.recovered = true;
+    if (state.counters !== undefined) {
+      Object.assign(this.counters, copyCounters(state.counters), { queued: 0, running: 0, workers: 0 });
+      this.counters.deduplicated ??= 0;
+    }
+    const records = [...state.tasks].sort((a, b) => a.seq - b.seq);
+    const live: Task[] = [];
+    const finished: { task: Task; record: TaskRecord }[] = [];
+    for (const record of records) {
+      const wasLive = record.state === "queued" || record.state === "running";
+      const task = this.tasks.restore({
+        seq: record.seq,
+        service: record.service,
+        origin: record.origin,
+        key: record.key,
+        client: record.client === undefined ? undefined : clientRef(record.client),
+        payload: [...record.payload],
+        maxAttempts: record.maxAttempts,
+        timeout: record.timeout,
+        createdAt: record.createdAt,
+        state: wasLive ? "queued" : record.state,
+        attempts: record.attempts,
+      });
+      if (record.waiters !== undefined && record.waiters.length > 0) task.waiters = record.waiters.map(clientRef);
+      if (wasLive) {
+        // Any attempt made is one the crash may have interrupted: its worker is unknown from now on.
+        task.orphan = record.attempts > 0;
+        this.counters.queued++;
+        live.push(task);
+        for (const client of this.clientsOf(task)) this.unseen.add(client.peer);
+        if (task.key !== undefined) this.keys.set(keyOf(task.service, task.key), task);
+        for (const client of this.clientsOf(task)) this.correlate(client, task);
+      } else {
+        task.finishedAt = record.finishedAt;
+        task.reason = record.reason;
+        task.message = record.message;
+        task.workerName = record.worker;
+        task.reply = record.reply === undefined ? undefined : [...record.reply];
+        finished.push({ task, record });
+      }
+    }
+    // Each history in finishing order, then its bound (which may be smaller than the last run's).
+    finished.sort((a, b) => (a.task.finishedAt ?? 0) - (b.task.finishedAt ?? 0) || a.task.seq - b.task.seq);
+    for (const { task, record } of finished) {
+      this.tasks.setState(task, task.state);
+      const keptUntil = record.keptUntil ?? 0;
+      if (task.key !== undefined && keptUntil > this.now) {
+        task.keptUntil = keptUntil;
+        this.keptCount++;
+        this.kept.pushBack(task);
+        this.keys.set(keyOf(task.service, task.key), task);
+      }
+    }
+    for (const state of ["succeeded", "failed", "cancelled"] as const) this.trim(state);
+    this.scheduleKept();
+    for (const task of live) {
+      if (task.orphan) this.counters.retried++;
+      const exhausted = task.orphan && task.maxAttempts !== null && task.attempts >= task.maxAttempts;
+      if (exhausted) {
+        this.finish(task, "failed", "worker-lost", `the broker stopped during attempt ${task.attempts} of ${task.maxAttempts}`);
+      } else {
+        this.enqueue(task, this.service(task.service), "back");
+      }
+    }
+    if (this.unseen.size > 0) this.timers.add(this.now + (this.keepResults > 0 ? this.keepResults : KEEP_RESULTS_MS), { kind: "unseen" });
+    this.log("info", "recovered", {
+      queued: this.counters.queued,
+      finished: finished.length,
+      kept: this.keptCount,
+      clients: this.unseen.size,
+    });
+    this.journaled = true;
   }
 
   // -------------------------------------------------------------------------------------------------------------

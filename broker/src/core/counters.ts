@@ -15,6 +15,7 @@ export function newCounters(): Counters {
     replies: 0,
     late: 0,
     rejected: 0,
+    deduplicated: 0,
     malformed: { client: 0, worker: 0, answers: 0, admin: 0 },
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Every task the broker knows — queued, running, and the bounded history of finished ones — by id and by state
- * (protocol/spec.md §Admin: TaskView, `--history`). Lookups are Map lookups; paging walks one state's list.
+ * Every task the broker knows — queued, running, finished ones in the history, and finished ones kept only for their
+ * idempotency key — by id and by state (protocol/spec.md §Admin: TaskView, `--history`; §Durability). Lookups are Map
+ * lookups; paging walks one state's list. A finished state's list, oldest first, is that state's history: the core
+ * trims it from the head.
  *
  * Tasks are found by their creation counter, parsed back out of the id (`<boot-nonce>-<counter base36>`), not by the
  * id string: a Map with small-integer keys costs a fraction of a string-keyed one once it holds 100 000 tasks (no
@@ -14,7 +16,6 @@ import type { FailureReason, Frame, RoutingPath, TaskState } from "../protocol/m
 import type { PeerKey } from "./api";
 import type { Timer } from "./timer-heap";
 import type { Worker } from "./worker-table";
-import { HistoryRing } from "./history";
 
 /** Who gets the one reply (rule 7); absent for admin retries. */
 export interface ClientRef {
@@ -38,6 +39,21 @@ export interface Attempt {
 
 export interface Task {
   readonly id: string;
+  /** The idempotency key (REQUEST `key`), if the client gave one. */
+  readonly key: string | undefined;
+  /** Later requests with the same key, attached to this task: they get its reply too (§Idempotent requests). */
+  waiters: ClientRef[] | undefined;
+  /** Until when a resend with the key is answered from this finished task; 0 = not kept. */
+  keptUntil: number;
+  /** In its state's list (false once pushed out of the history while its result is still kept). */
+  listed: boolean;
+  /**
+   * Running when the broker stopped (§Durability, recovery): the worker that held it is unknown, so an answer naming
+   * it is accepted from any worker until the task finishes (first answer wins).
+   */
+  orphan: boolean;
+  /** Name of the worker whose answer or attempt ended it (REPLY `worker`), kept across a restart. */
+  workerName: string | undefined;
   /** Creation order: the FIFO position of a task across services. */
   readonly seq: number;
   readonly service: string;
@@ -81,7 +97,14 @@ interface StateList {
   count: number;
 }
 
-export type NewTask = Pick<Task, "service" | "origin" | "client" | "payload" | "maxAttempts" | "timeout" | "createdAt">;
+export type NewTask = Pick<Task, "service" | "origin" | "client" | "payload" | "maxAttempts" | "timeout" | "createdAt" | "key">;
+
+/** A task as a journal gives it back (§Durability): its creation counter, its state and what it had reached. */
+export interface RestoredTask extends NewTask {
+  readonly seq: number;
+  readonly state: TaskState;
+  readonly attempts: number;
+}
 
 /** Task ids are printable ASCII (`<boot-nonce>-<counter base36>`), so one byte per character both ways. */
 export function asciiFrame(text: string): Frame {
@@ -106,14 +129,9 @@ export class TaskTable {
   /** `<boot-nonce>-` as octets, to match id frames without decoding them. */
   private readonly prefix: Uint8Array;
   private readonly byState = new Map<TaskState, StateList>();
-  private readonly history: HistoryRing<Task>;
   private counter = 0;
 
-  constructor(
-    private readonly bootNonce: string,
-    history: number,
-  ) {
-    this.history = new HistoryRing<Task>(history);
+  constructor(private readonly bootNonce: string) {
     this.prefix = asciiFrame(`${bootNonce}-`);
   }
 
@@ -147,7 +165,21 @@ export class TaskTable {
 
   create(init: NewTask): Task {
     this.counter++;
-    const id = `${this.bootNonce}-${this.counter.toString(36)}`;
+    return this.insert(init, this.counter, "queued", 0);
+  }
+
+  /**
+   * Puts back a task read from the journal, with its own counter (so its id is the one it had), in `state`; later
+   * `create`s continue after the highest counter restored. Restore in the order each state's list should have.
+   */
+  restore(init: RestoredTask): Task {
+    if (this.bySeq.has(init.seq)) throw new Error(`task counter ${init.seq} restored twice`);
+    this.counter = Math.max(this.counter, init.seq);
+    return this.insert(init, init.seq, init.state, init.attempts);
+  }
+
+  private insert(init: NewTask, seq: number, state: TaskState, attempts: number): Task {
+    const id = `${this.bootNonce}-${seq.toString(36)}`;
     let size = 0;
     for (const frame of init.payload) size += frame.length;
     // An explicit literal, not a spread: V8 then gives every task one fast hidden class (a spread of this many
@@ -161,10 +193,16 @@ export class TaskTable {
       timeout: init.timeout,
       createdAt: init.createdAt,
       id,
-      seq: this.counter,
+      key: init.key,
+      waiters: undefined,
+      keptUntil: 0,
+      listed: true,
+      orphan: false,
+      workerName: undefined,
+      seq,
       size,
-      state: "queued",
-      attempts: 0,
+      state,
+      attempts,
       current: undefined,
       holders: undefined,
       lastWorker: undefined,
@@ -179,29 +217,42 @@ export class TaskTable {
       stateNext: undefined,
     };
     this.bySeq.set(task.seq, task);
-    this.append(this.list("queued"), task);
+    this.append(this.list(state), task);
     return task;
   }
 
   /** Moves `task` to `state` (re-entering a state moves it to the end of that state's order). */
   setState(task: Task, state: TaskState): void {
-    this.unlink(this.list(task.state), task);
+    if (task.listed) this.unlink(this.list(task.state), task);
     task.state = state;
+    task.listed = true;
     this.append(this.list(state), task);
   }
 
-  /** Files a finished task in the history; returns the task pushed out of it, now forgotten. */
-  retire(task: Task): Task | undefined {
-    const evicted = this.history.push(task);
-    if (evicted !== undefined) {
-      this.bySeq.delete(evicted.seq);
-      this.unlink(this.list(evicted.state), evicted);
-    }
-    return evicted;
+  /** The task that entered `state` first among those still listed in it (the next one a history bound pushes out). */
+  oldest(state: TaskState): Task | undefined {
+    return this.list(state).head;
   }
 
+  /** Takes `task` out of its state's list (views no longer show it) but keeps it findable by id and id frame. */
+  detach(task: Task): void {
+    if (!task.listed) return;
+    this.unlink(this.list(task.state), task);
+    task.listed = false;
+  }
+
+  /** Forgets `task` entirely. */
+  forget(task: Task): void {
+    this.detach(task);
+    this.bySeq.delete(task.seq);
+  }
+
+  /** Listed tasks of `state`, or of every state (tasks kept only for their key are not counted). */
   count(state?: TaskState): number {
-    return state === undefined ? this.bySeq.size : this.list(state).count;
+    if (state !== undefined) return this.list(state).count;
+    let total = 0;
+    for (const list of this.byState.values()) total += list.count;
+    return total;
   }
 
   /** Tasks of `state` (or all, in creation order), skipping `offset`, at most `limit`: O(offset + limit). */
@@ -211,6 +262,7 @@ export class TaskTable {
     if (state === undefined) {
       for (const task of this.bySeq.values()) {
         if (items.length >= limit) break;
+        if (!task.listed) continue;
         if (skipped < offset) skipped++;
         else items.push(task);
       }

@@ -39,6 +39,11 @@ export interface RequestOptions {
   attempts?: number;
   /** Client correlation id, echoed in the REPLY. */
   id?: string;
+  /**
+   * Idempotency key (§Idempotent requests): while a task with this key and service is live or kept, a request with the
+   * same key and service creates no task and gets that task's reply.
+   */
+  key?: string;
 }
 
 export interface ReplyDetail {
@@ -52,14 +57,20 @@ export interface ReplyDetail {
   elapsed: number;
   /** Codec error code when reason is "malformed". */
   error?: string;
+  /** True when the request was answered by an earlier task with the same idempotency key. */
+  duplicate?: boolean;
 }
 
-/** Client -> broker. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
+/**
+ * Client -> broker. `peer-gone` and `peer-hello` are libzmq's disconnect and connect notifications (ZMQ_DISCONNECT_MSG,
+ * ZMQ_ROUTER_NOTIFY), not a peer's message.
+ */
 export type ClientMessage =
   | { type: "plain-request"; path: RoutingPath; payload: Frame[] }
   | { type: "request"; path: RoutingPath; options: RequestOptions; payload: Frame[] }
   | { type: "cancel"; path: RoutingPath; id: string }
-  | { type: "peer-gone" };
+  | { type: "peer-gone" }
+  | { type: "peer-hello" };
 
 /** Broker -> client. */
 export type ClientReply =
@@ -176,6 +187,8 @@ export interface Counters {
   replies: number;
   late: number;
   rejected: number;
+  /** Requests answered by an existing task with the same idempotency key (no task created). */
+  deduplicated: number;
   malformed: { client: number; worker: number; answers: number; admin: number };
 }
 
@@ -188,7 +201,17 @@ export interface BrokerInfo {
   maxQueue: number | null;
   startedAt: number;
   state: "running" | "draining" | "stopping";
+  /** True when tasks are kept in a journal (`--data`) and survive a crash (§Durability). */
+  durable?: boolean;
+  /** With `durable`: when commits reach the disk (`--fsync`). */
+  fsync?: FsyncPolicy;
+  /** How long finished replies stay for resends with the same key, in ms (`--keep-results`). */
+  keepResults?: number;
 }
+
+/** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */
+export const FSYNC_POLICIES = ["always", "batch", "off"] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 
 export interface SnapshotQuery {
   tasks?: { state?: TaskState; offset?: number; limit?: number };
@@ -230,7 +253,11 @@ export type AdminRequest =
   | { type: "cancel"; path: RoutingPath; task: string }
   | { type: "retry"; path: RoutingPath; task: string }
   | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean }
+  | { type: "delete"; path: RoutingPath; target: DeleteTarget }
   | { type: "peer-gone" };
+
+/** Admin DELETE: one finished task, or every failed task (of one service). */
+export type DeleteTarget = { task: string } | { state: "failed"; service?: string };
 
 /** Broker -> monitor. */
 export type AdminReply =

@@ -6,11 +6,13 @@
 import { randomBytes } from "node:crypto";
 import type { Pull } from "zeromq";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
+import type { FsyncPolicy } from "../protocol/messages";
 import { BrokerCore } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
 import { applyServerSecurity, type BrokerSecurity } from "../security";
 import { BindError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
+import { GroupCommit, type JournalStore } from "./group-commit";
 import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
@@ -41,6 +43,14 @@ export interface BrokerServerOptions extends SchedulingConfig {
    * its endpoint's allow-list. The caller starts it before `start` and closes it after `close`.
    */
   security?: BrokerSecurity;
+  /**
+   * Durable mode (protocol/spec.md §Durability): the opened journal. The server recovers the core from it before the
+   * first message, commits every turn's records before that turn's sends, and closes it at `close`. Task ids then use
+   * the journal's prefix, not `bootNonce`.
+   */
+  journal?: { store: JournalStore; fsync: FsyncPolicy; crashAfterCommits?: number };
+  /** A journal commit failed: nothing more is sent; the owner should report `err` and exit. */
+  onJournalFailure?: (err: unknown) => void;
 }
 
 /** After `shutdown(grace)`, sockets close at the latest this long after the grace period even if the core has not stopped. */
@@ -70,6 +80,9 @@ export class BrokerServer {
   /** Resolves when the core reports `stopped` (everything answered after a shutdown). */
   readonly stopped: Promise<void> = new Promise((resolve) => (this.resolveStopped = resolve));
   private bound: EndpointSet | undefined;
+  /** Durable mode: holds each turn's sends until its journal records are committed. */
+  private commit: GroupCommit | undefined;
+  private store: JournalStore | undefined;
 
   /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
   get endpoints(): EndpointSet | undefined {
@@ -88,7 +101,7 @@ export class BrokerServer {
     if (this.core !== undefined) throw new Error("BrokerServer.start called twice");
     this.logger = options.logger ?? this.logger;
     const socketOptions = { maxMessageSize: options.maxMessage, peerGoneFrame: PEER_GONE_FRAME };
-    const clients = createRouter(socketOptions);
+    const clients = createRouter({ ...socketOptions, notifyConnect: true });
     const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat });
     const answers = createPull(socketOptions);
     const admin = options.endpoints.admin === null ? undefined : createRouter(socketOptions);
@@ -125,11 +138,25 @@ export class BrokerServer {
       maxQueue: options.maxQueue,
       history: options.history,
       services: options.services,
-      bootNonce: options.bootNonce ?? randomNonce(),
+      bootNonce: options.journal?.store.prefix ?? options.bootNonce ?? randomNonce(),
       info: { version: options.version, endpoints: { ...bound } },
     };
+    if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
+    if (options.keepResults !== undefined) config.keepResults = options.keepResults;
+    if (options.maxKept !== undefined) config.maxKept = options.maxKept;
+    if (options.journal !== undefined) config.journal = { fsync: options.journal.fsync };
     const startedAt = Date.now();
     this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
+    if (options.journal !== undefined) {
+      this.store = options.journal.store;
+      const onFailure = options.onJournalFailure ?? ((err: unknown) => this.logger.error("journal-failed", { message: errorMessage(err) }));
+      this.commit = new GroupCommit(this.store, (outputs) => this.performNow(outputs), (err) => {
+        void this.close();
+        onFailure(err);
+      }, options.journal.crashAfterCommits);
+      // Before any message: the journal's tasks are the core's first input (the recovery rules live in the core).
+      this.feed({ kind: "recover", state: this.store.read() });
+    }
 
     this.loops = [
       receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames)),
@@ -167,12 +194,14 @@ export class BrokerServer {
 
   private async closeNow(): Promise<void> {
     this.timer.stop();
+    this.commit?.flush();
     await Promise.all(this.channels.map((channel) => channel.queue?.drained()));
     for (const channel of this.channels) {
       channel.socket.linger = CLOSE_LINGER_MS;
       channel.socket.close();
     }
     await Promise.all(this.loops);
+    this.store?.close();
   }
 
   private receive(endpoint: Endpoint, decode: (frames: Buffer[]) => Decoded, frames: Buffer[]): void {
@@ -212,8 +241,14 @@ export class BrokerServer {
     this.timer.update(core.nextDeadline());
   }
 
-  /** Performs the core's outputs in order: one switch, exhaustive over `Output`. */
+  /** In durable mode the group commit decides when outputs are performed; otherwise at once. */
   private perform(outputs: readonly Output[]): void {
+    if (this.commit !== undefined) this.commit.push(outputs);
+    else this.performNow(outputs);
+  }
+
+  /** Performs the core's outputs in order: one switch, exhaustive over `Output`. */
+  private performNow(outputs: readonly Output[]): void {
     for (const output of outputs) {
       switch (output.kind) {
         case "to-client":
@@ -233,6 +268,9 @@ export class BrokerServer {
         }
         case "stopped":
           this.resolveStopped();
+          break;
+        case "journal":
+          // Only durable mode emits records, and there GroupCommit takes them; nothing to do without a store.
           break;
         default: {
           const unexpected: never = output;

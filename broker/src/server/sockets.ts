@@ -15,6 +15,9 @@ import { Pull, Router } from "zeromq";
 
 /** libzmq draft option ZMQ_DISCONNECT_MSG (zmq_draft.h): a message the ROUTER receives from a peer whose pipe ended. */
 const ZMQ_DISCONNECT_MSG = 111;
+/** libzmq draft option ZMQ_ROUTER_NOTIFY and its ZMQ_NOTIFY_CONNECT bit: `[routing-id, ""]` when a peer connects. */
+const ZMQ_ROUTER_NOTIFY = 97;
+const ZMQ_NOTIFY_CONNECT = 1;
 
 export const ROUTER_SEND_HWM = 100_000;
 export const RECEIVE_HWM = 10_000;
@@ -30,6 +33,11 @@ export class NotifyingRouter extends Router {
   setDisconnectMessage(frame: Uint8Array): void {
     this.setStringOption(ZMQ_DISCONNECT_MSG, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   }
+
+  /** Sets ZMQ_ROUTER_NOTIFY to connect: libzmq then delivers `[routing-id, ""]` when a peer connects. */
+  notifyConnect(): void {
+    this.setInt32Option(ZMQ_ROUTER_NOTIFY, ZMQ_NOTIFY_CONNECT);
+  }
 }
 
 export interface RouterOptions extends SocketOptions {
@@ -40,6 +48,11 @@ export interface RouterOptions extends SocketOptions {
    * connection (legacy workers have no application heartbeat). undefined = off.
    */
   zmtpHeartbeat?: number;
+  /**
+   * Report connections too (clients endpoint): a client of a recovered task gets its parked reply as soon as it
+   * reconnects (protocol/spec.md §Durability).
+   */
+  notifyConnect?: boolean;
 }
 
 export function createRouter(options: RouterOptions): NotifyingRouter {
@@ -55,6 +68,7 @@ export function createRouter(options: RouterOptions): NotifyingRouter {
     socket.heartbeatTimeout = options.zmtpHeartbeat * 3;
   }
   socket.setDisconnectMessage(options.peerGoneFrame);
+  if (options.notifyConnect === true) socket.notifyConnect();
   return socket;
 }
 

@@ -196,7 +196,7 @@ class ClientBuildsVectors(unittest.TestCase):
         for name, _, frames in vectors("valid", "clients", "to-broker", "REQUEST"):
             with self.subTest(vector=name):
                 o = body_json(frames, 3)
-                opts = zc.request_options(o.get("service"), o.get("timeout"), o.get("attempts"), o.get("id"))
+                opts = zc.request_options(o.get("service"), o.get("timeout"), o.get("attempts"), o.get("id"), o.get("key"))
                 self.assertEqual(zc.build_request(opts, frames[4:]), frames)
                 seen += 1
         self.assertGreaterEqual(seen, 3)

@@ -27,6 +27,7 @@ import random
 import re
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -54,7 +55,7 @@ def encode_json(obj: dict) -> bytes:
 
 
 def request_options(service: Optional[str] = None, timeout: Optional[int] = None, attempts: Optional[int] = None,
-                    id: Optional[str] = None) -> dict:
+                    id: Optional[str] = None, key: Optional[str] = None) -> dict:
     """REQUEST options (spec "JSON members"), members in the spec's order; absent ones take the broker's defaults."""
     opts: dict = {}
     if service is not None:
@@ -73,6 +74,10 @@ def request_options(service: Optional[str] = None, timeout: Optional[int] = None
         if not 1 <= len(id) <= 128:
             raise ValueError("correlation id must be 1..128 characters")
         opts["id"] = id
+    if key is not None:
+        if not 1 <= len(key) <= 128:
+            raise ValueError("idempotency key must be 1..128 characters")
+        opts["key"] = key
     return opts
 
 
@@ -188,20 +193,25 @@ class Client:
 
     def request(self, payload: Sequence[bytes], service: Optional[str] = None, timeout: Optional[int] = None,
                 attempts: Optional[int] = None, id: Optional[str] = None, wait: float = 30.0,
-                resend: int = 0) -> Reply:
+                resend: int = 0, key: Optional[str] = None) -> Reply:
         """Enveloped REQUEST; `timeout`/`attempts` are the broker's per-attempt options, `wait` (s) the client's.
 
-        `resend` extra tries follow a client-side timeout, with back-off 100 ms doubling to 5 s and jitter; the task may
-        then run more than once (spec "Reliability").
+        `resend` extra tries follow a client-side timeout, with back-off 100 ms doubling to 5 s and jitter. With an
+        idempotency `key` (spec "Idempotent requests"; generated when resending without one) every try names the same
+        task, so it runs once whatever happens to the broker; a try that times out is then not cancelled.
         """
         corr = id or f"py-{os.getpid()}-{next(_ids)}"
-        message = build_request(request_options(service, timeout, attempts, corr), payload)
+        if key is None and resend > 0:
+            key = f"py-{uuid.uuid4().hex}"
+        message = build_request(request_options(service, timeout, attempts, corr, key), payload)
 
         def accept(frames: list[bytes]) -> Optional[Reply]:
             reply = parse_reply(frames)
             return reply if reply.id in (corr, None) else None  # None: a malformed-request reply carries no id
 
-        return self._exchange(message, accept, build_cancel(corr), wait, resend)
+        # A CANCEL would end the keyed task that the next try is to attach to.
+        cancel = None if key is not None else build_cancel(corr)
+        return self._exchange(message, accept, cancel, wait, resend)
 
     def plain(self, payload: Sequence[bytes], wait: float = 30.0, resend: int = 0) -> Reply:
         """PLAIN-REQUEST (the prototype's mode): service default, the broker's -T and -t, no reason on failure."""
@@ -266,6 +276,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--timeout", type=int, metavar="MS", help="per-attempt timeout asked of the broker (enveloped)")
     p.add_argument("--attempts", type=int, metavar="N", help="maximum attempts asked of the broker (enveloped)")
     p.add_argument("--id", help="correlation id (enveloped; default: generated)")
+    p.add_argument("--key", help="idempotency key (enveloped): one task per key, so resends never run it twice "
+                                 "(default: generated when --resend is given)")
     p.add_argument("--wait", type=int, default=30000, metavar="MS",
                    help="client-side timeout per try (default 30000); then exit 3")
     p.add_argument("--resend", type=int, default=0, metavar="N",
@@ -273,8 +285,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("payload", nargs="*", help="payload frames (UTF-8; '-' reads one frame from stdin)")
     args = p.parse_args(argv)
     frames = [sys.stdin.buffer.read() if a == "-" else a.encode("utf-8") for a in args.payload]
-    if args.plain and (args.service or args.timeout or args.attempts or args.id):
-        p.error("--plain takes no --service/--timeout/--attempts/--id (plain requests use the broker's defaults)")
+    if args.plain and (args.service or args.timeout or args.attempts or args.id or args.key):
+        p.error("--plain takes no --service/--timeout/--attempts/--id/--key (plain requests use the broker's defaults)")
     if args.wait < 1 or args.resend < 0:
         p.error("--wait must be >= 1 and --resend >= 0")
     client = Client(args.clients)
@@ -283,7 +295,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             reply = client.plain(frames or [b""], wait=args.wait / 1000, resend=args.resend)
         else:
             reply = client.request(frames, args.service, args.timeout, args.attempts, args.id,
-                                   wait=args.wait / 1000, resend=args.resend)
+                                   wait=args.wait / 1000, resend=args.resend, key=args.key)
     except ValueError as exc:
         p.error(str(exc))
     except ClientTimeout as exc:
