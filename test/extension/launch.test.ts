@@ -11,6 +11,7 @@ describe("extension ztb launch", () => {
     timeout: 2,
     heartbeat: 1000,
     history: 500,
+    dataDirectory: "",
   };
 
   it("runs the bundled CLI with the host's runtime as Node", () => {
@@ -28,6 +29,15 @@ describe("extension ztb launch", () => {
     ]);
     const unlimited = brokerArgs({ ...settings, tries: 0, timeout: 0 });
     assert.ok(!unlimited.includes("-t") && !unlimited.includes("-T"));
+  });
+
+  it("makes the broker durable with --data when a data directory is set", () => {
+    const args = brokerArgs({ ...settings, dataDirectory: "/work/project/.ztb-data" });
+    const at = args.indexOf("--data");
+    assert.ok(at > 0, "--data is passed");
+    assert.equal(args[at + 1], "/work/project/.ztb-data");
+    assert.deepEqual(args.slice(-3), ["tcp://127.0.0.1:4161", "tcp://127.0.0.1:4162", "tcp://127.0.0.1:4163"]);
+    assert.ok(!brokerArgs(settings).includes("--data"), "an empty setting keeps the broker in memory");
   });
 
   it("passes test worker arguments with the drop fraction", () => {

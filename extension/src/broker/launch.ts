@@ -26,6 +26,8 @@ export interface BrokerSettings {
   timeout: number;
   heartbeat: number;
   history: number;
+  /** Absolute directory for `--data` (a durable broker); "" = the broker keeps its tasks in memory. */
+  dataDirectory: string;
 }
 
 export function ztbLaunch(execPath: string, bundledCli: string, ztbPath: string, args: string[]): Launch {
@@ -42,6 +44,7 @@ export function brokerArgs(s: BrokerSettings, curve: readonly string[] = []): st
   if (s.tries > 0) args.push("-t", String(Math.floor(s.tries)));
   if (s.timeout > 0) args.push("-T", String(s.timeout));
   args.push("--admin", s.admin, "--heartbeat", String(Math.floor(s.heartbeat)), "--history", String(Math.floor(s.history)));
+  if (s.dataDirectory !== "") args.push("--data", s.dataDirectory);
   // A short grace: Stop Broker should feel immediate; pending clients still get their failed/shutdown reply.
   args.push("--grace", "1000", "--log-level", "info", "--log-format", "json");
   args.push(...curve, s.clients, s.workers, s.answers);
