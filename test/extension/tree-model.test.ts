@@ -71,6 +71,21 @@ describe("extension tree model", () => {
     assert.deepEqual(settings, ["Tries 3", "Timeout 2.0 s", "Heartbeat 1.0 s", "Max queue unbounded"]);
   });
 
+  it("says whether the broker is durable, and its fsync policy when it is", () => {
+    const durable = new BrokerModel(10);
+    const info = snapshot().broker;
+    durable.applySnapshot(snapshot({ broker: { ...info, durable: true, fsync: "batch" } }));
+    assert.match(brokerRootNodes(input(durable))[0]?.description ?? "", /· durable$/);
+    const row = brokerChildNodes(input(durable), "broker:settings").find((n) => n.id === "broker:setting:durability");
+    assert.equal(`${row?.label} ${row?.description}`, "Tasks durable journal, fsync batch");
+    const memory = new BrokerModel(10);
+    memory.applySnapshot(snapshot({ broker: { ...info, durable: false } }));
+    assert.match(brokerRootNodes(input(memory))[0]?.description ?? "", /· in memory$/);
+    assert.equal(brokerChildNodes(input(memory), "broker:settings").find((n) => n.id === "broker:setting:durability")?.description, "in memory (lost when the broker stops)");
+    // A ZTB/1.0 broker does not say: nothing is claimed.
+    assert.doesNotMatch(brokerRootNodes(input(model))[0]?.description ?? "", /durable|memory/);
+  });
+
   it("lists workers by name with kind, load, totals and a coarse last-seen", () => {
     const nodes = workerNodes(model, T0);
     assert.deepEqual(nodes.map((n) => n.label), ["alpha", "beta"]);

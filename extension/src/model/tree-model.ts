@@ -3,7 +3,7 @@
  * TreeDataProviders in ../tree only turn these into TreeItems, so everything a person reads in the sidebar is
  * unit-tested here without VS Code.
  */
-import type { FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
+import type { BrokerInfo, FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
 import { FIXED_CONTEXT_VALUES as CV, taskContextValue, workerContextValue } from "./context-values";
@@ -115,16 +115,28 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
     case "attached": {
       if (!info) return [];
       const how = input.owned ? "started here" : "attached";
+      const kept = info.durable === undefined ? [] : [info.durable ? "durable" : "in memory"];
       return [
         node("broker:status", `Broker ${info.state}`, CV.brokerState, {
-          description: `${how} · v${info.version}`,
+          description: [how, `v${info.version}`, ...kept].join(" · "),
           icon: info.state === "running" ? { id: "vm-running", color: "testing.iconPassed" } : { id: "vm-outline" },
-          tooltip: [`Version ${info.version}`, `Started ${timestamp(info.startedAt)}`, `Admin ${input.admin ?? ""}`].join("\n"),
+          tooltip: [
+            `Version ${info.version}`,
+            `Started ${timestamp(info.startedAt)}`,
+            `Admin ${input.admin ?? ""}`,
+            ...(info.durable === undefined ? [] : [`Tasks: ${durability(info)}`]),
+          ].join("\n"),
         }),
         ...infoGroups(),
       ];
     }
   }
+}
+
+/** Where the broker keeps its tasks (SNAPSHOT `durable` and `fsync`, ZTB/1.1 §Durability). */
+function durability(info: BrokerInfo): string {
+  if (!info.durable) return "in memory (lost when the broker stops)";
+  return info.fsync === undefined ? "durable journal" : `durable journal, fsync ${info.fsync}`;
 }
 
 function infoGroups(): TreeNode[] {
@@ -162,6 +174,9 @@ export function brokerChildNodes(input: BrokerViewInput, parentId: string): Tree
         node("broker:setting:maxQueue", "Max queue", CV.brokerSetting, {
           description: info.maxQueue === null ? "unbounded" : `${info.maxQueue}`,
         }),
+        ...(info.durable === undefined
+          ? []
+          : [node("broker:setting:durability", "Tasks", CV.brokerSetting, { description: durability(info), icon: { id: info.durable ? "database" : "circuit-board" } })]),
       ];
     case "broker:counters": {
       if (!counters) return [];
