@@ -9,6 +9,7 @@ const root = path.join(__dirname, "../../..");
 interface MenuEntry {
   command: string;
   when?: string;
+  group?: string;
 }
 interface Manifest {
   name: string;
@@ -173,5 +174,25 @@ describe("extension manifest (package.json contributes)", () => {
     const task = tasks.tasks.find((t) => t.label === host.preLaunchTask);
     assert.ok(task, `its preLaunchTask ${String(host.preLaunchTask)} is in tasks.json`);
     assert.ok(task.script === "build" || /npm run build/.test(task.command ?? ""), "the task runs npm run build");
+  });
+
+  it("offers Delete on finished tasks next to Retry, and Delete All Failed on the Failed group only", () => {
+    const items = manifest.contributes.menus["view/item/context"] ?? [];
+    const values = allContextValues();
+    const matched = (command: string): string[] => {
+      const entries = items.filter((e) => e.command === command);
+      assert.ok(entries.length > 0, `${command} is in a tree menu`);
+      const all = entries.map((e) => {
+        const re = new RegExp(/viewItem =~ \/(.+?)\//.exec(e.when ?? "")?.[1] ?? "^$");
+        return values.filter((v) => re.test(v)).join(" ");
+      });
+      assert.equal(new Set(all).size, 1, `${command}: every entry matches the same rows`);
+      return (all[0] ?? "").split(" ");
+    };
+    assert.deepEqual(matched("ztb.deleteTask"), ["succeededTask", "failedTask", "cancelledTask"]);
+    assert.deepEqual(matched("ztb.deleteFailedTasks"), ["failedTaskGroup"]);
+    const retry = items.find((e) => e.command === "ztb.retryTask" && !e.group?.startsWith("inline"));
+    const remove = items.find((e) => e.command === "ztb.deleteTask" && !e.group?.startsWith("inline"));
+    assert.equal(remove?.group?.split("@")[0], retry?.group?.split("@")[0], "Delete is in Retry's menu group");
   });
 });

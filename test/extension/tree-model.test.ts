@@ -103,7 +103,7 @@ describe("extension tree model", () => {
       groups.map((g) => `${g.label} ${g.description}`),
       ["Running 1", "Queued 1", "Failed 1", "Cancelled 0", "Succeeded 1 (of 7)"],
     );
-    assert.ok(groups.every((g) => g.contextValue === "taskGroup"));
+    assert.deepEqual(groups.map((g) => g.contextValue), ["runningTaskGroup", "queuedTaskGroup", "failedTaskGroup", "cancelledTaskGroup", "succeededTaskGroup"]);
   });
 
   it("shows no groups before the broker had a task (the welcome text shows), and groups once it had one", () => {

@@ -15,6 +15,8 @@ export const COMMAND_IDS = [
   "ztb.sendRequest",
   "ztb.cancelTask",
   "ztb.retryTask",
+  "ztb.deleteTask",
+  "ztb.deleteFailedTasks",
   "ztb.showRequest",
   "ztb.showReply",
   "ztb.copyTaskId",

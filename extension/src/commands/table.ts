@@ -14,6 +14,7 @@ import { sendSelection } from "./requests/send-selection";
 import type { CommandHandler } from "./services";
 import { cancelTask } from "./tasks/cancel";
 import { copyTaskId } from "./tasks/copy-id";
+import { deleteFailedTasks, deleteTask } from "./tasks/delete";
 import { loadMoreTasks } from "./tasks/load-more";
 import { retryTask } from "./tasks/retry";
 import { showReply } from "./tasks/show-reply";
@@ -39,6 +40,8 @@ export const COMMAND_TABLE: { readonly [K in CommandId]: CommandHandler } = {
   "ztb.sendRequest": sendRequest,
   "ztb.cancelTask": cancelTask,
   "ztb.retryTask": retryTask,
+  "ztb.deleteTask": deleteTask,
+  "ztb.deleteFailedTasks": deleteFailedTasks,
   "ztb.showRequest": showRequest,
   "ztb.showReply": showReply,
   "ztb.copyTaskId": copyTaskId,

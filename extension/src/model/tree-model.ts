@@ -6,7 +6,7 @@
 import type { BrokerInfo, FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
-import { FIXED_CONTEXT_VALUES as CV, taskContextValue, workerContextValue } from "./context-values";
+import { FIXED_CONTEXT_VALUES as CV, taskContextValue, taskGroupContextValue, workerContextValue } from "./context-values";
 import { coarseDuration, exactDuration, timestamp } from "./relative-time";
 
 export interface TreeIcon {
@@ -253,7 +253,7 @@ export function taskGroupNodes(model: BrokerModel): TreeNode[] {
     const shown = model.countIn(state);
     const total = counters ? counters[state] : shown;
     const description = total > shown && isCumulative(state) ? `${shown} (of ${total})` : `${shown}`;
-    return node(`group:${state}`, STATE_LABEL[state], CV.taskGroup, {
+    return node(`group:${state}`, STATE_LABEL[state], taskGroupContextValue(state), {
       description,
       icon: STATE_ICON[state],
       collapsible: state === "cancelled" ? "collapsed" : "expanded",
