@@ -21,6 +21,10 @@ export const COMMANDS = {
   /** Args: a worker id. */
   drainWorker: "ztb.drainWorker",
   resumeWorker: "ztb.resumeWorker",
+  /** Args: a task id. */
+  deleteTask: "ztb.deleteTask",
+  /** Args: a service name (or nothing: all services), then `true` to skip the confirmation. */
+  deleteFailedTasks: "ztb.deleteFailedTasks",
 } as const;
 
 /** Arguments of `ztb.startTestWorkers` that skip its input boxes: worker count, then drop rate in percent. */
