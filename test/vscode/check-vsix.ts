@@ -10,9 +10,14 @@ import { listZip, readZipEntry } from "./zip-listing";
 import { currentTarget, isVsixTarget, prebuildGlob, vsixFileName, type VsixTarget } from "../../extension/packaging/target";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-/** Packages the CLI needs at run time (zeromq + its loader, ajv + its dependencies); nothing else may ship. */
+/**
+ * Packages the CLI needs at run time (zeromq + its loader, ajv + its dependencies, and for `--data` better-sqlite3 +
+ * its loader); nothing else may ship.
+ */
 const RUNTIME_PACKAGES = ["zeromq", "cmake-ts", "ajv", "fast-deep-equal", "fast-uri", "json-schema-traverse",
-  "require-from-string"];
+  "require-from-string", "better-sqlite3", "bindings", "file-uri-to-path"];
+/** better-sqlite3's addon, built by npm on this machine: only in a package for this machine's target. */
+const JOURNAL_ADDON = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
 const MAX_BYTES = 15 * 1024 * 1024;
 
 function globToRegExp(glob: string): RegExp {
@@ -53,7 +58,18 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
   if (target.startsWith("linux-") && !addons.some((n) => n.includes("/glibc-115-Release/"))) {
     problems.push("no zeromq prebuild for Node 20 (ABI 115), which code-server 4.100's extension host runs");
   }
-  for (const addon of addons) if (!prebuild.test(addon)) problems.push(`native file for another platform: ${addon}`);
+  for (const addon of addons) {
+    if (!prebuild.test(addon) && addon !== JOURNAL_ADDON) problems.push(`native file for another platform: ${addon}`);
+  }
+  // ztb broker --data (ztb.broker.dataDirectory) loads the journal: the package built here must carry it.
+  if (target === currentTarget()) {
+    for (const required of [JOURNAL_ADDON, "node_modules/better-sqlite3/lib/index.js", "node_modules/bindings/bindings.js",
+      "node_modules/file-uri-to-path/index.js"]) {
+      if (!has(required)) problems.push(`missing ${required} (ztb broker --data)`);
+    }
+  } else if (has(JOURNAL_ADDON)) {
+    problems.push(`${JOURNAL_ADDON} was built for ${currentTarget()}, not ${target}`);
+  }
 
   for (const name of content) {
     const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1];
