@@ -56,6 +56,14 @@ describe("extension ztb launch", () => {
       level: "warn",
       text: "worker-lost worker=w1 tasks=2",
     });
+    const names: Record<string, string> = { w1: "test-1" };
+    const byName = (id: string): string => names[id] ?? id;
+    assert.equal(parseLogLine('{"level":"info","event":"task-retried","task":"k1","worker":"w1"}', byName).text, "task-retried task=k1 worker=test-1");
+    assert.equal(
+      parseLogLine('{"level":"info","event":"worker-ready","worker":"w2","name":"legacy-00e43c986b"}', byName).text,
+      "worker-ready worker=legacy-00e43c986b",
+      "a worker the model does not know yet is named by the line itself",
+    );
     assert.deepEqual(parseLogLine("ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use"), {
       level: "error",
       text: "ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use",

@@ -76,8 +76,10 @@ export interface LogLine {
 /**
  * One stderr line of `ztb` with `--log-format json` ({time, level, event, ...fields}) as a log channel line. Lines that
  * are not JSON are the CLI's own one-line errors ("ztb broker: cannot bind …", usage errors, a crash): level error.
+ * The broker names workers by id (`worker: "w1"`); the log shows them by the name the views use (`workerName`, or the
+ * line's own `name`), so a worker has one identity in the log too.
  */
-export function parseLogLine(line: string): LogLine {
+export function parseLogLine(line: string, workerName: (id: string) => string = (id) => id): LogLine {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -87,6 +89,10 @@ export function parseLogLine(line: string): LogLine {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { level: "error", text: line };
   const record = parsed as Record<string, unknown>;
   const { time: _time, level, event, ...fields } = record;
+  if (typeof fields["worker"] === "string") {
+    fields["worker"] = typeof fields["name"] === "string" ? fields["name"] : workerName(fields["worker"]);
+    delete fields["name"];
+  }
   const known: LogLevel[] = ["debug", "info", "warn", "error"];
   const lvl = known.find((l) => l === level) ?? "info";
   const rest = Object.entries(fields)
