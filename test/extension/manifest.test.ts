@@ -150,6 +150,13 @@ describe("extension manifest (package.json contributes)", () => {
     }
   });
 
+  it("writes welcome texts VS Code shows as written: links only, no other Markdown", () => {
+    for (const w of manifest.contributes.viewsWelcome) {
+      const text = w.contents.replace(/\[[^\]]*\]\([^)]*\)/g, "");
+      assert.doesNotMatch(text, /\*\*|`|(^|\s)_\w/, `${w.view}: ${w.contents}`);
+    }
+  });
+
   it("links the settings with the extension filter, not a text search", () => {
     const links = manifest.contributes.viewsWelcome.flatMap((w) => [...w.contents.matchAll(/\(command:workbench\.action\.openSettings\?([^)]*)\)/g)]);
     assert.ok(links.length > 0);
