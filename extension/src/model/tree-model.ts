@@ -19,8 +19,9 @@ export interface TreeIcon {
 export interface TreeNode {
   /**
    * Unique in its view and stable across updates: a worker keeps its node, a task keeps its node while it stays in its
-   * group. A task that changes group gets a new id (taskNodeId): VS Code registers ids per view, and the old group may
-   * still hold the old row (a collapsed group is not re-read), so one id in two groups is an "already registered" error.
+   * group. A task that changes group gets a new id (taskNodeId): VS Code registers ids per view, and the model moves a
+   * task at once while the tree re-reads its old group only at the next (debounced) refresh; a group opened in between
+   * would meet the task's old row, and one id in two groups is an "already registered" error.
    */
   id: string;
   label: string;
@@ -176,7 +177,12 @@ export function brokerChildNodes(input: BrokerViewInput, parentId: string): Tree
         }),
         ...(info.durable === undefined
           ? []
-          : [node("broker:setting:durability", "Tasks", CV.brokerSetting, { description: durability(info), icon: { id: info.durable ? "database" : "circuit-board" } })]),
+          : [
+              node("broker:setting:durability", "Tasks", CV.brokerSetting, {
+                description: durability(info),
+                icon: { id: info.durable ? "database" : "circuit-board" },
+              }),
+            ]),
       ];
     case "broker:counters": {
       if (!counters) return [];
