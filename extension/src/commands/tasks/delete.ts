@@ -3,7 +3,12 @@ import type { DeleteTarget } from "../../../../broker/src/protocol/messages";
 import { adminAction, pickTask } from "../pick";
 import type { Services } from "../services";
 
-/** Delete Task (§Admin DELETE, ZTB/1.1): a finished task leaves the broker's history for good (and a durable broker's journal). */
+type FailedTarget = Extract<DeleteTarget, { state: "failed" }>;
+
+/**
+ * Delete Task (§Admin DELETE, ZTB/1.1): a finished task leaves the broker's history for good (and a durable broker's
+ * journal).
+ */
 export async function deleteTask(s: Services, arg?: unknown): Promise<boolean> {
   const task = await pickTask(s, arg, ["succeeded", "failed", "cancelled"], "delete");
   if (!task) return false;
@@ -17,7 +22,8 @@ export async function deleteTask(s: Services, arg?: unknown): Promise<boolean> {
  * `confirmed` is true (for callers that asked already). Resolves with the number the broker deleted.
  */
 export async function deleteFailedTasks(s: Services, arg?: unknown, confirmed?: unknown): Promise<number | undefined> {
-  const target = typeof arg === "string" ? { state: "failed" as const, service: arg } : isGroupNode(arg) ? { state: "failed" as const } : await pickTarget(s);
+  const target: FailedTarget | undefined =
+    typeof arg === "string" ? { state: "failed", service: arg } : isGroupNode(arg) ? { state: "failed" } : await pickTarget(s);
   if (!target) return undefined;
   if (confirmed !== true) {
     const which = target.service === undefined ? "every failed task" : `every failed task of service ${target.service}`;
@@ -42,7 +48,7 @@ function isGroupNode(arg: unknown): boolean {
 }
 
 /** From the palette: all services, or one of those the known failed tasks belong to. */
-async function pickTarget(s: Services): Promise<Extract<DeleteTarget, { state: "failed" }> | undefined> {
+async function pickTarget(s: Services): Promise<FailedTarget | undefined> {
   const services = [...new Set(s.session.model.tasksIn("failed").map((t) => t.service))].sort();
   const all = { label: "All services", description: "every failed task", service: undefined };
   const picked = await vscode.window.showQuickPick([all, ...services.map((service) => ({ label: service, description: "its failed tasks", service }))], {
