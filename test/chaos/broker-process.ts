@@ -36,7 +36,7 @@ const RECENT_LINES = 50;
  * Starts `ztb broker ARGS` bound to tcp://127.0.0.1:* (all four endpoints, unless `endpoints` pins them) with JSON logs,
  * and resolves once it has announced where it listens.
  */
-export function spawnBroker(args: string[], endpoints?: BrokerEndpoints): Promise<BrokerProcess> {
+export function spawnBroker(args: string[], endpoints?: BrokerEndpoints, env?: NodeJS.ProcessEnv): Promise<BrokerProcess> {
   const any = "tcp://127.0.0.1:*";
   const child = spawn(
     process.execPath,
@@ -52,7 +52,7 @@ export function spawnBroker(args: string[], endpoints?: BrokerEndpoints): Promis
       endpoints?.workers ?? any,
       endpoints?.answers ?? any,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    { stdio: ["ignore", "ignore", "pipe"], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) },
   );
   const events = new Map<string, number>();
   const recent: string[] = [];

@@ -66,6 +66,8 @@ export const LIVENESS = 3;
 export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
 /** §Admin SNAPSHOT page size bounds and default. */
 export const PAGE = { max: 500, default: 100 } as const;
+/** §Durability: replies of tasks that finished this long before a crash are sent again to enveloped clients. */
+export const REDELIVERY_WINDOW = 10_000;
 /** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
 export const LOG_INTERVAL = 1000;
 
@@ -1415,6 +1417,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     for (const state of ["succeeded", "failed", "cancelled"] as const) this.trim(state);
     this.scheduleKept();
+    this.redeliver(finished.map(({ task }) => task));
     for (const task of live) {
       if (task.orphan) this.counters.retried++;
       const exhausted = task.orphan && task.maxAttempts !== null && task.attempts >= task.maxAttempts;
@@ -1432,6 +1435,27 @@ export class BrokerCore implements BrokerCoreApi {
       clients: this.unseen.size,
     });
     this.journaled = true;
+  }
+
+  /**
+   * §Durability, replies in flight at a crash: a reply is sent after its commit, but the crash may come before the
+   * socket wrote it out. Tasks that finished in the last REDELIVERY_WINDOW before the crash send their reply again to
+   * their enveloped clients when these reconnect: an enveloped reply carries the correlation id, so a client that had
+   * it already ignores the copy. A plain reply carries nothing a client could check, so it is never sent twice.
+   */
+  private redeliver(finished: readonly Task[]): void {
+    let last = 0;
+    for (const task of finished) last = Math.max(last, task.finishedAt ?? 0);
+    for (const task of finished) {
+      if ((task.finishedAt ?? 0) < last - REDELIVERY_WINDOW) continue;
+      const detail = this.outcome(task);
+      for (const client of this.clientsOf(task)) {
+        if (!client.enveloped) continue;
+        this.unseen.add(client.peer);
+        this.reply(client, { ...detail }, task.reply ?? []);
+        this.counters.replies--; // a copy of a reply already counted
+      }
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ export class SqliteJournal {
       waiters: db.prepare(`UPDATE tasks SET waiters = ? WHERE seq = ?`),
       finish: db.prepare(
         `UPDATE tasks SET state = ?, attempts = ?, finished_at = ?, reason = ?, message = ?, worker = ?, reply = ?,
-         kept_until = ?, waiters = NULL WHERE seq = ?`,
+         kept_until = ? WHERE seq = ?`,
       ),
       forget: db.prepare(`DELETE FROM tasks WHERE seq = ?`),
       counters: db.prepare(`INSERT INTO meta (key, value) VALUES ('counters', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
