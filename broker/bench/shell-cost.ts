@@ -8,6 +8,7 @@ import type { Output } from "../src/core/api";
 import { BrokerCore } from "../src/core/broker-core";
 import { encodeClient, encodeClientReply, encodeToWorker, encodeWorker } from "../src/codec";
 import type { Frame } from "../src/protocol/messages";
+import { DEFAULT_BOUNDS } from "../src/protocol/limits";
 import { routingId } from "../src/server/peer-keys";
 import { clientInput, workerInput } from "../src/server/receive-loops";
 import { benchCoreConfig } from "./core-config";
@@ -32,7 +33,7 @@ function perform(outputs: readonly Output[]): Frame | undefined {
 export function measureShellCost(cycles = 100_000, rounds = 5): number {
   let now = 1_000_000;
   const core = new BrokerCore(benchCoreConfig(null), now);
-  const ready = workerInput([WORKER_ID, ...(encodeWorker({ type: "ready", options: { name: "bench", capacity: 16, heartbeat: 60_000 } }) as Buffer[])]);
+  const ready = workerInput([WORKER_ID, ...(encodeWorker({ type: "ready", options: { name: "bench", capacity: 16, heartbeat: 60_000 } }) as Buffer[])], DEFAULT_BOUNDS);
   if (ready !== undefined) core.handle(ready, now);
   const payload = Buffer.alloc(16, 0x62);
   // As a ROUTER delivers it, less the routing id: the prototype's plain request `"" payload`.
@@ -42,11 +43,11 @@ export function measureShellCost(cycles = 100_000, rounds = 5): number {
     const start = process.hrtime.bigint();
     for (let i = 0; i < cycles; i++) {
       now += 1;
-      const input = clientInput([CLIENT_ID, ...request]);
+      const input = clientInput([CLIENT_ID, ...request], DEFAULT_BOUNDS);
       const task = input === undefined ? undefined : perform(core.handle(input, now));
       if (task === undefined) throw new Error("the core did not dispatch the request");
       // The worker's side (encoding its RESULT) is inside the measurement too: a few hundred ns.
-      const result = workerInput([WORKER_ID, ...(encodeWorker({ type: "result", task, payload: [payload] }) as Buffer[])]);
+      const result = workerInput([WORKER_ID, ...(encodeWorker({ type: "result", task, payload: [payload] }) as Buffer[])], DEFAULT_BOUNDS);
       if (result !== undefined) perform(core.handle(result, now));
     }
     best = Math.min(best, Number(process.hrtime.bigint() - start) / cycles);

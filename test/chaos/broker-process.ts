@@ -32,15 +32,36 @@ export interface BrokerProcess {
 
 const RECENT_LINES = 50;
 
+/** The file-descriptor limits (RLIMIT_NOFILE) the broker is started with, as `ulimit -Hn` and `ulimit -Sn` set them. */
+export interface OpenFileLimits {
+  soft: number;
+  hard: number;
+}
+
 /**
  * Starts `ztb broker ARGS` bound to tcp://127.0.0.1:* (all four endpoints, unless `endpoints` pins them) with JSON logs,
  * and resolves once it has announced where it listens.
  */
-export function spawnBroker(args: string[], endpoints?: BrokerEndpoints, env?: NodeJS.ProcessEnv): Promise<BrokerProcess> {
+/** What else a test may set for the broker process. */
+export interface SpawnOptions {
+  /** Extra environment variables (e.g. the crash failpoint of test/durability). */
+  env?: NodeJS.ProcessEnv;
+  /** Soft and hard nofile limits. */
+  openFiles?: OpenFileLimits;
+}
+
+export function spawnBroker(args: string[], endpoints?: BrokerEndpoints, options: SpawnOptions = {}): Promise<BrokerProcess> {
+  const { env, openFiles } = options;
   const any = "tcp://127.0.0.1:*";
+  // With limits, a shell sets them and then becomes node (exec: the pid stays the broker's).
+  const [command, prefix] =
+    openFiles === undefined
+      ? [process.execPath, []]
+      : ["/bin/sh", ["-c", `ulimit -Sn ${openFiles.soft} && ulimit -Hn ${openFiles.hard} && exec "$0" "$@"`, process.execPath]];
   const child = spawn(
-    process.execPath,
+    command,
     [
+      ...prefix,
       CLI,
       "broker",
       "--log-format",
@@ -95,12 +116,28 @@ async function stopChild(child: ChildProcess, exited: Promise<number | string | 
 
 /** VmRSS of a process in bytes, from /proc (Linux), or undefined once the process is gone. */
 export function residentBytes(pid: number): number | undefined {
+  return statusBytes(pid, "VmRSS");
+}
+
+/** VmHWM — the peak resident set size since the process started — in bytes, from /proc (Linux). */
+export function peakResidentBytes(pid: number): number | undefined {
+  return statusBytes(pid, "VmHWM");
+}
+
+function statusBytes(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
     return undefined;
   }
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
   return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+}
+
+/** The soft and hard RLIMIT_NOFILE of a running process, from /proc (Linux). */
+export function openFileLimits(pid: number): OpenFileLimits {
+  const match = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+  if (match?.[1] === undefined || match[2] === undefined) throw new Error(`no open-file limits for process ${pid}`);
+  return { soft: Number(match[1]), hard: Number(match[2]) };
 }

@@ -214,6 +214,33 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     assert.equal(rows.length, 3);
   });
 
+  it("sends the replies of tasks that finished just before the crash again, marked resent, to enveloped clients only", () => {
+    const one = new Life(dir);
+    one.do((h) => h.ready("w1", { capacity: 3 }));
+    one.do((h) => h.request("env", "a", { id: "e1" }));
+    one.do((h) => h.plain("plain", "b"));
+    const [first, second] = tasksSent(one.h.log);
+    assert.ok(first && second);
+    one.do((h) => h.result("w1", first[1], "A"));
+    one.do((h) => h.result("w1", second[1], "B"));
+    one.do((h) => h.advance(20_000));
+    one.do((h) => h.request("env", "c", { id: "e2" }));
+    const third = tasksSent(one.h.log).at(-1);
+    assert.ok(third);
+    one.do((h) => h.result("w1", third[1], "C"));
+    one.crash();
+    const two = new Life(dir, {}, one.h.now + 50);
+    assert.deepEqual(replies(two.h.log), [], "nothing before the client reconnects");
+    const outPlain = two.do((h) => h.in({ kind: "client", peer: "plain", msg: { type: "peer-hello" } }));
+    assert.deepEqual(replies(outPlain), [], "a plain reply is never sent twice");
+    const r = onlyReply(two.do((h) => h.in({ kind: "client", peer: "env", msg: { type: "peer-hello" } })));
+    // Only the task that finished within the window before the crash: e1 finished 20 s earlier.
+    assert.equal(r.detail.id, "e2");
+    assert.equal(r.detail.resent, true);
+    assert.deepEqual(r.payload.map(s), ["C"]);
+    assert.equal(two.h.counters().replies, one.h.counters().replies, "a copy is not another reply");
+  });
+
   it("refuses to DELETE a live task", () => {
     const l = new Life(dir);
     l.do((h) => h.request("c", "q"));
@@ -232,5 +259,39 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     // Keys work in memory too.
     assert.equal(onlyReply(h.request("c2", "q", { key: "k" })).detail.duplicate, true);
     assert.equal(f("x").length, 1);
+  });
+});
+
+describe("core: bounds that hold whatever clients invent (rule 9, log rate limits)", () => {
+  it("queues at most --max-queue tasks in total for services no worker serves", () => {
+    const h = new Harness({ maxQueue: 3 });
+    for (let i = 0; i < 3; i++) assert.deepEqual(replies(h.request("c", "q", { service: `invented-${i}` })), []);
+    const r = onlyReply(h.request("c", "q", { service: "invented-3" }));
+    assert.equal(r.detail.reason, "queue-full");
+    assert.match(r.detail.message ?? "", /no worker serves "invented-3"/);
+    // A served service is not held back by the invented ones; once served, a service's tasks stop counting.
+    h.ready("w1", { services: ["real"] });
+    assert.deepEqual(replies(h.request("c", "q", { service: "real" })), []);
+    h.ready("w2", { services: ["invented-0"] });
+    h.result("w2", firstTask(h.log.slice(-3)), "ok");
+    assert.deepEqual(replies(h.request("c", "q", { service: "invented-9" })).length, 0, "room again for one unserved task");
+    assert.equal(onlyReply(h.request("c", "q", { service: "invented-10" })).detail.reason, "queue-full");
+  });
+
+  it("logs task failures at most once a second, saying how many it left out", () => {
+    const h = new Harness({ tries: 1 });
+    h.ready("w1", { capacity: 100 });
+    for (let i = 0; i < 50; i++) h.request("c", `q${i}`);
+    for (const [peer, task] of tasksSent(h.log)) h.fail(peer, task, false);
+    const lines = () => h.log.filter((o) => o.kind === "log" && o.event === "task-failed");
+    assert.equal(lines().length, 1);
+    h.advance(1000);
+    h.request("c", "late one");
+    const [peer, task] = tasksSent(h.log).at(-1) ?? ["", ""];
+    h.fail(peer, task, false);
+    const last = lines().at(-1);
+    assert.equal(lines().length, 2);
+    assert.ok(last?.kind === "log" && last.fields.suppressed === 49);
+    assert.equal(h.counters().failed, 51);
   });
 });

@@ -71,7 +71,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
     let stopping = false;
 
     // Life 0 picks the endpoints; every later life binds the same ones.
-    broker = await spawnBroker(["--data", dir, ...ARGS], undefined, { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) });
+    broker = await spawnBroker(["--data", dir, ...ARGS], undefined, { env: { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) } });
     const endpoints: BrokerEndpoints = broker.endpoints;
 
     const workers = [0, 1].map((n) => {
@@ -123,6 +123,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
     const routedAnswers: string[] = [];
     const routedPending = new Map<number, { payload: string; client: Client; reply: Promise<string | undefined> }>();
     let routedId = 0;
+    let duplicates = 0;
     const routedSend = (c: number, payload: string): void => {
       const client = new Client({ endpoint: endpoints.clients, routingId: `routed-${c}-${routedId++}`, deadline: 600_000 });
       closers.push(() => client.close());
@@ -139,6 +140,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
           const answer = await pending.reply;
           if (routedPending.get(c) !== pending) continue; // replaced after a crash: wait for the new one
           assert.equal(answer, `done ${pending.payload}`, "a client got another request's reply");
+          duplicates += pending.client.stats.duplicates;
           routedAnswers.push(pending.payload);
           pending.client.close();
           routedPending.delete(c);
@@ -167,7 +169,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
         pending.client.close();
       }
       const env = round < ROUNDS ? { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(1 + Math.floor(rand() * 40)) } : undefined;
-      broker = await spawnBroker(["--data", dir, ...ARGS], endpoints, env);
+      broker = await spawnBroker(["--data", dir, ...ARGS], endpoints, env === undefined ? {} : { env });
     }
     // The last life has no failpoint: let the load run a little on it, then drain.
     const target = keysDone + 20;
@@ -189,6 +191,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
       }
     }
     assert.equal(new Set(routedAnswers).size, routedAnswers.length, "a request answered twice");
+    assert.equal(duplicates, 0, "a client received a second reply that was not marked resent");
     console.log(
       `      ${ROUNDS} kills: ${keyed.size} keys and ${routedAnswers.length} routed requests answered; ` +
         `${unacknowledged} routed requests were in flight but not yet journaled at a kill (sent again); ` +

@@ -19,15 +19,17 @@ import {
   encodeToWorker,
   encodeWorker,
 } from "../../broker/src/codec";
+import type { MessageBounds } from "../../broker/src/protocol/limits";
 import type { Frame } from "../../broker/src/protocol/messages";
 import { loadSchemas, type Direction, type Endpoint } from "./vectors";
 
 export interface CodecPair {
-  decode(frames: Frame[]): { type: string };
+  /** `bounds` reaches only the broker-side decoders, which check whole-message bounds (§Limits). */
+  decode(frames: Frame[], bounds?: MessageBounds): { type: string };
   encodeDecoded(frames: Frame[]): Frame[];
 }
 
-function pair<M extends { type: string }>(decode: (frames: Frame[]) => M, encode: (msg: M) => Frame[]): CodecPair {
+function pair<M extends { type: string }>(decode: (frames: Frame[], bounds?: MessageBounds) => M, encode: (msg: M) => Frame[]): CodecPair {
   return { decode, encodeDecoded: (frames) => encode(decode(frames)) };
 }
 

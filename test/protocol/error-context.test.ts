@@ -109,4 +109,21 @@ describe("codec errors and limits", () => {
     assert.equal(hexOf(encodeToWorker({ type: "heartbeat", interval: 2500 })), hexOf([E, f("ZTBW01"), f("HEARTBEAT"), f("2500")]));
     assert.equal(hexOf(encodeToWorker({ type: "disconnect" })), hexOf([E, f("ZTBW01"), f("DISCONNECT")]));
   });
+
+  it("refuses a whole message over its bounds first, answering its path only when the path itself is within them", () => {
+    const bounds = { maxOctets: 64, maxFrames: 8 };
+    const many = rejection(() => decodeClient([HOP, E, f("ZTBC01"), f("REQUEST"), f("{}"), E, E, E, E], bounds));
+    assert.deepEqual([many.code, many.enveloped, hexOf(many.path ?? [])], ["ZTB_ERR_TOO_LARGE", true, hexOf([HOP, E])]);
+    // Each frame is small; together they are over 64 octets. Plain: answered on its path, not enveloped.
+    const big = rejection(() => decodeClient([E, f("a".repeat(40)), f("b".repeat(40))], bounds));
+    assert.deepEqual([big.code, big.enveloped, hexOf(big.path ?? [])], ["ZTB_ERR_TOO_LARGE", false, hexOf([E])]);
+    // A path that ends past the frame bound, or is itself over the octet bound, is not echoed back.
+    const hops = Array.from({ length: 8 }, () => HOP);
+    const longPath = rejection(() => decodeWorker([...hops, E, f("requesting task")], bounds));
+    assert.deepEqual([longPath.code, longPath.path], ["ZTB_ERR_TOO_LARGE", undefined]);
+    const fatPath = rejection(() => decodeAdmin([f("h".repeat(65)), E, f("ZTBA01"), f("SNAPSHOT"), f("{}")], bounds));
+    assert.deepEqual([fatPath.code, fatPath.path], ["ZTB_ERR_TOO_LARGE", undefined]);
+    // Exactly at both bounds is accepted.
+    assert.equal(decodeClient([E, f("x".repeat(63)), E, E, E, E, E, E], bounds).type, "plain-request");
+  });
 });

@@ -9,7 +9,7 @@ describe("invalid vectors are rejected with their error code", () => {
       const codec = codecFor(vector.endpoint, vector.direction);
       let thrown: unknown;
       try {
-        codec.decode(octets(vector));
+        codec.decode(octets(vector), vector.bounds);
       } catch (error) {
         thrown = error;
       }

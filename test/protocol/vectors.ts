@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { MessageBounds } from "../../broker/src/protocol/limits";
 
 /** The repository's protocol/ folder, from out/test/protocol/ where the compiled tests run. */
 export const PROTOCOL_DIR = path.resolve(__dirname, "../../../protocol");
@@ -24,6 +25,8 @@ export interface Vector {
   command: string;
   frames: VectorFrame[];
   error?: string;
+  /** The receiver's whole-message bounds for an invalid vector (§Limits); absent: the defaults. */
+  bounds?: MessageBounds;
 }
 
 export function frameOctets(frame: VectorFrame): Buffer {

@@ -20,15 +20,32 @@ describe("cli: ztb broker options", () => {
         heartbeat: 2500,
         maxQueue: null,
         maxMessage: 16 * 1024 * 1024,
+        maxFrames: 256,
+        maxUnsent: 32 * 1024 * 1024,
+        maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
         services: [],
         grace: 5000,
         logLevel: "warn",
         logFormat: "text",
+        data: null,
+        fsync: "always",
+        maxJournal: undefined,
+        keepResults: 600_000,
+        keepFailed: 10_000,
         security: { curveSecret: undefined, clientKeys: undefined, workerKeys: undefined, adminKeys: undefined },
       },
     );
     assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
+  });
+
+  it("reads --data, --fsync, --keep-results and --keep-failed, and refuses durability options without --data", () => {
+    const durable = parseBrokerArgs(["--data", "/var/lib/ztb", "--fsync", "batch", "--keep-results", "90s", "--keep-failed", "7", ...ENDPOINTS]);
+    assert.deepEqual([durable.data, durable.fsync, durable.keepResults, durable.keepFailed], ["/var/lib/ztb", "batch", 90_000, 7]);
+    assert.deepEqual(["1.5h", "500ms", "0", "2"].map((t) => parseBrokerArgs(["--keep-results", t, ...ENDPOINTS]).keepResults), [5_400_000, 500, 0, 2000]);
+    assert.throws(() => parseBrokerArgs(["--fsync", "batch", ...ENDPOINTS]), /--fsync needs --data/);
+    assert.throws(() => parseBrokerArgs(["--data", "d", "--fsync", "sometimes", ...ENDPOINTS]), /--fsync must be one of always, batch, off, not "sometimes"/);
+    assert.throws(() => parseBrokerArgs(["--keep-results", "ten minutes", ...ENDPOINTS]), /--keep-results must be a duration like 10m/);
   });
 
   it("reads -t as attempts and -T as (fractional) seconds, stored in ms", () => {
@@ -49,6 +66,12 @@ describe("cli: ztb broker options", () => {
       "50",
       "--max-message",
       "1024",
+      "--max-frames",
+      "16",
+      "--max-unsent",
+      "4096",
+      "--max-unsent-total",
+      "65536",
       "--history",
       "0",
       "--service",
@@ -66,6 +89,9 @@ describe("cli: ztb broker options", () => {
     assert.equal(options.heartbeat, 500);
     assert.equal(options.maxQueue, 50);
     assert.equal(options.maxMessage, 1024);
+    assert.equal(options.maxFrames, 16);
+    assert.equal(options.maxUnsent, 4096);
+    assert.equal(options.maxUnsentTotal, 65536);
     assert.equal(options.history, 0);
     assert.deepEqual(options.services, ["resize", "ocr"]);
     assert.equal(options.grace, 0);
@@ -87,6 +113,8 @@ describe("cli: ztb broker options", () => {
     [["-T", "1e3"], '-T must be a positive number of seconds, not "1e3"'],
     [["--heartbeat", "50"], '--heartbeat must be an integer from 100 to 60000, not "50"'],
     [["--max-queue", "0"], '--max-queue must be an integer >= 1, not "0"'],
+    [["--max-frames", "7"], '--max-frames must be an integer >= 8, not "7"'],
+    [["--max-unsent", "1MiB"], '--max-unsent must be an integer >= 1, not "1MiB"'],
     [["--log-format", "xml"], '--log-format must be one of text, json, not "xml"'],
     [["--service", ""], "--service must be 1 to 64 characters"],
     [["--grace"], "option --grace needs a value"], // last argument: nothing follows

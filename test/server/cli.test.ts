@@ -99,7 +99,7 @@ describe("cli: ztb broker", function () {
   it("says where it listens, serves the prototype's peers, and on SIGINT answers pending clients and exits 0", async () => {
     const { child, output, lines } = await runningBroker(["-t", "3", "-T", "0.5", ...LOOPBACK], 1);
     children.push(child);
-    const match = /^ztb broker: clients (\S+), workers (\S+), answers (\S+), admin (\S+) \(tries 3, timeout 0\.5s\)$/.exec(
+    const match = /^ztb broker: clients (\S+), workers (\S+), answers (\S+), admin (\S+) \(tries 3, timeout 0\.5s; in memory\)$/.exec(
       lines[0] ?? "",
     );
     assert.ok(match, `start line: ${lines[0]}`);

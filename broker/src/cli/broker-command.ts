@@ -78,6 +78,9 @@ export async function runBrokerCommand(
       keepResults: options.keepResults,
       services: options.services,
       maxMessage: options.maxMessage,
+      maxFrames: options.maxFrames,
+      maxUnsent: options.maxUnsent,
+      maxUnsentTotal: options.maxUnsentTotal,
       version: packageVersion(),
       logger,
       security,
@@ -127,6 +130,10 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     fsync: options.data === null ? null : options.fsync,
   });
   if (security) {
+    const exposed = security.secretFileWarning;
+    if (exposed !== undefined && logger.enabled("warn")) {
+      logger.announce("warn", "curve-secret-readable", `${PREFIX}--curve-secret ${exposed}`, { message: exposed });
+    }
     const text = `${PREFIX}CURVE on, broker public key ${security.publicKey}`;
     logger.announce("info", "curve", text, { publicKey: security.publicKey, ...security.policy.sizes() });
     for (const warning of security.warnings()) {

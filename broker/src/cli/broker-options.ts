@@ -10,10 +10,18 @@ import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
 import { FSYNC_POLICIES, type FsyncPolicy } from "../protocol/messages";
 import { KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
+import {
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_MAX_MESSAGE,
+  DEFAULT_MAX_UNSENT,
+  DEFAULT_MAX_UNSENT_TOTAL,
+  MIN_MAX_FRAMES,
+} from "../protocol/limits";
+
+export { DEFAULT_MAX_MESSAGE };
 
 export const DEFAULT_ADMIN_ENDPOINT = "tcp://127.0.0.1:4164";
 export const DEFAULT_HEARTBEAT_MS = 2500;
-export const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
 export const DEFAULT_HISTORY = 1000;
 export const DEFAULT_GRACE_MS = 5000;
 
@@ -33,6 +41,11 @@ export interface BrokerCommandOptions {
   heartbeat: number;
   maxQueue: number | null;
   maxMessage: number;
+  maxFrames: number;
+  /** Octets held for one peer that does not read, beyond libzmq's own (§Limits). */
+  maxUnsent: number;
+  /** Octets held for all peers together. */
+  maxUnsentTotal: number;
   history: number;
   services: string[];
   grace: number;
@@ -58,6 +71,9 @@ const OPTIONS = {
   heartbeat: { type: "string" },
   "max-queue": { type: "string" },
   "max-message": { type: "string" },
+  "max-frames": { type: "string" },
+  "max-unsent": { type: "string" },
+  "max-unsent-total": { type: "string" },
   history: { type: "string" },
   data: { type: "string" },
   fsync: { type: "string" },
@@ -94,6 +110,9 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     heartbeat: DEFAULT_HEARTBEAT_MS,
     maxQueue: null,
     maxMessage: DEFAULT_MAX_MESSAGE,
+    maxFrames: DEFAULT_MAX_FRAMES,
+    maxUnsent: DEFAULT_MAX_UNSENT,
+    maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
     history: DEFAULT_HISTORY,
     services: [],
     grace: DEFAULT_GRACE_MS,
@@ -141,6 +160,14 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
     maxMessage:
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
+    maxFrames:
+      values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
+    maxUnsent:
+      values["max-unsent"] === undefined ? DEFAULT_MAX_UNSENT : integer("--max-unsent", values["max-unsent"], 1, 2 ** 53 - 1),
+    maxUnsentTotal:
+      values["max-unsent-total"] === undefined
+        ? DEFAULT_MAX_UNSENT_TOTAL
+        : integer("--max-unsent-total", values["max-unsent-total"], 1, 2 ** 53 - 1),
     history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
     services: [...new Set(services)],
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),

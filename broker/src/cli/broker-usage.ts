@@ -1,4 +1,15 @@
-/** The text of `ztb broker --help`. */
+import {
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_MAX_MESSAGE,
+  DEFAULT_MAX_UNSENT,
+  DEFAULT_MAX_UNSENT_TOTAL,
+  MIN_MAX_FRAMES,
+} from "../protocol/limits";
+import { HANDSHAKE_TIMEOUT_MS, ROUTER_SEND_HWM } from "../server/sockets";
+
+const bytes = (n: number): string => `${n} = ${n / (1024 * 1024)} MiB`;
+
+/** The text of `ztb broker --help`; the bounds come from where they are defined. */
 export const BROKER_USAGE = `Usage: ztb broker [options] CLIENTS WORKERS ANSWERS
 
 Runs the ztb task broker. Clients send requests to CLIENTS (ROUTER), workers fetch tasks from WORKERS (ROUTER),
@@ -14,7 +25,6 @@ Options:
   --heartbeat MS         broker heartbeat interval announced to workers, 100..60000 (default: 2500)
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
-  --max-message BYTES    largest message accepted from any peer (default: 16777216 = 16 MiB)
   --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)
   --keep-failed N        failed tasks kept, with their payload, until a monitor retries or deletes
                          them; the oldest go first beyond N (default: 10000)
@@ -27,6 +37,15 @@ Options:
                          batch (survives a crash of the broker, not of the OS), off (default: always)
   --max-journal BYTES    with --data, refuse to grow the journal beyond BYTES: the broker stops with
                          an error instead of filling the disk (default: no limit)
+  --max-message BYTES    largest message accepted from any peer, all its frames together (default:
+                         ${bytes(DEFAULT_MAX_MESSAGE)}); a bigger message is refused with ZTB_ERR_TOO_LARGE, and a
+                         peer sending a single bigger frame is disconnected by libzmq
+  --max-frames N         most frames in one message from any peer, at least ${MIN_MAX_FRAMES} (default: ${DEFAULT_MAX_FRAMES}); more is
+                         refused with ZTB_ERR_TOO_LARGE
+  --max-unsent BYTES     outgoing bytes held for one peer that does not read its messages, beyond the
+                         ${ROUTER_SEND_HWM} messages libzmq keeps per peer; past it messages to that peer are dropped,
+                         counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
+  --max-unsent-total BYTES  the same for all peers together (default: ${bytes(DEFAULT_MAX_UNSENT_TOTAL)})
   --service NAME         accept only this service (repeatable; default: any service)
   --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed
                          (default: 5000; a second signal exits at once)
@@ -40,6 +59,12 @@ Options:
   --admin-keys PATH      allowed monitor public keys (admin endpoint), same format
                          (with --curve-secret, an endpoint whose list is not given refuses everyone)
   -h, --help             show this help
+
+Bounds (protocol/spec.md §Limits): each message by --max-message and --max-frames; outgoing memory per
+peer by --max-unsent (+ ${ROUTER_SEND_HWM} messages inside libzmq) and in total by --max-unsent-total; a connection that has
+not finished the ZeroMQ handshake within ${HANDSHAKE_TIMEOUT_MS / 1000} s is closed. Each connection takes a file descriptor: Node raises
+the soft nofile limit to the hard one at start; raise the hard one (ulimit -Hn, systemd LimitNOFILE) for
+many peers. Accept failures at the limit are logged (accept-failed).
 
 Endpoints are ZeroMQ addresses: tcp://*:4161 (all interfaces), tcp://127.0.0.1:4161, ipc:///tmp/ztb-clients.
 

@@ -159,6 +159,11 @@ export class Client {
       this.connection.malformed(error);
       return;
     }
+    // A copy sent again after a broker restart, of a reply this client already had: not a duplicate, just dropped.
+    if (detail.resent === true && detail.id !== undefined && !this.connection.has(detail.id)) {
+      this.stats.resent++;
+      return;
+    }
     this.connection.answer(detail.id, (id) => toReply(id, detail, payload));
   }
 }

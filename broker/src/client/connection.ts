@@ -31,7 +31,7 @@ interface Pending<R> {
 }
 
 export class ClientConnection<R> {
-  readonly stats: ClientStats = { duplicates: 0, late: 0, unmatched: 0 };
+  readonly stats: ClientStats = { duplicates: 0, late: 0, unmatched: 0, resent: 0 };
   readonly ids = new IdGenerator();
 
   private readonly socket = new Dealer({ linger: 0 });

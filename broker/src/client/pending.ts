@@ -7,6 +7,8 @@ export interface ClientStats {
   late: number;
   /** Replies we cannot attribute (no id, an id we never used) or could not decode. */
   unmatched: number;
+  /** Copies a durable broker sent again after a restart, of replies this client already had (dropped). */
+  resent: number;
 }
 
 type Fate = "answered" | "abandoned";

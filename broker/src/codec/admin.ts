@@ -2,9 +2,10 @@
  * The admin endpoint (protocol/spec.md §Admin): monitors send `path ZTBA01 COMMAND json`, the broker answers
  * `path ZTBA01 COMMAND json`. Every admin message carries exactly one JSON frame ({} at least).
  */
+import { DEFAULT_BOUNDS, type MessageBounds } from "../protocol/limits";
 import type { AdminReply, AdminRequest, Frame } from "../protocol/messages";
 import { COMMAND_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone } from "./octets";
-import { MAX_JSON_TO_BROKER, delimiterIndex, isSignature, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
+import { MAX_JSON_TO_BROKER, checkBounds, delimiterIndex, isSignature, jsonAt, jsonFrame, malformed, need, noMore } from "./reader";
 import { validators } from "./schemas";
 import { unreachable } from "./unreachable";
 
@@ -19,9 +20,10 @@ function envelope(frames: Frame[], d: number): number {
   return d + 2;
 }
 
-/** Broker side. */
-export function decodeAdmin(frames: Frame[]): AdminRequest {
+/** Broker side. A message over `bounds` is ZTB_ERR_TOO_LARGE (§Limits). */
+export function decodeAdmin(frames: Frame[], bounds: MessageBounds = DEFAULT_BOUNDS): AdminRequest {
   if (isPeerGone(frames)) return { type: "peer-gone" };
+  checkBounds(frames, bounds, "admin");
   const d = delimiterIndex(frames);
   const c = envelope(frames, d);
   const command = findCommand(TO_BROKER, need(frames, c, "command", d, true));

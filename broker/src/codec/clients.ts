@@ -2,11 +2,13 @@
  * The clients endpoint (protocol/spec.md §Clients): plain requests and replies of the prototype, enveloped
  * REQUEST / CANCEL / REPLY. Frames start after the ROUTER's routing id, i.e. with the routing path.
  */
+import { DEFAULT_BOUNDS, type MessageBounds } from "../protocol/limits";
 import type { ClientMessage, ClientReply, Frame } from "../protocol/messages";
 import { COMMAND_FRAME, EMPTY_FRAME, PEER_GONE_FRAME, SIGNATURE_FRAME, commandTable, findCommand, isPeerGone, isPeerHello } from "./octets";
 import {
   MAX_JSON_TO_BROKER,
   afterDelimiter,
+  checkBounds,
   delimiterIndex,
   isSignature,
   routingPath,
@@ -23,10 +25,14 @@ const TO_BROKER = commandTable(["REQUEST", "CANCEL"]);
 const FROM_BROKER = commandTable(["REPLY"]);
 const SIG = SIGNATURE_FRAME.client;
 
-/** Broker side. A first payload frame that is not `ZTBC<digits>` makes a plain (prototype) request. */
-export function decodeClient(frames: Frame[]): ClientMessage {
+/**
+ * Broker side. A first payload frame that is not `ZTBC<digits>` makes a plain (prototype) request. A message over
+ * `bounds` is ZTB_ERR_TOO_LARGE (§Limits).
+ */
+export function decodeClient(frames: Frame[], bounds: MessageBounds = DEFAULT_BOUNDS): ClientMessage {
   if (isPeerGone(frames)) return { type: "peer-gone" };
   if (isPeerHello(frames)) return { type: "peer-hello" };
+  checkBounds(frames, bounds, "client");
   const d = delimiterIndex(frames);
   if (!isSignature(afterDelimiter(frames, d), "client", frames, d)) {
     return { type: "plain-request", path: routingPath(frames, d), payload: frames.slice(d + 1) };

@@ -82,12 +82,6 @@ export function isPeerGone(frames: readonly Frame[]): boolean {
   return frames.length === 1 && only !== undefined && sameOctets(only, PEER_GONE_FRAME);
 }
 
-/** Task ids are opaque frames of 1..255 octets (§Task ids). */
-export const MAX_TASK_ID_OCTETS = 255;
-
-/** Heartbeat intervals are 1..6 ASCII decimal digits (§HEARTBEAT). */
-export const MAX_INTERVAL_DIGITS = 6;
-
 /** Parses canonical decimal digits (no sign, no leading zero); undefined when the frame is not that. */
 export function parseDigits(frame: Frame): number | undefined {
   if (frame.length === 0 || frame[0] === 0x30) return undefined;

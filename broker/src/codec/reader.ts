@@ -7,14 +7,11 @@
  */
 import type { Frame } from "../protocol/messages";
 import { ProtocolError, type ErrorCode } from "./errors";
-import { EMPTY_FRAME, FAMILY, MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, matchSignature, parseDigits } from "./octets";
+import { MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, type MessageBounds } from "../protocol/limits";
+import { EMPTY_FRAME, FAMILY, matchSignature, parseDigits } from "./octets";
 import type { Validator } from "./schemas";
 
-/**
- * JSON frames a peer sends the broker are small (the largest, READY, is ~2.5 KB at its bounds); refusing bigger
- * ones before JSON.parse keeps a hostile peer from stalling the broker's event loop.
- */
-export const MAX_JSON_TO_BROKER = 65536;
+export { MAX_JSON_TO_BROKER } from "../protocol/limits";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8 = new TextEncoder();
@@ -28,6 +25,40 @@ export function malformed(
   cause?: unknown,
 ): ProtocolError {
   return new ProtocolError(code, message, { path: d >= 0 ? frames.slice(0, d + 1) : undefined, enveloped, cause });
+}
+
+/**
+ * Refuses a whole message over `bounds` (protocol/spec.md §Limits) before anything else is read from it: frame count
+ * first (it is known without touching the frames), then total octets. The error still says whom to answer, so the
+ * receiver can reply as for any malformed message, but only when that answer is itself small: the routing path must
+ * end within the first `maxFrames` frames and hold at most `maxOctets` octets, or the message is only counted and
+ * dropped (echoing a 200 000-frame path would hand the amplification back to the broker's send side). The answer is
+ * enveloped when the frame after the delimiter carries `family`'s signature, in any version.
+ */
+export function checkBounds(frames: readonly Frame[], bounds: MessageBounds, family: keyof typeof FAMILY | undefined): void {
+  let over: string | undefined;
+  if (frames.length > bounds.maxFrames) {
+    over = `${frames.length} frames (max ${bounds.maxFrames})`;
+  } else {
+    let octets = 0;
+    for (const frame of frames) octets += frame.length;
+    if (octets > bounds.maxOctets) over = `${octets} octets (max ${bounds.maxOctets})`;
+  }
+  if (over === undefined) return;
+  const message = `a message of ${over}`;
+  if (family === undefined) throw new ProtocolError("ZTB_ERR_TOO_LARGE", message);
+  let pathOctets = 0;
+  const end = Math.min(frames.length, bounds.maxFrames);
+  for (let d = 0; d < end; d++) {
+    const frame = frames[d] as Frame;
+    pathOctets += frame.length;
+    if (pathOctets > bounds.maxOctets) break;
+    if (frame.length > 0) continue;
+    const first = frames[d + 1];
+    const enveloped = first !== undefined && matchSignature(first, FAMILY[family]) !== "none";
+    throw malformed("ZTB_ERR_TOO_LARGE", message, frames, d, enveloped);
+  }
+  throw new ProtocolError("ZTB_ERR_TOO_LARGE", message);
 }
 
 /** The index of the first empty frame: the end of the routing path (§Envelopes). */

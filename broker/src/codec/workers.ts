@@ -2,6 +2,7 @@
  * The workers endpoint (protocol/spec.md §Workers): modern DEALER workers (`"" ZTBW01 COMMAND ...`) and the
  * prototype's REQ workers (any single frame asks for a task; the task goes back as `path task-id payload*`).
  */
+import { DEFAULT_BOUNDS, type MessageBounds } from "../protocol/limits";
 import type { BrokerToWorker, DisconnectDetail, Frame, TaskHeader, WorkerMessage } from "../protocol/messages";
 import {
   COMMAND_FRAME,
@@ -16,6 +17,7 @@ import {
 import {
   MAX_JSON_TO_BROKER,
   afterDelimiter,
+  checkBounds,
   delimiterIndex,
   isSignature,
   intervalAt,
@@ -85,10 +87,12 @@ function disconnectFrames(detail: DisconnectDetail | undefined): Frame[] {
 /**
  * Broker side. After the delimiter: two or more frames starting with `ZTBW01` are a modern message; exactly one
  * frame, whatever it holds, is a legacy request for work (the prototype sends "requesting task"); anything else
- * is malformed. Modern commands carry no routing path, so a modern message must start with the delimiter.
+ * is malformed. Modern commands carry no routing path, so a modern message must start with the delimiter. A message
+ * over `bounds` is ZTB_ERR_TOO_LARGE (§Limits), whatever it would have been.
  */
-export function decodeWorker(frames: Frame[]): WorkerMessage {
+export function decodeWorker(frames: Frame[], bounds: MessageBounds = DEFAULT_BOUNDS): WorkerMessage {
   if (isPeerGone(frames)) return { type: "peer-gone" };
+  checkBounds(frames, bounds, "worker");
   const d = delimiterIndex(frames);
   const first = afterDelimiter(frames, d);
   if (frames.length === d + 2) return { type: "legacy-ready", path: routingPath(frames, d), frame: first };

@@ -159,6 +159,7 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
   ordered.elapsed = detail.elapsed;
   if (detail.error !== undefined) ordered.error = detail.error;
   if (detail.duplicate !== undefined) ordered.duplicate = detail.duplicate;
+  if (detail.resent !== undefined) ordered.resent = detail.resent;
   return ordered as ReplyDetail;
 }
 
@@ -193,6 +194,8 @@ export class BrokerCore implements BrokerCoreApi {
   private out: Output[] = [];
   /** Live and kept tasks by service and idempotency key (§Idempotent requests). */
   private readonly keys = new Map<string, Task>();
+  /** Tasks waiting in services that no registered worker serves (rule 9: bounded together by --max-queue). */
+  private unserved = 0;
   /** Finished tasks kept for their key, in order of expiry (one duration for all: finishing order). */
   private readonly kept = new Deque<Task>();
   private keptTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
@@ -362,6 +365,11 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
     }
+    // Rule 9: services nobody serves share one --max-queue, so inventing service names queues no more than that.
+    if (this.config.maxQueue !== null && svc.workers === 0 && this.unserved >= this.config.maxQueue) {
+      this.maybeForget(svc);
+      return this.reject(client, "queue-full", `no worker serves "${service}", and ${this.unserved} tasks already wait for services nobody serves`);
+    }
     const task = this.tasks.create({
       service,
       origin: client.enveloped ? "enveloped" : "plain",
@@ -448,6 +456,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (end === "front") svc.queue.pushFront(task);
     else svc.queue.pushBack(task);
     svc.queued++;
+    if (svc.workers === 0) this.unserved++;
     this.markTask(task);
     this.pump(svc);
   }
@@ -558,6 +567,7 @@ export class BrokerCore implements BrokerCoreApi {
       const svc = this.services.get(task.service);
       if (svc !== undefined) {
         svc.queued--;
+        if (svc.workers === 0) this.unserved--;
         // Stale entries are dropped at the head; compact when they dominate a long queue.
         if (svc.queue.length > 2 * svc.queued + 64) svc.queue.retain((t) => t.state === "queued" && t !== task);
       }
@@ -605,7 +615,7 @@ export class BrokerCore implements BrokerCoreApi {
     task.message = message;
     if (task.lastWorker !== undefined) task.workerName = task.lastWorker.name;
     if (state !== "succeeded") {
-      this.log(state === "failed" ? "warn" : "info", `task-${state}`, { task: task.id, reason: reason ?? null });
+      this.logLimited("tasks", `task-${state}`, { task: task.id, reason: reason ?? null }, state === "failed" ? "warn" : "info");
     }
     if (task.key !== undefined) this.keep(task);
     const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
@@ -863,7 +873,10 @@ export class BrokerCore implements BrokerCoreApi {
   private register(init: Parameters<WorkerTable["add"]>[0]): Worker {
     const worker = this.workers.add(init);
     this.counters.workers++;
-    for (const name of worker.services) this.service(name).workers++;
+    for (const name of worker.services) {
+      const svc = this.service(name);
+      if (svc.workers++ === 0) this.unserved -= svc.queued;
+    }
     this.markWorker(worker);
     this.log("info", "worker-ready", {
       worker: worker.id,
@@ -886,7 +899,7 @@ export class BrokerCore implements BrokerCoreApi {
       const svc = this.services.get(name);
       if (svc === undefined) continue;
       svc.idle.delete(worker);
-      svc.workers--;
+      if (--svc.workers === 0) this.unserved += svc.queued;
     }
     this.dirtyWorkers.delete(worker);
     if (this.monitors.size > 0) this.removedWorkers.push(worker.id);
@@ -1452,7 +1465,7 @@ export class BrokerCore implements BrokerCoreApi {
       for (const client of this.clientsOf(task)) {
         if (!client.enveloped) continue;
         this.unseen.add(client.peer);
-        this.reply(client, { ...detail }, task.reply ?? []);
+        this.reply(client, { ...detail, resent: true }, task.reply ?? []);
         this.counters.replies--; // a copy of a reply already counted
       }
     }
@@ -1469,15 +1482,21 @@ export class BrokerCore implements BrokerCoreApi {
    * §What the receiver does: at most one line per LOG_INTERVAL per endpoint and kind (the kind names the code),
    * whichever peers sent the bad messages, so neither one peer nor many new connections can flood the log; the next
    * line carries `suppressed`, the lines left out since the previous one. Keys are bounded by endpoints x kinds.
+   * Task endings (scope "tasks") are limited the same way: a mass failure is one line a second, not one per task.
    */
-  private logLimited(endpoint: Endpoint, event: string, fields: Record<string, string | number | boolean | null>): void {
-    const key = `${endpoint}|${event}`;
+  private logLimited(
+    scope: Endpoint | "tasks",
+    event: string,
+    fields: Record<string, string | number | boolean | null>,
+    level: LogLevel = "warn",
+  ): void {
+    const key = `${scope}|${event}`;
     const last = this.lastLog.get(key);
     if (last !== undefined && this.now - last.at < LOG_INTERVAL) {
       last.suppressed++;
       return;
     }
     this.lastLog.set(key, { at: this.now, suppressed: 0 });
-    this.log("warn", event, last !== undefined && last.suppressed > 0 ? { ...fields, suppressed: last.suppressed } : fields);
+    this.log(level, event, last !== undefined && last.suppressed > 0 ? { ...fields, suppressed: last.suppressed } : fields);
   }
 }

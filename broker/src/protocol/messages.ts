@@ -59,6 +59,8 @@ export interface ReplyDetail {
   error?: string;
   /** True when the request was answered by an earlier task with the same idempotency key. */
   duplicate?: boolean;
+  /** True on a copy sent again after a durable broker's restart (§Durability rule 6). */
+  resent?: boolean;
 }
 
 /**

@@ -15,7 +15,7 @@
  *   like czmq's certificate store.
  * Every error is one line naming the file and, for lists, the line: `/x: line 3 is not a Z85 public key`.
  */
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { curveKeyPair } from "zeromq";
@@ -235,7 +235,8 @@ export interface WrittenKeyPair {
 
 /**
  * Writes `PREFIX.key` (0644) and `PREFIX.key_secret` (0600). Without `force` an existing file is an error and nothing
- * is written; with it both are replaced (the secret file's mode is reset to 0600 before the key goes in).
+ * is written; with it both are replaced. A symbolic link at either path is refused, with or without `force`: writing
+ * through it would put the secret wherever the link points (see writeFileWithMode).
  */
 export async function writeKeyPair(prefix: string, pair: CurveKeyPair, force: boolean): Promise<WrittenKeyPair> {
   const written = { publicFile: prefix + PUBLIC_SUFFIX, secretFile: prefix + SECRET_SUFFIX };
@@ -254,18 +255,48 @@ export async function writeKeyPair(prefix: string, pair: CurveKeyPair, force: bo
   return written;
 }
 
+/**
+ * Writes `text` to `file` with `mode` from the first byte on, never through a symbolic link: the text goes into a new
+ * file beside the target, created with O_EXCL (so nothing already there, link or file, is opened) and `mode`, then
+ * takes the target's name in one step — rename (which replaces a link itself, never its target) with `force`, link
+ * (which fails if the name exists) without. A symbolic link at `file` is refused outright, so a planted link is
+ * reported rather than silently replaced.
+ */
 async function writeFileWithMode(file: string, text: string, mode: number, force: boolean): Promise<void> {
+  const existing = await fs.lstat(file).catch(() => undefined);
+  if (existing?.isSymbolicLink() === true) throw new KeyFileError(file, "is a symbolic link; refusing to write a key through it");
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   let handle;
   try {
-    handle = await fs.open(file, force ? "w" : "wx", mode);
+    handle = await fs.open(temporary, "wx", mode);
+  } catch (error) {
+    throw new KeyFileError(file, describeFsError(error));
+  }
+  try {
+    try {
+      await handle.chmod(mode); // the umask may have narrowed `mode` at creation; never widened it
+      await handle.writeFile(text, "utf8");
+    } finally {
+      await handle.close();
+    }
+    if (force) await fs.rename(temporary, file);
+    else await fs.link(temporary, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw code === "EEXIST" ? new KeyFileExistsError(file) : new KeyFileError(file, describeFsError(error));
-  }
-  try {
-    await handle.chmod(mode);
-    await handle.writeFile(text, "utf8");
   } finally {
-    await handle.close();
+    await fs.rm(temporary, { force: true });
   }
+}
+
+/**
+ * A one-line warning when a secret certificate can be read by its group or by others (mode bits 0o044), undefined
+ * when it is private or cannot be examined (loading it reports that).
+ */
+export async function secretFileExposure(file: string): Promise<string | undefined> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (stat === undefined || (stat.mode & 0o044) === 0) return undefined;
+  const who = (stat.mode & 0o004) !== 0 ? "every user" : "its group";
+  const octal = (stat.mode & 0o777).toString(8).padStart(4, "0");
+  return `${file} holds the broker's secret key and is readable by ${who} (mode ${octal}); chmod 600 it`;
 }

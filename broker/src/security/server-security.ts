@@ -8,7 +8,7 @@
  */
 import type { Context, Socket } from "zeromq";
 import type { CurveKeyPair } from "./keys";
-import { loadKeyPair } from "./keys";
+import { loadKeyPair, secretFileExposure } from "./keys";
 import type { AllowListSizes, KeyListName, SecurityRole } from "./key-policy";
 import { AllowListError, KEY_LISTS, KeyPolicy, SECURITY_ROLES } from "./key-policy";
 import { SecurityOptionError } from "./peer-security";
@@ -76,6 +76,9 @@ export async function brokerSecurityFromOptions(
 export class BrokerSecurity {
   private readonly zap: ZapHandler;
 
+  /** A one-line warning when the --curve-secret file is readable by group or others (see secretFileExposure). */
+  secretFileWarning: string | undefined;
+
   constructor(
     private readonly keys: CurveKeyPair,
     readonly policy: KeyPolicy,
@@ -101,7 +104,9 @@ export class BrokerSecurity {
     }).catch((error: unknown) => {
       throw optionError(error);
     });
-    return new BrokerSecurity(keys, policy, options);
+    const security = new BrokerSecurity(keys, policy, options);
+    security.secretFileWarning = await secretFileExposure(config.curveSecret);
+    return security;
   }
 
   /** The broker's public key: what workers and clients pass as --server-key. */

@@ -16,8 +16,10 @@ import { GroupCommit, type JournalStore } from "./group-commit";
 import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
-import { type SendCounters, SendQueue, errorMessage } from "./send-queue";
-import { createPull, createRouter, type NotifyingRouter } from "./sockets";
+import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
+import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
+import { RateLimitedLog } from "./rate-limited-log";
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_UNSENT, DEFAULT_MAX_UNSENT_TOTAL, type MessageBounds } from "../protocol/limits";
 
 export interface EndpointSet {
   clients: string;
@@ -30,8 +32,14 @@ export interface EndpointSet {
 /** The core's limits and policies (tries, timeout, heartbeat, maxQueue, history, services: see CoreConfig), plus the shell's. */
 export interface BrokerServerOptions extends SchedulingConfig {
   endpoints: EndpointSet;
-  /** ZMQ_MAXMSGSIZE of every socket, in bytes. */
+  /** The largest whole message accepted, in octets (§Limits); also every socket's ZMQ_MAXMSGSIZE (a per-frame bound). */
   maxMessage: number;
+  /** The most frames one message may have (§Limits); DEFAULT_MAX_FRAMES when absent. */
+  maxFrames?: number;
+  /** Octets the send queues may hold for one peer beyond libzmq's own (§Limits); DEFAULT_MAX_UNSENT when absent. */
+  maxUnsent?: number;
+  /** Octets the send queues may hold for all peers together; DEFAULT_MAX_UNSENT_TOTAL when absent. */
+  maxUnsentTotal?: number;
   version: string;
   logger?: Logger;
   /** Task id prefix; random by default (tests may fix it). */
@@ -105,9 +113,10 @@ export class BrokerServer {
     const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat });
     const answers = createPull(socketOptions);
     const admin = options.endpoints.admin === null ? undefined : createRouter(socketOptions);
-    this.clientsQueue = new SendQueue(clients, "clients", this.logger);
-    this.workersQueue = new SendQueue(workers, "workers", this.logger);
-    this.adminQueue = admin && new SendQueue(admin, "admin", this.logger);
+    const budget = new SendBudget(options.maxUnsent ?? DEFAULT_MAX_UNSENT, options.maxUnsentTotal ?? DEFAULT_MAX_UNSENT_TOTAL);
+    this.clientsQueue = new SendQueue(clients, "clients", this.logger, budget);
+    this.workersQueue = new SendQueue(workers, "workers", this.logger, budget);
+    this.adminQueue = admin && new SendQueue(admin, "admin", this.logger, budget);
     this.channels = [
       { endpoint: "clients", socket: clients, queue: this.clientsQueue },
       { endpoint: "workers", socket: workers, queue: this.workersQueue },
@@ -116,6 +125,8 @@ export class BrokerServer {
     if (admin) this.channels.push({ endpoint: "admin", socket: admin, queue: this.adminQueue });
 
     if (options.security) for (const c of this.channels) applyServerSecurity(c.socket, c.endpoint, options.security);
+    const limitedLog = new RateLimitedLog(this.logger);
+    for (const c of this.channels) watchAcceptFailures(c.socket, c.endpoint, limitedLog);
     const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
     for (const channel of this.channels) {
       const address = options.endpoints[channel.endpoint];
@@ -158,12 +169,13 @@ export class BrokerServer {
       this.feed({ kind: "recover", state: this.store.read() });
     }
 
+    const bounds: MessageBounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     this.loops = [
-      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", clientInput, frames)),
-      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", workerInput, frames)),
-      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", answerInput, frames)),
+      receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", (f) => clientInput(f, bounds), frames)),
+      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", (f) => workerInput(f, bounds), frames)),
+      receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", (f) => answerInput(f, bounds), frames)),
     ];
-    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", adminInput, f)));
+    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => adminInput(g, bounds), f)));
     this.timer.update(this.core.nextDeadline());
     return bound;
   }
@@ -283,7 +295,7 @@ export class BrokerServer {
   private sendTo(queue: SendQueue | undefined, peer: string, frames: Uint8Array[]): void {
     if (queue === undefined) return;
     frames.unshift(routingId(peer));
-    queue.push(frames);
+    queue.push(frames, peer);
   }
 }
 

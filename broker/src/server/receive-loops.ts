@@ -5,10 +5,13 @@
  * event loop), so awaiting each message drains a socket in a batch without extra machinery.
  *
  * Only the codec indexes into frames: the shell removes the ROUTER's routing-id frame (it becomes the `PeerKey`) and
- * hands the rest to the codec. A `ProtocolError` becomes `{kind: "malformed"}` (protocol/spec.md §Codec error codes);
- * the core counts it and answers or disconnects the peer as the spec says.
+ * hands the rest to the codec, with the whole-message bounds of §Limits (the codec refuses a message over them before
+ * reading it, with ZTB_ERR_TOO_LARGE; libzmq's ZMQ_MAXMSGSIZE has already refused any single frame over them). A
+ * `ProtocolError` becomes `{kind: "malformed"}` (protocol/spec.md §Codec error codes); the core counts it and answers
+ * or disconnects the peer as the spec says.
  */
 import type { Endpoint, Input, PeerKey } from "../core/api";
+import type { MessageBounds } from "../protocol/limits";
 import type { Frame } from "../protocol/messages";
 import { decodeAdmin, decodeAnswer, decodeClient, decodeWorker, ProtocolError } from "../codec";
 import type { Logger } from "./logger";
@@ -84,11 +87,11 @@ function pooled(payload: Frame[]): void {
  * Clients endpoint. The codec turns the disconnect notification (ZMQ_DISCONNECT_MSG) into `{type: "peer-gone"}`,
  * as on every ROUTER.
  */
-export function clientInput(frames: Buffer[]): Decoded {
+export function clientInput(frames: Buffer[], bounds: MessageBounds): Decoded {
   const peer = takePeer(frames);
   if (peer === undefined) return undefined;
   try {
-    const msg = decodeClient(frames);
+    const msg = decodeClient(frames, bounds);
     if (msg.type === "plain-request" || msg.type === "request") pooled(msg.payload);
     return { kind: "client", peer, msg };
   } catch (err) {
@@ -98,11 +101,11 @@ export function clientInput(frames: Buffer[]): Decoded {
 }
 
 /** Workers endpoint. */
-export function workerInput(frames: Buffer[]): Decoded {
+export function workerInput(frames: Buffer[], bounds: MessageBounds): Decoded {
   const peer = takePeer(frames);
   if (peer === undefined) return undefined;
   try {
-    return { kind: "worker", peer, msg: decodeWorker(frames) };
+    return { kind: "worker", peer, msg: decodeWorker(frames, bounds) };
   } catch (err) {
     if (err instanceof ProtocolError) return malformed("workers", peer, err);
     throw err;
@@ -110,9 +113,9 @@ export function workerInput(frames: Buffer[]): Decoded {
 }
 
 /** Answers endpoint (PULL: no routing id, no peer). */
-export function answerInput(frames: Buffer[]): Decoded {
+export function answerInput(frames: Buffer[], bounds: MessageBounds): Decoded {
   try {
-    return { kind: "answer", msg: decodeAnswer(frames) };
+    return { kind: "answer", msg: decodeAnswer(frames, bounds) };
   } catch (err) {
     if (err instanceof ProtocolError) return malformed("answers", undefined, err);
     throw err;
@@ -120,11 +123,11 @@ export function answerInput(frames: Buffer[]): Decoded {
 }
 
 /** Admin endpoint. */
-export function adminInput(frames: Buffer[]): Decoded {
+export function adminInput(frames: Buffer[], bounds: MessageBounds): Decoded {
   const peer = takePeer(frames);
   if (peer === undefined) return undefined;
   try {
-    return { kind: "admin", peer, msg: decodeAdmin(frames) };
+    return { kind: "admin", peer, msg: decodeAdmin(frames, bounds) };
   } catch (err) {
     if (err instanceof ProtocolError) return malformed("admin", peer, err);
     throw err;

@@ -1,0 +1,55 @@
+/**
+ * The size limits of protocol/spec.md §Limits, in one place: what the codec checks where frames become typed messages,
+ * and the byte budgets of the broker's send queues. The CLI takes its defaults from here. (The core's own limits —
+ * queue length, history, snapshot page — are part of its configuration.)
+ */
+
+/** Task ids are opaque frames of 1..255 octets (§Task ids). */
+export const MAX_TASK_ID_OCTETS = 255;
+
+/** Heartbeat intervals are 1..6 ASCII decimal digits (§HEARTBEAT). */
+export const MAX_INTERVAL_DIGITS = 6;
+
+/**
+ * JSON frames a peer sends the broker are small (the largest, READY, is ~2.5 KB at its bounds); refusing bigger
+ * ones before JSON.parse keeps a hostile peer from stalling the broker's event loop.
+ */
+export const MAX_JSON_TO_BROKER = 65536;
+
+/**
+ * The bounds of one whole message a peer sends the broker, counted after the ROUTER's routing id
+ * (`--max-message`, `--max-frames`). Over either one, the message is ZTB_ERR_TOO_LARGE.
+ */
+export interface MessageBounds {
+  /** Octets of all frames together. */
+  readonly maxOctets: number;
+  /** Number of frames. */
+  readonly maxFrames: number;
+}
+
+/** `--max-message`: 16 MiB, the default of the 2010 prototype's era of payloads (images, documents). */
+export const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024;
+
+/**
+ * `--max-frames`. A frame costs the broker ~0.4 KB of bookkeeping whatever its size (a Buffer per frame in
+ * zeromq.js and Node), so without a count bound 200 000 empty frames — 0.4 MB on the wire — cost ~80 MB. The
+ * protocol itself needs at most 5 frames besides the routing path and the payload, and applications use a handful;
+ * 256 leaves room for both while keeping that bookkeeping at ~100 KB per message, small beside `--max-message`.
+ */
+export const DEFAULT_MAX_FRAMES = 256;
+
+/** The smallest `--max-frames` that still carries every command (TASK is 5 frames before its payload). */
+export const MIN_MAX_FRAMES = 8;
+
+export const DEFAULT_BOUNDS: MessageBounds = { maxOctets: DEFAULT_MAX_MESSAGE, maxFrames: DEFAULT_MAX_FRAMES };
+
+/**
+ * `--max-unsent`: octets the broker's send queues hold for one peer that does not read, beyond the 64 messages libzmq
+ * keeps (broker/src/server/sockets.ts). Twice the default `--max-message`, so a peer that reads slowly is not cut off
+ * from large replies, while one that never reads costs a bounded amount. The message that finds a peer at libzmq's mark
+ * is always kept, whatever its size.
+ */
+export const DEFAULT_MAX_UNSENT = 32 * 1024 * 1024;
+
+/** `--max-unsent-total`: octets the send queues hold for all peers together. */
+export const DEFAULT_MAX_UNSENT_TOTAL = 256 * 1024 * 1024;
