@@ -241,6 +241,24 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     assert.equal(two.h.counters().replies, one.h.counters().replies, "a copy is not another reply");
   });
 
+  it("a graceful stop of a durable broker fails nothing: queued and running tasks wait in the journal for the next start", () => {
+    const one = new Life(dir, { tries: 3 });
+    one.do((h) => h.ready("w1"));
+    one.do((h) => h.request("c1", "running", { id: "a" }));
+    one.do((h) => h.request("c2", "queued", { id: "b" }));
+    const out = one.do((h) => h.in({ kind: "shutdown", grace: 100 }));
+    assert.deepEqual(replies(out), [], "no failed/shutdown reply in durable mode");
+    const refused = onlyReply(one.do((h) => h.request("c3", "late")));
+    assert.equal(refused.detail.reason, "shutdown", "new requests are still refused");
+    const stopped = one.do((h) => h.advance(100));
+    assert.ok(stopped.some((o) => o.kind === "stopped"));
+    assert.deepEqual(replies(stopped), []);
+    one.crash();
+    const two = new Life(dir, { tries: 3 }, one.h.now + 1000);
+    const views = two.h.core.snapshot({}, two.h.now).tasks.items;
+    assert.deepEqual(views.map((t) => [t.state, t.attempt]), [["queued", 1], ["queued", 0]]);
+  });
+
   it("refuses to DELETE a live task", () => {
     const l = new Life(dir);
     l.do((h) => h.request("c", "q"));

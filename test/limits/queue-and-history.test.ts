@@ -14,7 +14,7 @@ describe("limits: queue length per service and task history", () => {
     await broker.stop();
   });
 
-  it("fails a request beyond --max-queue with queue-full, per service, and serves the queued ones", async () => {
+  it("fails a request beyond --max-queue with queue-full, per service and for unserved services together, and serves the queued ones", async () => {
     broker = await startBroker({ maxQueue: 2 });
     const client = peers.dealer(broker.endpoints.clients);
     const request = (id: string, service = "default") =>
@@ -22,13 +22,17 @@ describe("limits: queue length per service and task history", () => {
     await request("a");
     await request("b");
     await request("c");
-    await request("x", "other");
     const full = await client.receive();
     assert.deepEqual(texts(full.slice(0, 3)), ["", "ZTBC01", "REPLY"]);
     assert.deepEqual(
       (({ status, reason, id, attempts }) => ({ status, reason, id, attempts }))(json(full[3])),
       { status: "failed", reason: "queue-full", id: "c", attempts: 0 },
     );
+    // Rule 9: no worker serves either service yet, so they share one --max-queue: an invented service gets no room.
+    await request("x", "other");
+    const shared = json((await client.receive())[3]);
+    assert.deepEqual([shared.id, shared.reason], ["x", "queue-full"]);
+    assert.match(String(shared.message), /no worker serves "other"/);
     const plain = peers.request(broker.endpoints.clients);
     await plain.send("d");
     assert.deepEqual(texts(await plain.receive()), [""], "plain mode: the empty failure frame");
@@ -45,8 +49,8 @@ describe("limits: queue length per service and task history", () => {
     }
     const admin = peers.dealer(broker.endpoints.admin ?? "");
     const counters = await snapshotCounters(admin);
-    assert.equal(counters.rejected, 2);
-    assert.equal(counters.queued, 1, "the other service's task still waits");
+    assert.equal(counters.rejected, 3);
+    assert.equal(counters.queued, 0);
   });
 
   it("keeps only --history finished tasks; older ones are gone from SNAPSHOT and INSPECT", async () => {

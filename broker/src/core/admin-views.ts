@@ -35,7 +35,7 @@ export function taskView(task: Task): TaskView {
 }
 
 export function workerView(worker: Worker): WorkerView {
-  return {
+  const view: WorkerView = {
     id: worker.id,
     name: worker.name,
     kind: worker.kind,
@@ -49,6 +49,8 @@ export function workerView(worker: Worker): WorkerView {
     lastSeen: worker.lastSeen,
     heartbeat: worker.heartbeat,
   };
+  if (worker.quarantinedUntil !== undefined) view.quarantinedUntil = worker.quarantinedUntil;
+  return view;
 }
 
 /** §Admin INSPECT: the request and reply frames, cut once `INSPECT_BYTES` of frame content are shown. */

@@ -66,6 +66,8 @@ export const LIVENESS = 3;
 export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
 /** §Admin SNAPSHOT page size bounds and default. */
 export const PAGE = { max: 500, default: 100 } as const;
+/** Rule 11: attempt timeouts in a row that quarantine a worker, and its first and longest quarantine in ms. */
+export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 /** §Durability: replies of tasks that finished this long before a crash are sent again to enveloped clients. */
 export const REDELIVERY_WINDOW = 10_000;
 /** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
@@ -82,6 +84,7 @@ type CoreTimer =
   | { kind: "events" }
   | { kind: "grace" }
   | { kind: "kept" }
+  | { kind: "quarantine"; worker: Worker }
   | { kind: "unseen" };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
@@ -504,7 +507,13 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private isFree(worker: Worker): boolean {
-    return !worker.gone && !worker.draining && worker.held < worker.capacity && this.phase === "running";
+    return (
+      !worker.gone &&
+      !worker.draining &&
+      worker.quarantinedUntil === undefined &&
+      worker.held < worker.capacity &&
+      this.phase === "running"
+    );
   }
 
   /** Keeps `worker` in the LRU of each of its services exactly while it has a free slot. */
@@ -595,7 +604,7 @@ export class BrokerCore implements BrokerCoreApi {
   private attemptEnded(task: Task, reason: AttemptEnd, worker: Worker, message?: string): void {
     const exhausted = task.maxAttempts !== null && task.attempts >= task.maxAttempts;
     if (exhausted) return this.finish(task, "failed", reason, message);
-    if (this.phase !== "running") return this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
     this.counters.retried++;
     task.avoid = worker;
     this.setState(task, "queued");
@@ -893,6 +902,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (worker.gone) return;
     this.workers.remove(worker);
     this.counters.workers--;
+    this.timers.remove(worker.quarantineTimer);
     this.timers.remove(worker.heartbeatTimer);
     this.timers.remove(worker.livenessTimer);
     for (const name of worker.services) {
@@ -911,6 +921,10 @@ export class BrokerCore implements BrokerCoreApi {
     for (const name of worker.services) {
       const svc = this.services.get(name);
       if (svc !== undefined) this.maybeForget(svc);
+    }
+    // Rule 11: a quarantined worker that is now the best left for one of its services serves again.
+    for (const other of [...this.workers.all()]) {
+      if (other.quarantinedUntil !== undefined && !this.replaceable(other)) this.release(other);
     }
   }
 
@@ -945,6 +959,7 @@ export class BrokerCore implements BrokerCoreApi {
     const found = this.attemptOf(worker, taskFrame, "RESULT");
     if (found === undefined) return;
     const { task, attempt } = found;
+    this.answered(worker);
     if (attempt !== undefined) this.closeAttempt(attempt);
     if (task.state === "queued" || task.state === "running") this.accept(task, payload, worker);
     else {
@@ -958,6 +973,7 @@ export class BrokerCore implements BrokerCoreApi {
     const found = this.attemptOf(worker, taskFrame, "FAIL");
     if (found === undefined) return;
     const { task, attempt } = found;
+    this.answered(worker);
     if (attempt === undefined) {
       this.counters.late++;
       return;
@@ -1005,6 +1021,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     const attempt = task.current;
     const answerer = attempt !== undefined && attempt.worker.kind === "legacy" ? attempt.worker : legacy;
+    this.answered(answerer);
     if (attempt !== undefined && attempt.worker === answerer) this.closeAttempt(attempt);
     this.accept(task, msg.payload, answerer);
   }
@@ -1257,6 +1274,9 @@ export class BrokerCore implements BrokerCoreApi {
       case "grace":
         this.graceTimer = undefined;
         return this.stop();
+      case "quarantine":
+        timer.worker.quarantineTimer = undefined;
+        return this.release(timer.worker);
       case "kept":
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
@@ -1278,8 +1298,53 @@ export class BrokerCore implements BrokerCoreApi {
     this.closeAttempt(attempt);
     this.sendCancel(worker, task, "timeout");
     worker.failed++;
+    worker.timeouts++;
+    if (worker.timeouts >= QUARANTINE.after && !worker.gone && this.replaceable(worker)) this.quarantine(worker);
     this.attemptEnded(task, "timeout", worker);
     if (worker.kind === "modern") this.offer(worker);
+  }
+
+  /**
+   * Rule 11: a worker whose attempts time out again and again (hung, or reading nothing while it heartbeats) gets no
+   * task for a while, doubling with each further timeout, so retries go to workers that answer.
+   */
+  private quarantine(worker: Worker): void {
+    const ms = Math.min(QUARANTINE.max, QUARANTINE.first * 2 ** (worker.timeouts - QUARANTINE.after));
+    this.timers.remove(worker.quarantineTimer);
+    worker.quarantinedUntil = this.now + ms;
+    worker.quarantineTimer = this.timers.add(worker.quarantinedUntil, { kind: "quarantine", worker });
+    this.updateIdle(worker, false);
+    this.markWorker(worker);
+    this.logLimited("workers", "worker-quarantined", { worker: worker.id, name: worker.name, timeouts: worker.timeouts, ms });
+  }
+
+  /**
+   * Rule 11 quarantines a worker only when every service it serves has another worker that is neither draining nor
+   * quarantined: a service's only worker, however slow, is better than none. O(workers), once per quarantine.
+   */
+  private replaceable(worker: Worker): boolean {
+    return worker.services.every((name) => {
+      for (const other of this.workers.all()) {
+        if (other !== worker && !other.draining && other.quarantinedUntil === undefined && other.services.includes(name)) return true;
+      }
+      return false;
+    });
+  }
+
+  /** Ends the quarantine of `worker` (its time is up, or it is no longer replaceable). */
+  private release(worker: Worker): void {
+    this.timers.remove(worker.quarantineTimer);
+    worker.quarantineTimer = undefined;
+    if (worker.gone || worker.quarantinedUntil === undefined) return;
+    worker.quarantinedUntil = undefined;
+    this.markWorker(worker);
+    this.updateIdle(worker, false);
+    this.offer(worker);
+  }
+
+  /** An answer or FAIL shows the worker reads its tasks: its timeout count starts again. */
+  private answered(worker: Worker): void {
+    worker.timeouts = 0;
   }
 
   private clearEvents(): void {
@@ -1320,13 +1385,20 @@ export class BrokerCore implements BrokerCoreApi {
     for (const svc of this.services.values()) {
       for (const worker of [...this.workers.all()]) svc.idle.delete(worker);
     }
-    for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    // Durable (§Durability): queued tasks stay in the journal for the next start, unanswered; in memory they would
+    // be lost, so their clients get failed/shutdown now (rule 10).
+    if (!this.durable) {
+      for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    }
     if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
   }
 
   private stop(): void {
     if (this.phase === "stopped") return;
-    for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    // Durable: what still runs stays running in the journal, and the next start counts the attempt (recovery rule 2).
+    if (!this.durable) {
+      for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    }
     this.phase = "stopped";
     for (const worker of [...this.workers.all()]) {
       if (worker.kind === "modern") this.toWorker(worker, { type: "disconnect", detail: { reason: "shutdown" } });

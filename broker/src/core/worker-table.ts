@@ -21,6 +21,11 @@ export interface Worker {
   /** Open attempts by task id (a legacy worker's attempt outlives its slot until the answer or the deadline). */
   readonly attempts: Map<string, Attempt>;
   draining: boolean;
+  /** Attempt timeouts in a row (reset by any answer or FAIL): rule 11's count. */
+  timeouts: number;
+  /** Set while quarantined (rule 11): no task is sent to it until then. */
+  quarantinedUntil: number | undefined;
+  quarantineTimer: Timer<unknown> | undefined;
   /** Set once the broker forgot the worker, so stale references are recognisable. */
   gone: boolean;
   done: number;
@@ -61,6 +66,9 @@ export class WorkerTable {
       held: 0,
       attempts: new Map(),
       draining: false,
+      timeouts: 0,
+      quarantinedUntil: undefined,
+      quarantineTimer: undefined,
       gone: false,
       done: 0,
       failed: 0,

@@ -175,6 +175,8 @@ export interface WorkerView {
   failed: number;
   lastSeen: number;
   heartbeat: number | null;
+  /** While quarantined after repeated attempt timeouts (rule 11): when it becomes eligible again. */
+  quarantinedUntil?: number;
 }
 
 export interface Counters {
