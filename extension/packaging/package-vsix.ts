@@ -11,6 +11,8 @@ import { currentTarget, isVsixTarget, prebuildGlob, vsixFileName, type VsixTarge
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const PREBUILD_LINE = /^!node_modules\/zeromq\/build\/.*-Release\/\*\*$/m;
+/** The journal's native module exists only as built here; another target's package goes without it (no --data). */
+const JOURNAL_LINES = /^!node_modules\/(better-sqlite3|bindings|file-uri-to-path)\/.*$/gm;
 
 function targetFromArgs(argv: string[]): VsixTarget {
   const index = argv.indexOf("--target");
@@ -29,7 +31,12 @@ function main(): void {
   const ignore = fs.readFileSync(path.join(ROOT, ".vscodeignore"), "utf8");
   if (!PREBUILD_LINE.test(ignore)) throw new Error(".vscodeignore has no zeromq prebuild line to retarget");
   const ignoreFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ztb-vsix-")), ".vscodeignore");
-  fs.writeFileSync(ignoreFile, ignore.replace(PREBUILD_LINE, `!node_modules/zeromq/build/${prebuildGlob(target)}/**`));
+  let retargeted = ignore.replace(PREBUILD_LINE, `!node_modules/zeromq/build/${prebuildGlob(target)}/**`);
+  if (target !== currentTarget()) {
+    retargeted = retargeted.replace(JOURNAL_LINES, "");
+    console.log(`${target}: without better-sqlite3 (built for ${currentTarget()} only): Start Broker cannot use ztb.broker.dataDirectory`);
+  }
+  fs.writeFileSync(ignoreFile, retargeted);
 
   const out = path.join(ROOT, vsixFileName(manifest, target));
   const vsce = path.join(ROOT, "node_modules", "@vscode", "vsce", "vsce");

@@ -26,6 +26,7 @@ export function readSettings(): Settings {
     heartbeat: c.get<number>("heartbeat", 1000),
     history,
     historySize: history,
+    dataDirectory: resolveSettingPath(c.get<string>("broker.dataDirectory", ""), where),
     ztbPath: c.get<string>("ztbPath", ""),
     curve: {
       serverKey: curvePath("serverKey"),

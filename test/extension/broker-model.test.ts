@@ -82,6 +82,30 @@ describe("extension broker model", () => {
     assert.ok(shrink.groups.has("succeeded"));
   });
 
+  it("keeps history per state: 1 200 successes do not push out 2 failures", () => {
+    const model = new BrokerModel(1000);
+    model.applySnapshot(snapshot({ seq: 10 }));
+    let seq = 10;
+    for (const id of ["f1", "f2"]) {
+      model.applyEvent(event(++seq, { tasks: [task(id, { state: "failed", reason: "timeout", createdAt: T0 + seq, finishedAt: T0 + seq })] }));
+    }
+    for (let i = 0; i < 1200; i++) {
+      const r = model.applyEvent(event(++seq, { tasks: [task(`s${i}`, { state: "succeeded", createdAt: T0 + seq, finishedAt: T0 + seq })] }));
+      assert.equal(r.kind, "applied");
+    }
+    assert.deepEqual(model.tasksIn("failed").map((t) => t.id), ["f2", "f1"]);
+    assert.equal(model.countIn("succeeded"), 1000);
+    assert.equal(model.tasksIn("succeeded").at(-1)?.id, "s200", "the oldest successes went first");
+  });
+
+  it("moves a finished task's history slot with it when it changes state", () => {
+    const model = new BrokerModel(1);
+    model.applySnapshot(snapshot({ tasks: { total: 1, offset: 0, items: [task("a", { state: "cancelled" })] } }));
+    model.applyEvent(event(11, { tasks: [task("a", { state: "failed" })] }));
+    model.applyEvent(event(12, { tasks: [task("b", { state: "cancelled", createdAt: T0 + 1 })] }));
+    assert.deepEqual(model.tasks().map((t) => `${t.id} ${t.state}`), ["b cancelled", "a failed"]);
+  });
+
   it("keeps the newest finished tasks of a large snapshot", () => {
     const model = new BrokerModel(2);
     const items = [1, 2, 3, 4].map((i) => task(`t${i}`, { state: "failed", createdAt: T0 + i }));

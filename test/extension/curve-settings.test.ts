@@ -67,7 +67,7 @@ describe("extension CURVE settings", () => {
   });
 
   it("puts the CURVE options before the endpoints of ztb broker, and gives test workers the extension's key", () => {
-    const settings = { clients: "c", workers: "w", answers: "a", admin: "ad", tries: 0, timeout: 0, heartbeat: 1000, history: 10 };
+    const settings = { clients: "c", workers: "w", answers: "a", admin: "ad", tries: 0, timeout: 0, heartbeat: 1000, history: 10, dataDirectory: "" };
     assert.deepEqual(brokerArgs(settings, ["--curve-secret", "/b"]).slice(-5), ["--curve-secret", "/b", "c", "w", "a"]);
     assert.deepEqual(workerArgs("w", "a", 0, 1, { certificate: "/e", serverKey: Z85, serverKeySetting: "ztb.curve.serverKey" }).slice(-4), [
       "--curve-key", "/e", "--server-key", Z85,

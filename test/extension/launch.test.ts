@@ -11,6 +11,7 @@ describe("extension ztb launch", () => {
     timeout: 2,
     heartbeat: 1000,
     history: 500,
+    dataDirectory: "",
   };
 
   it("runs the bundled CLI with the host's runtime as Node", () => {
@@ -30,6 +31,15 @@ describe("extension ztb launch", () => {
     assert.ok(!unlimited.includes("-t") && !unlimited.includes("-T"));
   });
 
+  it("makes the broker durable with --data when a data directory is set", () => {
+    const args = brokerArgs({ ...settings, dataDirectory: "/work/project/.ztb-data" });
+    const at = args.indexOf("--data");
+    assert.ok(at > 0, "--data is passed");
+    assert.equal(args[at + 1], "/work/project/.ztb-data");
+    assert.deepEqual(args.slice(-3), ["tcp://127.0.0.1:4161", "tcp://127.0.0.1:4162", "tcp://127.0.0.1:4163"]);
+    assert.ok(!brokerArgs(settings).includes("--data"), "an empty setting keeps the broker in memory");
+  });
+
   it("passes test worker arguments with the drop fraction", () => {
     assert.deepEqual(workerArgs("tcp://w", "tcp://a", 0.1, 2), ["worker", "tcp://w", "tcp://a", "0.1", "--name", "test-2", "--quiet", "--log-format", "json"]);
   });
@@ -46,6 +56,14 @@ describe("extension ztb launch", () => {
       level: "warn",
       text: "worker-lost worker=w1 tasks=2",
     });
+    const names: Record<string, string> = { w1: "test-1" };
+    const byName = (id: string): string => names[id] ?? id;
+    assert.equal(parseLogLine('{"level":"info","event":"task-retried","task":"k1","worker":"w1"}', byName).text, "task-retried task=k1 worker=test-1");
+    assert.equal(
+      parseLogLine('{"level":"info","event":"worker-ready","worker":"w2","name":"legacy-00e43c986b"}', byName).text,
+      "worker-ready worker=legacy-00e43c986b",
+      "a worker the model does not know yet is named by the line itself",
+    );
     assert.deepEqual(parseLogLine("ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use"), {
       level: "error",
       text: "ztb broker: cannot bind clients tcp://127.0.0.1:4161: Address already in use",

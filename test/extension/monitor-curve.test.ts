@@ -233,7 +233,7 @@ describe("Start Broker with ztb.curve settings", () => {
     });
     assert.ok(own);
     const at = (name: string): string => `ipc://${path.join(dir, name)}`;
-    const settings = { clients: at("c"), workers: at("w"), answers: at("a"), admin: at("admin"), tries: 0, timeout: 0, heartbeat: 1000, history: 10 };
+    const settings = { clients: at("c"), workers: at("w"), answers: at("a"), admin: at("admin"), tries: 0, timeout: 0, heartbeat: 1000, history: 10, dataDirectory: "" };
     await ztb(brokerArgs(settings, own.args), "listening");
     // Not awaited: the request below waits in the broker's queue until this worker got through the handshake.
     run(workerArgs(settings.workers, settings.answers, 0, 1, own.files));

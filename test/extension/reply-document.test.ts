@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatInspection, formatReply, groupHex } from "../../extension/src/requests/reply-document";
+import { formatInspection, formatReply, groupHex, replyDocumentName } from "../../extension/src/requests/reply-document";
 import { fromFrameView, toFrameView } from "../../extension/src/model/frame-view";
 import { T0, task } from "./fixtures";
 
@@ -58,6 +58,19 @@ describe("extension reply formatting", () => {
     assert.match(text, /worker-failed — the worker reported a failure/);
     assert.match(text, /No reply frames/);
     assert.match(text, /truncated/);
+  });
+
+  it("names the worker of an inspection as the trees do, by name", () => {
+    const inspection = { task: task("t2", { state: "succeeded", worker: "w3", attempt: 1 }), request: [{ text: "x" }], reply: [] };
+    const names: Record<string, string> = { w3: "test-1" };
+    assert.match(formatInspection(inspection, (id) => names[id] ?? id), /^Worker: {6}test-1$/m);
+    assert.match(formatInspection(inspection), /^Worker: {6}w3$/m);
+  });
+
+  it("names reply documents with one .txt", () => {
+    assert.equal(replyDocumentName("notes.txt"), "reply-notes.txt");
+    assert.equal(replyDocumentName("sample.ztb#1 Say hello"), "reply-sample.ztb#1 Say hello.txt");
+    assert.equal(replyDocumentName("dir/readme.md"), "reply-readme.md.txt");
   });
 
   it("groups hex 16 bytes per line", () => {

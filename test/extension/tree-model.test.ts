@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { BrokerModel } from "../../extension/src/model/broker-model";
 import { allContextValues } from "../../extension/src/model/context-values";
-import { coarseDuration } from "../../extension/src/model/relative-time";
+import { coarseDuration, timestamp } from "../../extension/src/model/relative-time";
 import {
   brokerChildNodes,
   brokerRootNodes,
   taskGroupNodes,
   taskNodes,
+  parseTaskNodeId,
   workerNodes,
   type BrokerViewInput,
 } from "../../extension/src/model/tree-model";
-import { counters, snapshot, T0, task, worker } from "./fixtures";
+import { counters, event, snapshot, T0, task, worker } from "./fixtures";
 
 function input(model: BrokerModel, over: Partial<BrokerViewInput> = {}): BrokerViewInput {
   return { state: "running", owned: true, model, admin: "tcp://127.0.0.1:4164", lastError: undefined, ...over };
@@ -70,6 +71,21 @@ describe("extension tree model", () => {
     assert.deepEqual(settings, ["Tries 3", "Timeout 2.0 s", "Heartbeat 1.0 s", "Max queue unbounded"]);
   });
 
+  it("says whether the broker is durable, and its fsync policy when it is", () => {
+    const durable = new BrokerModel(10);
+    const info = snapshot().broker;
+    durable.applySnapshot(snapshot({ broker: { ...info, durable: true, fsync: "batch" } }));
+    assert.match(brokerRootNodes(input(durable))[0]?.description ?? "", /· durable$/);
+    const row = brokerChildNodes(input(durable), "broker:settings").find((n) => n.id === "broker:setting:durability");
+    assert.equal(`${row?.label} ${row?.description}`, "Tasks durable journal, fsync batch");
+    const memory = new BrokerModel(10);
+    memory.applySnapshot(snapshot({ broker: { ...info, durable: false } }));
+    assert.match(brokerRootNodes(input(memory))[0]?.description ?? "", /· in memory$/);
+    assert.equal(brokerChildNodes(input(memory), "broker:settings").find((n) => n.id === "broker:setting:durability")?.description, "in memory (lost when the broker stops)");
+    // A ZTB/1.0 broker does not say: nothing is claimed.
+    assert.doesNotMatch(brokerRootNodes(input(model))[0]?.description ?? "", /durable|memory/);
+  });
+
   it("lists workers by name with kind, load, totals and a coarse last-seen", () => {
     const nodes = workerNodes(model, T0);
     assert.deepEqual(nodes.map((n) => n.label), ["alpha", "beta"]);
@@ -87,7 +103,29 @@ describe("extension tree model", () => {
       groups.map((g) => `${g.label} ${g.description}`),
       ["Running 1", "Queued 1", "Failed 1", "Cancelled 0", "Succeeded 1 (of 7)"],
     );
-    assert.ok(groups.every((g) => g.contextValue === "taskGroup"));
+    assert.deepEqual(groups.map((g) => g.contextValue), ["runningTaskGroup", "queuedTaskGroup", "failedTaskGroup", "cancelledTaskGroup", "succeededTaskGroup"]);
+  });
+
+  it("shows no groups before the broker had a task (the welcome text shows), and groups once it had one", () => {
+    const empty = new BrokerModel(100);
+    empty.applySnapshot(snapshot());
+    assert.deepEqual(taskGroupNodes(empty), []);
+    const forgotten = new BrokerModel(100);
+    forgotten.applySnapshot(snapshot({ counters: counters({ requests: 3, succeeded: 3 }) }));
+    assert.deepEqual(taskGroupNodes(forgotten).map((g) => `${g.label} ${g.description}`).at(-1), "Succeeded 0 (of 3)");
+  });
+
+  it("gives a task that changes group a row id of its new group, so no id is in two groups", () => {
+    const moving = new BrokerModel(100);
+    moving.applySnapshot(snapshot({ tasks: { total: 1, offset: 0, items: [task("x", { state: "running", attempt: 1 })] } }));
+    const before = taskNodes(moving, "running", 100, T0)[0];
+    moving.applyEvent(event(11, { tasks: [task("x", { state: "succeeded", attempt: 1, finishedAt: T0 + 5 })] }));
+    const after = taskNodes(moving, "succeeded", 100, T0)[0];
+    assert.ok(before && after);
+    assert.notEqual(after.id, before.id);
+    assert.deepEqual(parseTaskNodeId(after.id), { state: "succeeded", taskId: "x" });
+    const ids = (["queued", "running", "succeeded", "failed", "cancelled"] as const).flatMap((st) => taskNodes(model, st, 100, T0).map((n) => n.id));
+    assert.equal(new Set(ids).size, ids.length);
   });
 
   it("describes each task: service, attempt n/max, worker, time, reason; tooltip has timestamps and the failure", () => {
@@ -101,7 +139,7 @@ describe("extension tree model", () => {
     assert.equal(failed?.contextValue, "failedTask");
     assert.equal(failed?.description, "default · attempt 3/3 · took 6.0 s · timeout");
     assert.match(failed?.tooltip ?? "", /Failure reason: timeout — too slow/);
-    assert.match(failed?.tooltip ?? "", /Created 2023-11-14T22:13:20.000Z/);
+    assert.match(failed?.tooltip ?? "", /Created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
     assert.equal(taskNodes(model, "succeeded", 100, T0)[0]?.description, "default · attempt 1/3 · beta · took 12 ms");
   });
 
@@ -129,6 +167,19 @@ describe("extension tree model", () => {
       ...(["queued", "running", "succeeded", "failed", "cancelled"] as const).flatMap((s) => taskNodes(model, s, 0, T0)),
     ];
     for (const node of produced) assert.ok(all.has(node.contextValue), node.contextValue);
+  });
+
+  it("shows times in the local time zone, readable", () => {
+    const zone = process.env["TZ"];
+    try {
+      process.env["TZ"] = "Europe/Paris";
+      assert.equal(timestamp(T0), "2023-11-14 23:13:20");
+      process.env["TZ"] = "America/New_York";
+      assert.match(taskNodes(model, "failed", 100, T0)[0]?.tooltip ?? "", /^Created 2023-11-14 17:13:20$/m);
+    } finally {
+      if (zone === undefined) delete process.env["TZ"];
+      else process.env["TZ"] = zone;
+    }
   });
 
   it("keeps relative times coarse", () => {

@@ -10,9 +10,14 @@ import { listZip, readZipEntry } from "./zip-listing";
 import { currentTarget, isVsixTarget, prebuildGlob, vsixFileName, type VsixTarget } from "../../extension/packaging/target";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-/** Packages the CLI needs at run time (zeromq + its loader, ajv + its dependencies); nothing else may ship. */
+/**
+ * Packages the CLI needs at run time (zeromq + its loader, ajv + its dependencies, and for `--data` better-sqlite3 +
+ * its loader); nothing else may ship.
+ */
 const RUNTIME_PACKAGES = ["zeromq", "cmake-ts", "ajv", "fast-deep-equal", "fast-uri", "json-schema-traverse",
-  "require-from-string"];
+  "require-from-string", "better-sqlite3", "bindings", "file-uri-to-path"];
+/** better-sqlite3's addon, built by npm on this machine: only in a package for this machine's target. */
+const JOURNAL_ADDON = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
 const MAX_BYTES = 15 * 1024 * 1024;
 
 function globToRegExp(glob: string): RegExp {
@@ -33,6 +38,15 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
     "node_modules/require-from-string/index.js"]) {
     if (!has(required)) problems.push(`missing ${required}`);
   }
+  // The Extensions page shows README.md; its links into the package (the request-file reference) must resolve there.
+  if (!has("extension/README.md")) problems.push("missing extension/README.md (the request-file reference)");
+  // vsce stores the package's README.md as readme.md.
+  const readmeEntry = names.find((n) => n.toLowerCase() === "extension/readme.md");
+  if (readmeEntry === undefined) problems.push("missing README.md");
+  else {
+    const readme = readZipEntry(file, readmeEntry).toString("utf8");
+    for (const link of packagedLinks(readme)) if (!has(link)) problems.push(`README.md links to ${link}, which is not in the package`);
+  }
   // The compiled codec requires the schemas it imports from out/protocol/schemas (tsc copies them there).
   for (const schema of fs.readdirSync(path.join(ROOT, "out", "protocol", "schemas"))) {
     if (!has(`out/protocol/schemas/${schema}`)) problems.push(`missing out/protocol/schemas/${schema}`);
@@ -44,7 +58,18 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
   if (target.startsWith("linux-") && !addons.some((n) => n.includes("/glibc-115-Release/"))) {
     problems.push("no zeromq prebuild for Node 20 (ABI 115), which code-server 4.100's extension host runs");
   }
-  for (const addon of addons) if (!prebuild.test(addon)) problems.push(`native file for another platform: ${addon}`);
+  for (const addon of addons) {
+    if (!prebuild.test(addon) && addon !== JOURNAL_ADDON) problems.push(`native file for another platform: ${addon}`);
+  }
+  // ztb broker --data (ztb.broker.dataDirectory) loads the journal: the package built here must carry it.
+  if (target === currentTarget()) {
+    for (const required of [JOURNAL_ADDON, "node_modules/better-sqlite3/lib/index.js", "node_modules/bindings/bindings.js",
+      "node_modules/file-uri-to-path/index.js"]) {
+      if (!has(required)) problems.push(`missing ${required} (ztb broker --data)`);
+    }
+  } else if (has(JOURNAL_ADDON)) {
+    problems.push(`${JOURNAL_ADDON} was built for ${currentTarget()}, not ${target}`);
+  }
 
   for (const name of content) {
     const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name)?.[1];
@@ -69,6 +94,12 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
   for (const [top, count] of [...byTop].sort()) console.log(`  ${String(count).padStart(4)}  ${top}`);
   for (const addon of addons) console.log(`  native: ${addon}`);
   return problems;
+}
+
+/** Relative links of a README that point into the extension's own files (extension/…), as package paths. */
+export function packagedLinks(markdown: string): string[] {
+  const links = [...markdown.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1] ?? "");
+  return links.filter((l) => !/^[a-z]+:/i.test(l)).map((l) => path.posix.normalize(l)).filter((l) => l.startsWith("extension/"));
 }
 
 function main(): number {

@@ -146,7 +146,7 @@ async function main(): Promise<number> {
     if (options.ui) {
       fs.mkdirSync(SCREENSHOTS, { recursive: true });
       journeys = await runUiJourneys(browser, {
-        url: workbenchUrl(port, uiFolder, developmentPath), screenshots: SCREENSHOTS });
+        url: workbenchUrl(port, uiFolder, developmentPath), screenshots: SCREENSHOTS, folder: uiFolder });
       printJourneys(journeys);
     }
   } finally {

@@ -5,6 +5,7 @@
  */
 import type {
   AdminEvent,
+  DeleteTarget,
   FrameView,
   ReplyDetail,
   Snapshot,
@@ -18,6 +19,8 @@ export type AdminAction =
   | { kind: "cancel"; task: string }
   | { kind: "retry"; task: string }
   | { kind: "drain"; worker: string; drain: boolean }
+  /** §Admin DELETE (ZTB/1.1): one finished task, or every failed task (of one service). */
+  | { kind: "delete"; target: DeleteTarget }
   /** A page of tasks for "Load more…" (§Admin SNAPSHOT tasks query). */
   | { kind: "page"; state: TaskState; offset: number; limit: number };
 

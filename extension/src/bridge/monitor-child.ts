@@ -328,6 +328,8 @@ function toRequest(action: AdminAction): AdminRequest {
       return { type: "retry", path, task: action.task };
     case "drain":
       return { type: "drain", path, worker: action.worker, drain: action.drain };
+    case "delete":
+      return { type: "delete", path, target: action.target };
     case "page":
       return { type: "snapshot", path, query: { tasks: { state: action.state, offset: action.offset, limit: action.limit } } };
   }

@@ -23,7 +23,8 @@ export class ZtbChild {
   private exited = false;
   readonly exit: Promise<ChildExit>;
 
-  constructor(launch: Launch, label: string, log: vscode.LogOutputChannel) {
+  /** `workerName`: how the log names a worker the broker names by id (see parseLogLine). */
+  constructor(launch: Launch, label: string, log: vscode.LogOutputChannel, workerName?: (id: string) => string) {
     this.child = spawn(launch.command, launch.args, {
       env: { ...process.env, ...launch.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -31,7 +32,7 @@ export class ZtbChild {
     });
     const onLine = (line: string): void => {
       if (line.trim() === "") return;
-      const parsed = parseLogLine(line);
+      const parsed = parseLogLine(line, workerName);
       if (parsed.level === "error") this.lastError = parsed.text;
       log[parsed.level](`[${label}] ${parsed.text}`);
     };

@@ -26,6 +26,8 @@ export interface BrokerSettings {
   timeout: number;
   heartbeat: number;
   history: number;
+  /** Absolute directory for `--data` (a durable broker); "" = the broker keeps its tasks in memory. */
+  dataDirectory: string;
 }
 
 export function ztbLaunch(execPath: string, bundledCli: string, ztbPath: string, args: string[]): Launch {
@@ -42,6 +44,7 @@ export function brokerArgs(s: BrokerSettings, curve: readonly string[] = []): st
   if (s.tries > 0) args.push("-t", String(Math.floor(s.tries)));
   if (s.timeout > 0) args.push("-T", String(s.timeout));
   args.push("--admin", s.admin, "--heartbeat", String(Math.floor(s.heartbeat)), "--history", String(Math.floor(s.history)));
+  if (s.dataDirectory !== "") args.push("--data", s.dataDirectory);
   // A short grace: Stop Broker should feel immediate; pending clients still get their failed/shutdown reply.
   args.push("--grace", "1000", "--log-level", "info", "--log-format", "json");
   args.push(...curve, s.clients, s.workers, s.answers);
@@ -73,8 +76,10 @@ export interface LogLine {
 /**
  * One stderr line of `ztb` with `--log-format json` ({time, level, event, ...fields}) as a log channel line. Lines that
  * are not JSON are the CLI's own one-line errors ("ztb broker: cannot bind …", usage errors, a crash): level error.
+ * The broker names workers by id (`worker: "w1"`); the log shows them by the name the views use (`workerName`, or the
+ * line's own `name`), so a worker has one identity in the log too.
  */
-export function parseLogLine(line: string): LogLine {
+export function parseLogLine(line: string, workerName: (id: string) => string = (id) => id): LogLine {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -84,6 +89,10 @@ export function parseLogLine(line: string): LogLine {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { level: "error", text: line };
   const record = parsed as Record<string, unknown>;
   const { time: _time, level, event, ...fields } = record;
+  if (typeof fields["worker"] === "string") {
+    fields["worker"] = typeof fields["name"] === "string" ? fields["name"] : workerName(fields["worker"]);
+    delete fields["name"];
+  }
   const known: LogLevel[] = ["debug", "info", "warn", "error"];
   const lvl = known.find((l) => l === level) ?? "info";
   const rest = Object.entries(fields)

@@ -101,7 +101,7 @@ export class BrokerSession implements vscode.Disposable {
     const launch = ztbLaunch(process.execPath, cli, settings.ztbPath, brokerArgs(settings, curve?.args));
     this.log.info(`starting: ${launch.command} ${launch.args.join(" ")}`);
     this.error = undefined;
-    const child = new ZtbChild(launch, "broker", this.log);
+    const child = new ZtbChild(launch, "broker", this.log, (id) => this.model.workerName(id));
     this.child = child;
     void child.exit.then((exit) => this.onChildExit(child, exit));
     this.connect(connectAddress(settings.admin), curve?.files);

@@ -30,14 +30,20 @@ export async function pickTask(s: Services, arg: unknown, states: readonly TaskS
   return picked?.task;
 }
 
-export async function pickWorker(s: Services, arg: unknown, verb: string): Promise<WorkerView | undefined> {
+/** `states`: the worker states the command applies to (the quick pick offers only those). */
+export async function pickWorker(
+  s: Services,
+  arg: unknown,
+  verb: string,
+  states: readonly WorkerView["state"][] = ["idle", "busy", "draining"],
+): Promise<WorkerView | undefined> {
   const id = idFrom(arg, "workerId");
   if (id !== undefined) {
     return s.session.model.worker(id) ?? s.session.model.workers().find((w) => w.name === id);
   }
-  const workers = s.session.model.workers();
+  const workers = s.session.model.workers().filter((w) => states.includes(w.state));
   if (workers.length === 0) {
-    void vscode.window.showInformationMessage("ZeroMQ Broker: no workers are connected.");
+    void vscode.window.showInformationMessage(`ZeroMQ Broker: no ${states.join(" or ")} worker to ${verb}.`);
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

@@ -14,6 +14,7 @@ import { sendSelection } from "./requests/send-selection";
 import type { CommandHandler } from "./services";
 import { cancelTask } from "./tasks/cancel";
 import { copyTaskId } from "./tasks/copy-id";
+import { deleteFailedTasks, deleteTask } from "./tasks/delete";
 import { loadMoreTasks } from "./tasks/load-more";
 import { retryTask } from "./tasks/retry";
 import { showReply } from "./tasks/show-reply";
@@ -22,6 +23,7 @@ import { refresh } from "./view/refresh";
 import { showLog } from "./view/show-log";
 import { copyWorkerName } from "./workers/copy-name";
 import { drainWorker } from "./workers/drain";
+import { resumeWorker } from "./workers/resume";
 import { startTestWorkers } from "./workers/start-test";
 import { stopTestWorkers } from "./workers/stop-test";
 
@@ -38,10 +40,13 @@ export const COMMAND_TABLE: { readonly [K in CommandId]: CommandHandler } = {
   "ztb.sendRequest": sendRequest,
   "ztb.cancelTask": cancelTask,
   "ztb.retryTask": retryTask,
+  "ztb.deleteTask": deleteTask,
+  "ztb.deleteFailedTasks": deleteFailedTasks,
   "ztb.showRequest": showRequest,
   "ztb.showReply": showReply,
   "ztb.copyTaskId": copyTaskId,
   "ztb.drainWorker": drainWorker,
+  "ztb.resumeWorker": resumeWorker,
   "ztb.copyWorkerName": copyWorkerName,
   "ztb.refresh": refresh,
   "ztb.showLog": showLog,

@@ -3,7 +3,8 @@
  * everything, then each EVENT upserts and removes tasks and workers. Pure: no vscode, no sockets, no clock.
  *
  * Bounded: queued and running tasks are always kept (the broker bounds them); finished tasks are kept up to
- * `historySize`, the one finished longest ago (by arrival in this model) dropped first, in O(1) per task.
+ * `historySize` PER STATE, the one finished longest ago (by arrival in this model) dropped first, in O(1) per task.
+ * Per state because failures are what people come to look at: a stream of successes must not push them out.
  */
 import type { AdminEvent, BrokerInfo, Counters, Snapshot, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import { classifyEvent } from "./sequence";
@@ -65,8 +66,8 @@ export class BrokerModel {
   private lastSeq = 0;
   private readonly workerMap = new Map<string, WorkerView>();
   private readonly taskMap = new Map<string, TaskView>();
-  /** Finished task ids, oldest first (Map keeps insertion order; re-insert moves to the end). */
-  private readonly finishedOrder = new Map<string, true>();
+  /** Finished task ids per state, oldest first (Map keeps insertion order; re-insert moves to the end). */
+  private readonly finishedOrder = new Map<TaskState, Map<string, true>>();
   private historySize: number;
 
   constructor(historySize: number) {
@@ -93,6 +94,14 @@ export class BrokerModel {
     return this.workerMap.get(id);
   }
 
+  /**
+   * The name a worker is shown by everywhere (trees, tooltips, reply documents); its id only when the model does not
+   * know it (any more). Tasks and INSPECT name workers by id, REPLY by name: this makes them one identity.
+   */
+  workerName(id: string): string {
+    return this.workerMap.get(id)?.name ?? id;
+  }
+
   task(id: string): TaskView | undefined {
     return this.taskMap.get(id);
   }
@@ -112,6 +121,11 @@ export class BrokerModel {
     const out: TaskView[] = [];
     for (const task of this.taskMap.values()) if (task.state === state) out.push(task);
     return out.sort(newestFirst);
+  }
+
+  /** Tasks the model holds, all states. */
+  get taskCount(): number {
+    return this.taskMap.size;
   }
 
   countIn(state: TaskState): number {
@@ -195,11 +209,11 @@ export class BrokerModel {
     } else if (change.tasks !== "all") {
       change.tasks.add(task.id);
     }
+    if (previous !== undefined) this.finishedOrder.get(previous.state)?.delete(task.id);
     if (isFinished(task.state)) {
-      this.finishedOrder.delete(task.id);
-      this.finishedOrder.set(task.id, true);
-    } else {
-      this.finishedOrder.delete(task.id);
+      let order = this.finishedOrder.get(task.state);
+      if (order === undefined) this.finishedOrder.set(task.state, (order = new Map()));
+      order.set(task.id, true);
     }
   }
 
@@ -207,15 +221,17 @@ export class BrokerModel {
     const previous = this.taskMap.get(id);
     if (previous === undefined) return;
     this.taskMap.delete(id);
-    this.finishedOrder.delete(id);
+    this.finishedOrder.get(previous.state)?.delete(id);
     change.groups.add(previous.state);
   }
 
   private evict(change: ModelChange): void {
-    while (this.finishedOrder.size > this.historySize) {
-      const oldest = this.finishedOrder.keys().next();
-      if (oldest.done === true) break;
-      this.removeTask(oldest.value, change);
+    for (const order of this.finishedOrder.values()) {
+      while (order.size > this.historySize) {
+        const oldest = order.keys().next();
+        if (oldest.done === true) break;
+        this.removeTask(oldest.value, change);
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
  * with `viewItem =~ /.../` regexes; test/extension/manifest.test.ts checks that every regex matches a value listed by
  * `allContextValues()`, so a renamed value cannot silently hide a menu.
  *
- * Scheme (as Container Tools does): `${state}Task`, `${state}${Kind}Worker`, plus a few fixed nodes.
+ * Scheme (as Container Tools does): `${state}Task`, `${state}TaskGroup`, `${state}${Kind}Worker`, plus a few fixed nodes.
  */
 import { TASK_STATES, type TaskState, type WorkerView } from "../../../broker/src/protocol/messages";
 
@@ -15,13 +15,17 @@ export const FIXED_CONTEXT_VALUES = {
   brokerEndpoint: "brokerEndpoint",
   brokerCounter: "brokerCounter",
   brokerSetting: "brokerSetting",
-  taskGroup: "taskGroup",
   loadMoreTasks: "loadMoreTasks",
   message: "message",
 } as const;
 
 export function taskContextValue(state: TaskState): string {
   return `${state}Task`;
+}
+
+/** A Tasks view group: by state, so a menu can offer an action on one group (Delete All Failed). */
+export function taskGroupContextValue(state: TaskState): string {
+  return `${state}TaskGroup`;
 }
 
 export function workerContextValue(worker: Pick<WorkerView, "state" | "kind">): string {
@@ -32,7 +36,7 @@ export function workerContextValue(worker: Pick<WorkerView, "state" | "kind">): 
 /** Every value the code can produce. */
 export function allContextValues(): string[] {
   const values: string[] = Object.values(FIXED_CONTEXT_VALUES);
-  for (const state of TASK_STATES) values.push(taskContextValue(state));
+  for (const state of TASK_STATES) values.push(taskContextValue(state), taskGroupContextValue(state));
   for (const state of WORKER_STATES) for (const kind of WORKER_KINDS) values.push(workerContextValue({ state, kind }));
   return values;
 }

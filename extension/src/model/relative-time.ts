@@ -21,7 +21,12 @@ export function exactDuration(ms: number): string {
   return `${Math.floor(totalSeconds / 60)} min ${totalSeconds % 60} s`;
 }
 
-/** ISO time for tooltips (UTC, millisecond precision, as the broker's timestamps). */
+/**
+ * A point in time for tooltips and reply documents, in the machine's time zone as the rest of the editor shows times:
+ * "2023-11-14 23:13:20". The broker's UTC milliseconds stay in the API and in the log.
+ */
 export function timestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }

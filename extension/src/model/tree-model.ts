@@ -3,10 +3,10 @@
  * TreeDataProviders in ../tree only turn these into TreeItems, so everything a person reads in the sidebar is
  * unit-tested here without VS Code.
  */
-import type { FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
+import type { BrokerInfo, FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
-import { FIXED_CONTEXT_VALUES as CV, taskContextValue, workerContextValue } from "./context-values";
+import { FIXED_CONTEXT_VALUES as CV, taskContextValue, taskGroupContextValue, workerContextValue } from "./context-values";
 import { coarseDuration, exactDuration, timestamp } from "./relative-time";
 
 export interface TreeIcon {
@@ -17,7 +17,12 @@ export interface TreeIcon {
 }
 
 export interface TreeNode {
-  /** Stable across updates: a task or worker keeps its node (and its expansion/selection). */
+  /**
+   * Unique in its view and stable across updates: a worker keeps its node, a task keeps its node while it stays in its
+   * group. A task that changes group gets a new id (taskNodeId): VS Code registers ids per view, and the model moves a
+   * task at once while the tree re-reads its old group only at the next (debounced) refresh; a group opened in between
+   * would meet the task's old row, and one id in two groups is an "already registered" error.
+   */
   id: string;
   label: string;
   description?: string;
@@ -111,16 +116,28 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
     case "attached": {
       if (!info) return [];
       const how = input.owned ? "started here" : "attached";
+      const kept = info.durable === undefined ? [] : [info.durable ? "durable" : "in memory"];
       return [
         node("broker:status", `Broker ${info.state}`, CV.brokerState, {
-          description: `${how} · v${info.version}`,
+          description: [how, `v${info.version}`, ...kept].join(" · "),
           icon: info.state === "running" ? { id: "vm-running", color: "testing.iconPassed" } : { id: "vm-outline" },
-          tooltip: [`Version ${info.version}`, `Started ${timestamp(info.startedAt)}`, `Admin ${input.admin ?? ""}`].join("\n"),
+          tooltip: [
+            `Version ${info.version}`,
+            `Started ${timestamp(info.startedAt)}`,
+            `Admin ${input.admin ?? ""}`,
+            ...(info.durable === undefined ? [] : [`Tasks: ${durability(info)}`]),
+          ].join("\n"),
         }),
         ...infoGroups(),
       ];
     }
   }
+}
+
+/** Where the broker keeps its tasks (SNAPSHOT `durable` and `fsync`, ZTB/1.1 §Durability). */
+function durability(info: BrokerInfo): string {
+  if (!info.durable) return "in memory (lost when the broker stops)";
+  return info.fsync === undefined ? "durable journal" : `durable journal, fsync ${info.fsync}`;
 }
 
 function infoGroups(): TreeNode[] {
@@ -158,6 +175,14 @@ export function brokerChildNodes(input: BrokerViewInput, parentId: string): Tree
         node("broker:setting:maxQueue", "Max queue", CV.brokerSetting, {
           description: info.maxQueue === null ? "unbounded" : `${info.maxQueue}`,
         }),
+        ...(info.durable === undefined
+          ? []
+          : [
+              node("broker:setting:durability", "Tasks", CV.brokerSetting, {
+                description: durability(info),
+                icon: { id: info.durable ? "database" : "circuit-board" },
+              }),
+            ]),
       ];
     case "broker:counters": {
       if (!counters) return [];
@@ -223,14 +248,18 @@ export function workerNode(w: WorkerView, now: number): TreeNode {
 // ------------------------------------------------------------------------------------------------------------------
 // Tasks view
 
-/** One group per state with its count; the broker's cumulative counter is shown when history dropped some. */
+/**
+ * One group per state with its count; the broker's cumulative counter is shown when history dropped some. No groups
+ * before the broker has had a task, so the view shows its welcome text (how to send one) instead of five empty groups.
+ */
 export function taskGroupNodes(model: BrokerModel): TreeNode[] {
   const counters = model.counters();
+  if (model.taskCount === 0 && (counters?.requests ?? 0) === 0) return [];
   return TASK_GROUP_ORDER.map((state) => {
     const shown = model.countIn(state);
     const total = counters ? counters[state] : shown;
     const description = total > shown && isCumulative(state) ? `${shown} (of ${total})` : `${shown}`;
-    return node(`group:${state}`, STATE_LABEL[state], CV.taskGroup, {
+    return node(`group:${state}`, STATE_LABEL[state], taskGroupContextValue(state), {
       description,
       icon: STATE_ICON[state],
       collapsible: state === "cancelled" ? "collapsed" : "expanded",
@@ -265,19 +294,31 @@ export function taskNodes(model: BrokerModel, state: TaskState, limit: number, n
 }
 
 export function taskNode(t: TaskView, model: BrokerModel, now: number): TreeNode {
-  const workerName = t.worker === null ? undefined : (model.worker(t.worker)?.name ?? t.worker);
+  const workerName = t.worker === null ? undefined : model.workerName(t.worker);
   const attempts = `${t.attempt}/${t.attempts ?? "∞"}`;
   const parts = [t.service, `attempt ${attempts}`];
   if (workerName) parts.push(workerName);
   parts.push(taskTime(t, now));
   if (t.reason) parts.push(t.reason);
-  return node(`task:${t.id}`, t.id, taskContextValue(t.state), {
+  return node(taskNodeId(t.state, t.id), t.id, taskContextValue(t.state), {
     description: parts.join(" · "),
     icon: STATE_ICON[t.state],
     tooltip: taskTooltip(t, workerName),
     taskId: t.id,
     state: t.state,
   });
+}
+
+/** A task row's id: its group is part of it (see TreeNode.id). */
+export function taskNodeId(state: TaskState, taskId: string): string {
+  return `task:${state}:${taskId}`;
+}
+
+/** The group and task id of a task row's id, undefined for other rows. */
+export function parseTaskNodeId(nodeId: string): { state: TaskState; taskId: string } | undefined {
+  const match = /^task:([a-z]+):(.+)$/.exec(nodeId);
+  const state = TASK_GROUP_ORDER.find((s) => s === match?.[1]);
+  return state === undefined || match?.[2] === undefined ? undefined : { state, taskId: match[2] };
 }
 
 /** Queued: waiting time; running: runtime so far (coarse, they move); finished: exact total time (fixed). */

@@ -39,6 +39,9 @@ export class RequestCodeLensProvider implements vscode.CodeLensProvider<BlockLen
   }
 }
 
+/** What the Problems view shows beside a request-file error, so it is clear which tool reports it. */
+export const DIAGNOSTIC_SOURCE = "ztb";
+
 /** Parse errors of open `.ztb` documents as diagnostics (Problems view, squiggles). */
 export class RequestDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection("ztb-request");
@@ -60,7 +63,9 @@ export class RequestDiagnostics implements vscode.Disposable {
     for (const block of parseRequestFile(document.getText())) {
       for (const error of block.errors) {
         const range = document.lineAt(Math.min(error.line, document.lineCount - 1)).range;
-        diagnostics.push(new vscode.Diagnostic(range, error.message, vscode.DiagnosticSeverity.Error));
+        const diagnostic = new vscode.Diagnostic(range, error.message, vscode.DiagnosticSeverity.Error);
+        diagnostic.source = DIAGNOSTIC_SOURCE;
+        diagnostics.push(diagnostic);
       }
     }
     this.collection.set(document.uri, diagnostics);

@@ -66,8 +66,11 @@ export function formatReply(input: ReplyInput): string {
   return lines.join("\n") + "\n";
 }
 
-/** Show Reply on a task (INSPECT): the task's outcome and its reply frames as the broker kept them. */
-export function formatInspection(inspection: TaskInspection): string {
+/**
+ * Show Reply on a task (INSPECT): the task's outcome and its reply frames as the broker kept them. INSPECT names the
+ * worker by id; `workerName` turns it into the name the trees and reply documents show (the id when it is unknown).
+ */
+export function formatInspection(inspection: TaskInspection, workerName: (id: string) => string = (id) => id): string {
   const t = inspection.task;
   const lines = [`Task ${t.id}`, ""];
   lines.push(row("State", t.state));
@@ -75,7 +78,7 @@ export function formatInspection(inspection: TaskInspection): string {
   if (t.message) lines.push(row("Message", t.message));
   lines.push(row("Service", t.service));
   lines.push(row("Attempts", `${t.attempt} of ${t.attempts ?? "unlimited"}`));
-  if (t.worker) lines.push(row("Worker", t.worker));
+  if (t.worker) lines.push(row("Worker", workerName(t.worker)));
   lines.push(row("Created", timestamp(t.createdAt)));
   if (t.finishedAt !== undefined) {
     lines.push(row("Finished", timestamp(t.finishedAt)));
@@ -86,6 +89,15 @@ export function formatInspection(inspection: TaskInspection): string {
   else lines.push("No reply frames (the task has no successful answer).");
   if (inspection.truncated) lines.push("", "(frames truncated by the broker at 64 KiB)");
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The reply document's file name for a request title ("notes.txt" -> "reply-notes.txt", "sample.ztb#1 Say hello" ->
+ * "reply-sample.ztb#1 Say hello.txt"): one ".txt", never "….txt.txt".
+ */
+export function replyDocumentName(title: string): string {
+  const base = title.slice(title.lastIndexOf("/") + 1).replace(/\.txt$/i, "");
+  return `reply-${base}.txt`;
 }
 
 function row(label: string, value: string): string {

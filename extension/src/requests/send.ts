@@ -2,13 +2,12 @@
  * Sending a request from the editor: progress while waiting (cancellable: cancelling sends CANCEL through the monitor
  * child, and the broker's failed/cancelled reply is shown), then the reply beside the editor.
  */
-import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ReplyDocument } from "../api";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
 import type { BrokerSession } from "../broker/session";
 import type { ReplyDocuments } from "./reply-provider";
-import { formatReply } from "./reply-document";
+import { formatReply, replyDocumentName } from "./reply-document";
 import type { RequestOptions } from "./request-file";
 
 export interface OutgoingRequest {
@@ -57,7 +56,7 @@ export class RequestSender {
         (_progress, token) => this.bridge.request(spec, token),
       );
       const text = formatReply({ title: request.title, detail: outcome.detail, frames: outcome.frames, roundTrip: outcome.roundTrip });
-      const uri = this.documents.create(`reply-${path.basename(request.title)}.txt`, text);
+      const uri = this.documents.create(replyDocumentName(request.title), text);
       const d = outcome.detail;
       this.last = {
         uri: uri.toString(),

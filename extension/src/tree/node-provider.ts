@@ -13,6 +13,8 @@ export type DumpNode = TreeNode & { children?: DumpNode[] };
 
 export abstract class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly cache = new Map<string, TreeNode>();
+  /** The ids each parent ("" = root) showed last, so rows that left the tree leave the cache too. */
+  private readonly shown = new Map<string, string[]>();
   private readonly changed = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
 
@@ -28,7 +30,9 @@ export abstract class NodeProvider implements vscode.TreeDataProvider<TreeNode>,
   }
 
   getChildren(element?: TreeNode): TreeNode[] {
-    return this.build(element).map((node) => this.intern(node));
+    const children = this.build(element).map((node) => this.intern(node));
+    this.forgetLeft(element?.id ?? "", children);
+    return children;
   }
 
   /** The whole tree as shown (groups expanded), for the API's view inspection. */
@@ -47,7 +51,7 @@ export abstract class NodeProvider implements vscode.TreeDataProvider<TreeNode>,
     for (const id of ids) {
       const cached = this.cache.get(id);
       const fresh = this.rebuild(id);
-      if (!cached || !fresh) continue;
+      if (!cached || fresh?.id !== id) continue;
       Object.assign(cached, fresh);
       elements.push(cached);
     }
@@ -56,6 +60,18 @@ export abstract class NodeProvider implements vscode.TreeDataProvider<TreeNode>,
 
   dispose(): void {
     this.changed.dispose();
+  }
+
+  private forgetLeft(parentId: string, children: readonly TreeNode[]): void {
+    const now = children.map((c) => c.id);
+    const kept = new Set(now);
+    for (const id of this.shown.get(parentId) ?? []) {
+      if (kept.has(id)) continue;
+      this.cache.delete(id);
+      this.forgetLeft(id, []);
+    }
+    if (now.length > 0) this.shown.set(parentId, now);
+    else this.shown.delete(parentId);
   }
 
   private intern(node: TreeNode): TreeNode {

@@ -5,9 +5,11 @@ import { isFinished, type ModelChange } from "../model/broker-model";
 import {
   brokerChildNodes,
   brokerRootNodes,
+  parseTaskNodeId,
   TASK_PAGE_SIZE,
   taskGroupNodes,
   taskNode,
+  taskNodeId,
   taskNodes,
   workerNode,
   workerNodes,
@@ -77,21 +79,26 @@ export class TasksProvider extends NodeProvider {
 
   protected rebuild(id: string): TreeNode | undefined {
     const model = this.session.model;
-    if (id.startsWith("task:")) {
-      const task = model.task(id.slice("task:".length));
-      return task ? taskNode(task, model, Date.now()) : undefined;
+    const row = parseTaskNodeId(id);
+    if (row) {
+      const task = model.task(row.taskId);
+      // A task that left the group is no longer this row; its new group re-renders it under its new id.
+      return task?.state === row.state ? taskNode(task, model, Date.now()) : undefined;
     }
     if (id.startsWith("group:")) return taskGroupNodes(model).find((g) => g.id === id);
     return undefined;
   }
 
   protected affected(change: ModelChange): string[] | undefined {
-    if (change.tasks === "all" || change.groups.size > 0) {
-      // Membership changed: re-render the groups (their counts and children), not the whole view.
-      if (change.tasks === "all") return undefined;
-      return [...[...change.groups].map((s) => `group:${s}`), ...[...change.tasks].map((id) => `task:${id}`)];
+    if (change.tasks === "all") return undefined;
+    const model = this.session.model;
+    const rows: string[] = [];
+    for (const id of change.tasks) {
+      const task = model.task(id);
+      if (task) rows.push(taskNodeId(task.state, id));
     }
-    return [...change.tasks].map((id) => `task:${id}`);
+    // Membership changed: re-render the groups (their counts and children), not the whole view.
+    return [...[...change.groups].map((s) => `group:${s}`), ...rows];
   }
 
   /**

@@ -13,6 +13,18 @@ export const COMMANDS = {
   /** Args: the request document's URI and the block's start line (what the CodeLens passes). */
   sendRequest: "ztb.sendRequest",
   sendDocument: "ztb.sendDocument",
+  /** Args: an admin endpoint (without it, an input box asks). */
+  attachBroker: "ztb.attachBroker",
+  detachBroker: "ztb.detachBroker",
+  /** Args: a task id. Returns the URI of the document it opened. */
+  showRequest: "ztb.showRequest",
+  /** Args: a worker id. */
+  drainWorker: "ztb.drainWorker",
+  resumeWorker: "ztb.resumeWorker",
+  /** Args: a task id. */
+  deleteTask: "ztb.deleteTask",
+  /** Args: a service name (or nothing: all services), then `true` to skip the confirmation. */
+  deleteFailedTasks: "ztb.deleteFailedTasks",
 } as const;
 
 /** Arguments of `ztb.startTestWorkers` that skip its input boxes: worker count, then drop rate in percent. */
@@ -37,6 +49,8 @@ export const PALETTE = {
 
 /** The request file every test workspace contains (copied from test/vscode/fixtures). */
 export const SAMPLE_REQUEST_FILE = "sample.ztb";
+/** An empty request file every test workspace contains, for typing into. */
+export const TYPED_REQUEST_FILE = "typed.ztb";
 
 /** Env var naming the JSON file `run()` writes its results to; without it, `.ztb-test-results.json` in the workspace. */
 export const RESULTS_ENV = "ZTB_VSCODE_RESULTS";

@@ -12,6 +12,7 @@ export interface Locator {
   last(): Locator;
   nth(index: number): Locator;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
+  filter(options: { hasText?: string | RegExp }): Locator;
   innerText(options?: { timeout?: number }): Promise<string>;
   isVisible(): Promise<boolean>;
   getAttribute(name: string): Promise<string | null>;

@@ -1,16 +1,24 @@
 /**
  * The three user journeys of issue 3, driven through the workbench UI as a person would, each ending in a
  * screenshot (test/vscode/screenshots/, git-ignored):
- *   1. F1 → "ZeroMQ Broker: Start Broker" → the status bar says the broker runs.
+ *   1. F1 → "ZeroMQ Broker: Start Broker" → the status bar says the broker runs; the Tasks view says how to send a
+ *      first task (issue 13: its welcome text used to hide behind five empty groups).
  *   3. Start Test Workers (input boxes: count 2, drop rate 0), open sample.ztb, click the "Send Request" CodeLens →
  *      the reply opens in a side editor.
  *   2. The ZeroMQ Broker sidebar with the live workers and the succeeded tasks.
- * Run in that order (2 needs the tasks of 3). Waits are on what the page shows (status bar text, list rows, editor
- * text), never on fixed sleeps, except a short settle before each screenshot so animations finish.
+ * Run in that order (2 needs the tasks of 3). Then two of issue 13:
+ *   4. Typing a block into an empty `.ztb` file key by key, Enter included, leaves exactly the typed text on disk
+ *      (no suggestion accepted, no line lost).
+ *   5. Toggling Tasks › Succeeded while 1 200 tasks stream in (the issue's load, run with `ztb worker` and
+ *      `ztb client` outside VS Code) raises no "already registered" error notification.
+ * Waits are on what the page shows (status bar text, list rows, editor text), never on fixed sleeps, except a short
+ * settle before each screenshot so animations finish, and a person's typing pace in 4.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { startLoad } from "./load";
 import type { Browser, Page } from "./playwright";
-import { PALETTE, SAMPLE_REQUEST_FILE } from "../suite/ids";
+import { PALETTE, SAMPLE_REQUEST_FILE, TYPED_REQUEST_FILE } from "../suite/ids";
 
 export interface JourneyResult {
   title: string;
@@ -26,6 +34,11 @@ const sel = {
   quickInput: ".quick-input-widget",
   quickInputFocusedRow: ".quick-input-widget .monaco-list-row.focused",
   activityZtb: '.part.activitybar .action-item a[aria-label^="ZeroMQ Broker"]',
+  focusedEditor: ".monaco-editor.focused",
+  tasksHeader: ".part.sidebar .pane-header",
+  treeGroup: '.part.sidebar .monaco-list-row[aria-level="1"][aria-expanded]',
+  treeChild: '.part.sidebar .monaco-list-row[aria-level="2"]',
+  errorToast: ".notifications-toasts .notification-toast",
   sidebar: ".part.sidebar",
   codeLens: ".codelens-decoration a",
   editorLines: ".monaco-editor .view-lines",
@@ -59,7 +72,56 @@ async function shoot(page: Page, dir: string, name: string): Promise<string> {
   return file;
 }
 
-export async function runUiJourneys(browser: Browser, options: { url: string; screenshots: string }): Promise<JourneyResult[]> {
+/** What journey 4 types, line by line: a word that is also in the file above, then Enter, is where suggestions bit. */
+export const TYPED_LINES = ["### Poison pill", "Poison", "", "### again", "poison", "text:done"];
+/** A person's typing pace (ms per key; a pause before Enter): slow enough for suggestions to show when they would. */
+const KEY_MS = 40;
+const BEFORE_ENTER_MS = 400;
+/** Journey 5: how often Succeeded is collapsed or expanded while the load runs (the issue saw 3 errors in 10). */
+const MIN_TOGGLES = 10;
+const MAX_TOGGLES = 30;
+/** A person's pace between two toggles; the tree may lag behind under load, the keys queue up as they would. */
+const TOGGLE_MS = 250;
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press("F1");
+  await page.locator(sel.quickInput).waitFor({ state: "visible", timeout: WAIT_MS });
+  await page.keyboard.press("Backspace"); // drop the ">" prefix: quick open of files
+  await page.keyboard.type(name);
+  await page.locator(sel.quickInputFocusedRow, { hasText: name }).waitFor({ timeout: WAIT_MS });
+  await page.keyboard.press("Enter");
+  await page.locator(sel.quickInput).waitFor({ state: "hidden", timeout: WAIT_MS });
+  await page.locator(`.tab.active[data-resource-name="${name}"]`).first().waitFor({ timeout: WAIT_MS });
+  await page.locator(sel.focusedEditor).first().waitFor({ timeout: WAIT_MS });
+}
+
+/** Shows the ZeroMQ Broker sidebar (a click on its activity-bar icon would hide it when it is already shown). */
+async function showSidebar(page: Page): Promise<void> {
+  const tasks = page.locator(sel.tasksHeader, { hasText: /tasks/i }).first();
+  if (!(await tasks.isVisible())) await page.locator(sel.activityZtb).click({ timeout: WAIT_MS });
+  await tasks.waitFor({ timeout: WAIT_MS });
+}
+
+/** Resolves with the file's text once it differs from `before` (a save reached the disk). */
+async function savedText(file: string, before: string): Promise<string> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const text = fs.readFileSync(file, "utf8");
+    if (text !== before) return text;
+    if (Date.now() > deadline) throw new Error(`${path.basename(file)} was not saved within ${WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function palette(page: Page, label: string): Promise<void> {
+  await runCommand(page, label);
+  await page.keyboard.press("Enter");
+}
+
+export async function runUiJourneys(
+  browser: Browser,
+  options: { url: string; screenshots: string; folder: string },
+): Promise<JourneyResult[]> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const results: JourneyResult[] = [];
   const journey = async (title: string, body: () => Promise<string>): Promise<boolean> => {
@@ -86,6 +148,19 @@ export async function runUiJourneys(browser: Browser, options: { url: string; sc
     });
     if (!ok) return results;
 
+    const welcomed = await journey("before the first task, the Tasks view says how to send one", async () => {
+      await showSidebar(page);
+      await page.locator(`${sel.sidebar} .monaco-list-row`, { hasText: /^Broker running/ }).first().waitFor({ timeout: WAIT_MS });
+      const welcome = page.locator(`${sel.sidebar} .pane-body.welcome .welcome-view-content`, { hasText: /No tasks yet/ });
+      await welcome.first().waitFor({ timeout: WAIT_MS });
+      const shot = await shoot(page, options.screenshots, "1b-tasks-welcome.png");
+      // Checked again once the views settled: the welcome text stays, and no empty group hides it.
+      const groups = await page.locator(sel.treeGroup, { hasText: /^(Running|Queued|Failed|Cancelled|Succeeded)/ }).count();
+      if (groups > 0 || !(await welcome.first().isVisible())) throw new Error(`the Tasks view shows ${groups} task groups instead of its welcome text`);
+      return shot;
+    });
+    if (!welcomed) return results;
+
     const sent = await journey("Start Test Workers, CodeLens \"Send Request\" → reply editor", async () => {
       await runCommand(page, PALETTE.startTestWorkers);
       await page.keyboard.press("Enter");
@@ -93,12 +168,7 @@ export async function runUiJourneys(browser: Browser, options: { url: string; sc
       await answerInputBox(page, "0", /drop/i);
       await statusBar(page, /2 workers/);
 
-      await page.keyboard.press("F1");
-      await page.locator(sel.quickInput).waitFor({ state: "visible", timeout: WAIT_MS });
-      await page.keyboard.press("Backspace"); // drop the ">" prefix: quick open of files
-      await page.keyboard.type(SAMPLE_REQUEST_FILE);
-      await page.locator(sel.quickInputFocusedRow, { hasText: SAMPLE_REQUEST_FILE }).waitFor({ timeout: WAIT_MS });
-      await page.keyboard.press("Enter");
+      await openFile(page, SAMPLE_REQUEST_FILE);
 
       const lenses = page.locator(sel.codeLens, { hasText: "Send Request" });
       await lenses.first().waitFor({ state: "visible", timeout: WAIT_MS });
@@ -112,13 +182,65 @@ export async function runUiJourneys(browser: Browser, options: { url: string; sc
     if (!sent) return results;
 
     await journey("sidebar shows the live workers and the succeeded tasks", async () => {
-      await page.locator(sel.activityZtb).click({ timeout: WAIT_MS });
+      await showSidebar(page);
       const sidebar = page.locator(sel.sidebar);
       await sidebar.locator(".monaco-list-row", { hasText: /modern/ }).nth(1).waitFor({ timeout: WAIT_MS });
       const succeeded = sidebar.locator(".monaco-list-row", { hasText: /^Succeeded/ }).first();
       await succeeded.waitFor({ timeout: WAIT_MS });
       if ((await succeeded.getAttribute("aria-expanded")) === "false") await succeeded.click();
       return shoot(page, options.screenshots, "2-sidebar-workers-tasks.png");
+    });
+
+    await journey("typing a block key by key into a .ztb file leaves exactly the typed text", async () => {
+      const file = path.join(options.folder, TYPED_REQUEST_FILE);
+      const before = fs.readFileSync(file, "utf8");
+      await openFile(page, TYPED_REQUEST_FILE);
+      for (const line of TYPED_LINES) {
+        await page.keyboard.type(line, { delay: KEY_MS });
+        await page.waitForTimeout(BEFORE_ENTER_MS);
+        await page.keyboard.press("Enter");
+      }
+      const shot = await shoot(page, options.screenshots, "4-typed-request-file.png");
+      await page.keyboard.press("Control+S");
+      const saved = await savedText(file, before);
+      const typed = TYPED_LINES.map((l) => `${l}\n`).join("");
+      if (saved !== typed) throw new Error(`the file holds ${JSON.stringify(saved)}, but ${JSON.stringify(typed)} was typed`);
+      return shot;
+    });
+
+    await journey("toggling Tasks › Succeeded while 1 200 tasks stream raises no error notification", async () => {
+      // The issue's load: 4 workers taking 40 ms per task, 8 clients × 150 requests. Tasks change group several times a
+      // second while the tree catches up 500 ms later; a group opened in between used to meet a task's old row.
+      await palette(page, PALETTE.stopTestWorkers);
+      await statusBar(page, /0 workers/);
+      await showSidebar(page);
+      const succeeded = (expanded?: boolean) =>
+        page.locator(`${sel.treeGroup}${expanded === undefined ? "" : `[aria-expanded="${expanded}"]`}`, { hasText: /^Succeeded/ }).first();
+      // Focus the group while the tree stands still; then Space toggles it (list.toggleExpand) wherever the rows that
+      // stream in above it push it, as a person using the keyboard would.
+      await succeeded().click({ timeout: WAIT_MS });
+      const load = startLoad(options.folder, { workers: 4, delayMs: 40, clients: 8, count: 150 });
+      try {
+        await statusBar(page, /4 workers/);
+        let toggles = 0;
+        while (!load.finished && toggles < MAX_TOGGLES) {
+          await page.keyboard.press("Space");
+          toggles++;
+          await page.waitForTimeout(TOGGLE_MS);
+        }
+        if (toggles < MIN_TOGGLES) throw new Error(`the load ended after ${toggles} toggles; the check needs ${MIN_TOGGLES}`);
+        const code = await load.done;
+        if ((await succeeded().getAttribute("aria-expanded")) === "false") await page.keyboard.press("Space");
+        await succeeded(true).waitFor({ timeout: WAIT_MS });
+        if (code !== 0) throw new Error(`ztb client exited with ${code}: not every request got its reply`);
+      } finally {
+        load.stop();
+      }
+      await statusBar(page, /0 workers/);
+      const shot = await shoot(page, options.screenshots, "5-tasks-after-1200-streamed.png");
+      const registered = page.locator(sel.errorToast, { hasText: /already registered/ });
+      if ((await registered.count()) > 0) throw new Error(`error notification: ${await registered.first().innerText()}`);
+      return shot;
     });
 
     // Not a journey of its own: leave the window as a person would, through the palette.

@@ -6,13 +6,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "./code-server";
-import { SAMPLE_REQUEST_FILE } from "../suite/ids";
+import { SAMPLE_REQUEST_FILE, TYPED_REQUEST_FILE } from "../suite/ids";
 
 const FIXTURES = path.join(__dirname, "..", "..", "..", "..", "test", "vscode", "fixtures");
 
 export async function makeWorkspace(dir: string): Promise<string> {
   fs.mkdirSync(path.join(dir, ".vscode"), { recursive: true });
   fs.copyFileSync(path.join(FIXTURES, SAMPLE_REQUEST_FILE), path.join(dir, SAMPLE_REQUEST_FILE));
+  fs.writeFileSync(path.join(dir, TYPED_REQUEST_FILE), "");
   const [clients, workers, answers, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const settings = {
     "ztb.endpoints.clients": `tcp://127.0.0.1:${clients}`,

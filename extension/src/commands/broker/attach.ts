@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { connectEndpointProblem } from "../../model/endpoint";
 import { readSettings } from "../../settings";
 import type { Services } from "../services";
 
@@ -11,9 +12,14 @@ export async function attachBroker(s: Services, endpoint?: unknown): Promise<boo
           title: "Attach to Running Broker",
           prompt: "The broker's admin endpoint (ztb broker --admin)",
           value: readSettings().admin,
-          validateInput: (v) => (/^(tcp|ipc|inproc):\/\/./.test(v.trim()) ? undefined : "A ZeroMQ endpoint such as tcp://127.0.0.1:4164"),
+          validateInput: connectEndpointProblem,
         });
   if (admin === undefined) return false;
+  const problem = connectEndpointProblem(admin);
+  if (problem !== undefined) {
+    void vscode.window.showErrorMessage(`ZeroMQ Broker: cannot attach: ${problem}`);
+    return false;
+  }
   try {
     await s.session.attach(admin.trim());
     return true;

@@ -8,7 +8,7 @@ export async function showReply(s: Services, arg?: unknown): Promise<string | un
   if (!task) return undefined;
   const result = await adminAction(() => s.bridge.action({ kind: "inspect", task: task.id }), `inspect ${task.id}`);
   if (result?.kind !== "inspect") return undefined;
-  const uri = s.documents.create(`reply-${task.id}.txt`, formatInspection(result.inspection));
+  const uri = s.documents.create(`reply-${task.id}.txt`, formatInspection(result.inspection, (id) => s.session.model.workerName(id)));
   await s.documents.show(uri);
   return uri.toString();
 }
