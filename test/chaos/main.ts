@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: the full chaos run (≥ 50 000 requests with worker kills), progress every few seconds, the summary,
  * exit status 1 when anything was lost, duplicated, misrouted or unjustified. `--requests N` and `--seed N` override.
- * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts).
+ * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts); with
+ * `--at-commit` it also kills itself right after a journal commit (the failpoint), before that turn's sends.
  */
 import { parseArgs } from "node:util";
 import { BROKER_KILL_OPTIONS, brokerKillViolations, formatBrokerKillSummary, runBrokerKill } from "./run-broker-kill";
@@ -20,16 +21,17 @@ async function workerKill(requests: number | undefined, seed: number | undefined
   return verdict(violations(summary, RSS_LIMIT));
 }
 
-async function brokerKill(requests: number | undefined, seed: number | undefined): Promise<number> {
+async function brokerKill(requests: number | undefined, seed: number | undefined, commitKills: boolean): Promise<number> {
   const options = {
     ...BROKER_KILL_OPTIONS,
+    commitKills,
     requests: requests ?? BROKER_KILL_OPTIONS.requests,
     seed: seed ?? BROKER_KILL_OPTIONS.seed,
     progress: (line: string) => console.log(line),
   };
   console.log(
     `chaos --broker-kill: ${options.requests} requests (${options.routed} clients with routing ids, ${options.keyed} keyed clients resending), ` +
-      `broker --data --fsync ${options.fsync} -t ${options.tries} -T ${options.timeout / 1000} SIGKILLed every ${options.killMin / 1000}-${options.killMax / 1000} s, ` +
+      `broker --data --fsync ${options.fsync} -t ${options.tries} -T ${options.timeout / 1000} SIGKILLed every ${options.killMin / 1000}-${options.killMax / 1000} s${commitKills ? " or right after a commit" : ""}, ` +
       `${options.workers.length} workers, a worker kill every ${options.workerKillEvery} ms, seed ${options.seed} (--seed ${options.seed} replays the kills)`,
   );
   const summary = await runBrokerKill(options);
@@ -44,10 +46,13 @@ function verdict(found: string[]): number {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" } } });
+  const { values } = parseArgs({
+    options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" }, "at-commit": { type: "boolean" } },
+  });
   const requests = values.requests === undefined ? undefined : Number(values.requests);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  return values["broker-kill"] === true ? brokerKill(requests, seed) : workerKill(requests, seed);
+  if (values["at-commit"] === true && values["broker-kill"] !== true) throw new Error("--at-commit needs --broker-kill");
+  return values["broker-kill"] === true ? brokerKill(requests, seed, values["at-commit"] === true) : workerKill(requests, seed);
 }
 
 main().then(

@@ -23,7 +23,7 @@ import { Dealer } from "zeromq";
 import { decodeAdminReply, encodeAdmin } from "../../broker/src/codec";
 import type { Counters } from "../../broker/src/protocol/messages";
 import { DEFAULT_MISBEHAVIOUR, type Misbehaviour, seededRandom } from "./behaviour";
-import { type BrokerProcess, spawnBroker } from "./broker-process";
+import { type BrokerEndpoints, type BrokerProcess, spawnBroker } from "./broker-process";
 import { DurableLoad } from "./durable-load";
 import { auditJournal, type JournalAudit } from "./journal-audit";
 import { WorkerPool, type WorkerSpec } from "./worker-pool";
@@ -46,6 +46,12 @@ export interface BrokerKillOptions {
   misbehaviour: Misbehaviour;
   /** --fsync of the durable broker. */
   fsync: "always" | "batch" | "off";
+  /**
+   * Also kill at commit boundaries: each broker runs with ZTB_FAILPOINT_CRASH_AFTER_COMMITS=N (N drawn from the seed
+   * in [commitKillMin, commitKillMax)), so it SIGKILLs itself right after a commit and before that turn's sends — the
+   * instant where the journal holds most that nobody outside was told. Whichever comes first, that or the timed kill.
+   */
+  commitKills: boolean;
   seed: number;
   progress?: (line: string) => void;
   progressEvery: number;
@@ -69,6 +75,7 @@ export const BROKER_KILL_OPTIONS: BrokerKillOptions = {
   ],
   misbehaviour: DEFAULT_MISBEHAVIOUR,
   fsync: "batch",
+  commitKills: false,
   seed: 2010,
   progressEvery: 3000,
 };
@@ -80,7 +87,12 @@ const MAX_KEYED_TRIES = 30;
 /** Once the broker holds nothing more, a reply still owed would come within this long of the last one. */
 const QUIET_MS = 2000;
 
+const COMMIT_KILL_MIN = 200;
+const COMMIT_KILL_MAX = 2000;
+
 export interface Restart {
+  /** "signal": SIGKILLed by the run; "commit": killed itself after a commit (the failpoint). */
+  kind: "signal" | "commit";
   /** Tasks queued and running by the last SNAPSHOT before the kill (undefined: the broker did not answer in time). */
   queued?: number;
   running?: number;
@@ -125,14 +137,18 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
     "-t", String(options.tries), "-T", String(options.timeout / 1000), "--heartbeat", "500", "--log-level", "warn",
   ];
   const unexpectedBrokerExits: string[] = [];
+  const random = seededRandom(options.seed);
   let killing = false;
-  const watch = (b: BrokerProcess): BrokerProcess => {
+  /** Starts a broker (with the commit failpoint when asked) and records any exit that neither we nor it planned. */
+  const start = async (at: BrokerEndpoints | undefined, failpoint: boolean): Promise<BrokerProcess> => {
+    const commits = COMMIT_KILL_MIN + Math.floor(random() * (COMMIT_KILL_MAX - COMMIT_KILL_MIN));
+    const b = await spawnBroker(args, at, failpoint ? { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(commits) } : undefined);
     void b.exited.then((code) => {
-      if (!killing) unexpectedBrokerExits.push(`broker exited (${String(code)}): ${b.recent.slice(-3).join(" | ")}`);
+      if (!killing && !(failpoint && code === "SIGKILL")) unexpectedBrokerExits.push(`broker exited (${String(code)}): ${b.recent.slice(-3).join(" | ")}`);
     });
     return b;
   };
-  let broker = watch(await spawnBroker(args));
+  let broker = await start(undefined, options.commitKills);
   const endpoints = broker.endpoints;
   const restarts: Restart[] = [];
   let awaiting: { restart: Restart; killedAt: number } | undefined;
@@ -162,37 +178,46 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
   const timers: NodeJS.Timeout[] = [];
   let running = true;
   let wake: (() => void) | undefined;
-  const random = seededRandom(options.seed);
+
+  /** Kills the broker (unless it killed itself) and starts the next one on the same endpoints and directory. */
+  const restartBroker = async (kind: Restart["kind"], failpoint: boolean): Promise<void> => {
+    const before = kind === "signal" ? await counters(endpoints.admin, 500) : undefined;
+    const restart: Restart = { kind, listening: 0 };
+    if (before !== undefined) {
+      restart.queued = before.queued;
+      restart.running = before.running;
+    }
+    killing = true;
+    const killedAt = Date.now();
+    broker.child.kill("SIGKILL");
+    await broker.exited;
+    awaiting = undefined;
+    broker = await start(endpoints, failpoint);
+    killing = false;
+    restart.listening = Date.now() - killedAt;
+    restarts.push(restart);
+    awaiting = { restart, killedAt };
+    void Promise.all(pool.restartLegacy());
+  };
 
   const killer = async (): Promise<void> => {
     while (running) {
       const delay = options.killMin + Math.floor(random() * (options.killMax - options.killMin));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
+      const current = broker;
+      const selfKilled = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), delay);
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
+        void current.exited.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
-      if (!running) return;
-      const before = await counters(endpoints.admin, 500);
-      const restart: Restart = { listening: 0 };
-      if (before !== undefined) {
-        restart.queued = before.queued;
-        restart.running = before.running;
-      }
-      killing = true;
-      const killedAt = Date.now();
-      broker.child.kill("SIGKILL");
-      await broker.exited;
-      awaiting = undefined;
-      broker = await spawnBroker(args, endpoints);
-      killing = false;
-      watch(broker);
-      restart.listening = Date.now() - killedAt;
-      restarts.push(restart);
-      awaiting = { restart, killedAt };
-      void Promise.all(pool.restartLegacy());
+      if (!running && !options.commitKills) return;
+      // The end of a run with commit kills: one last restart without the failpoint, so the end is not cut short.
+      await restartBroker(selfKilled ? "commit" : "signal", running && options.commitKills);
     }
   };
 
@@ -365,7 +390,7 @@ export function formatBrokerKillSummary(s: BrokerKillSummary): string {
     `  keyed resends      ${s.resends}`,
     `  failures by reason ${Object.entries(s.failures).map(([reason, n]) => `${reason} ${n}`).join(", ") || "none"}`,
     `  unjustified        ${s.unjustified.length}${s.unjustified.length > 0 ? ": " + s.unjustified.slice(0, 5).join("; ") : ""}`,
-    `  broker kills       ${s.restarts.length} (SIGKILL + restart on the same --data and endpoints); unexpected broker exits ${s.unexpectedBrokerExits.length}`,
+    `  broker kills       ${s.restarts.length} (SIGKILL + restart on the same --data and endpoints; ${s.restarts.filter((r) => r.kind === "commit").length} by the broker itself right after a commit); unexpected broker exits ${s.unexpectedBrokerExits.length}`,
     `  held at the kill   ${s.restarts.map((r) => (r.queued === undefined ? "?" : `${r.queued}q/${r.running ?? 0}r`)).join(", ") || "n/a"} (queued/running by the last SNAPSHOT before each kill; ? = no answer within 500 ms)`,
     `  kill → listening   ${stats(s.restarts.map((r) => r.listening), s.restarts.length)}`,
     `  kill → 1st reply   ${stats(s.restarts.flatMap((r) => (r.firstReply === undefined ? [] : [r.firstReply])), s.restarts.length)}`,
