@@ -1,9 +1,12 @@
 /**
  * The cost of durability (issue #10), measured in the same run as everything else: the main throughput case (modern
  * protocol, 4 workers x capacity 16, 16 B) against the in-memory broker and against `--data` with each `--fsync`
- * policy, one after the other so they share the machine's state; the journal's size on disk per task after each
- * durable run (with the broker's default `--history`, which bounds the finished tasks the journal keeps); and the
- * recovery of 100 000 queued tasks (recovery.ts).
+ * policy; the journal's size on disk per task after each durable run (with the broker's default `--history`, which
+ * bounds the finished tasks the journal keeps); and the recovery of 100 000 queued tasks (recovery.ts).
+ *
+ * The four modes run in rotation, `rounds` times, and each mode's figure is its median run: on a machine shared with
+ * other work the throughput drifts by tens of percent within a minute, and a rotation spreads that drift over every
+ * mode instead of charging it to whichever ran last.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -25,24 +28,51 @@ export interface CaseResult {
 export interface DurabilityFigures {
   memory: CaseResult;
   modes: { fsync: FsyncPolicy; result: CaseResult; journalBytes: number }[];
+  rounds: number;
 }
 
 export const MAIN_CASE = { mode: "modern", workers: 4, capacity: 16, payload: 16 } as const;
 
-/** Runs the main case in memory, then durable with each fsync policy (`run` starts the broker with `brokerArgs`). */
-export async function measureDurability(run: (journal: Journal, brokerArgs: string[]) => Promise<CaseResult>): Promise<DurabilityFigures> {
-  const memory = await run("memory", []);
-  const modes: DurabilityFigures["modes"] = [];
-  for (const fsync of FSYNC_POLICIES) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ztb-bench-${fsync}-`));
-    try {
-      const result = await run(fsync, ["--data", dir, "--fsync", fsync]);
-      modes.push({ fsync, result, journalBytes: journalBytes(dir) });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+type Run = { result: CaseResult; journalBytes: number };
+
+/**
+ * Runs the main case in memory and durable with each fsync policy, `rounds` times in rotation (`run` starts the
+ * broker with `brokerArgs`); each mode keeps its median run.
+ */
+export async function measureDurability(
+  rounds: number,
+  run: (journal: Journal, brokerArgs: string[]) => Promise<CaseResult>,
+): Promise<DurabilityFigures> {
+  const runs = new Map<Journal, Run[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const journal of ["memory", ...FSYNC_POLICIES] as const) {
+      const list = runs.get(journal) ?? [];
+      runs.set(journal, list);
+      if (journal === "memory") {
+        list.push({ result: await run(journal, []), journalBytes: 0 });
+        continue;
+      }
+      // A new directory each run: the journal's size is that of this run's tasks only.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ztb-bench-${journal}-`));
+      try {
+        const result = await run(journal, ["--data", dir, "--fsync", journal]);
+        list.push({ result, journalBytes: journalBytes(dir) });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
-  return { memory, modes };
+  const median = (journal: Journal): Run => {
+    const sorted = [...(runs.get(journal) ?? [])].sort((a, b) => a.result.rate - b.result.rate);
+    const middle = sorted[Math.floor(sorted.length / 2)];
+    if (middle === undefined) throw new Error(`no ${journal} run`);
+    return middle;
+  };
+  return {
+    memory: median("memory").result,
+    modes: FSYNC_POLICIES.map((fsync) => ({ fsync, ...median(fsync) })),
+    rounds,
+  };
 }
 
 const check = (ok: boolean): string => (ok ? "met" : "NOT MET");
