@@ -15,6 +15,8 @@ export interface JournalTask {
   state: string;
   attempts: number;
   key: string | null;
+  /** ms since the epoch, for a finished task. */
+  finishedAt: number | null;
 }
 
 export interface JournalAudit {
@@ -29,6 +31,7 @@ interface Row {
   payload: Buffer;
   state: string;
   attempts: number;
+  finished_at: number | null;
 }
 
 export function auditJournal(dir: string): JournalAudit {
@@ -36,10 +39,10 @@ export function auditJournal(dir: string): JournalAudit {
   try {
     const prefix = (db.prepare(`SELECT value FROM meta WHERE key = 'prefix'`).get() as { value: string } | undefined)?.value ?? "";
     const byTag = new Map<string, JournalTask[]>();
-    const rows = db.prepare(`SELECT seq, key, payload, state, attempts FROM tasks ORDER BY seq`).all() as Row[];
+    const rows = db.prepare(`SELECT seq, key, payload, state, attempts, finished_at FROM tasks ORDER BY seq`).all() as Row[];
     for (const row of rows) {
       const tag = Buffer.from(blobToFrames(row.payload)[0] ?? []).toString("utf8");
-      const task: JournalTask = { id: `${prefix}-${row.seq.toString(36)}`, state: row.state, attempts: row.attempts, key: row.key };
+      const task: JournalTask = { id: `${prefix}-${row.seq.toString(36)}`, state: row.state, attempts: row.attempts, key: row.key, finishedAt: row.finished_at };
       const list = byTag.get(tag);
       if (list === undefined) byTag.set(tag, [task]);
       else list.push(task);

@@ -25,7 +25,7 @@ import type { Counters } from "../../broker/src/protocol/messages";
 import { DEFAULT_MISBEHAVIOUR, type Misbehaviour, seededRandom } from "./behaviour";
 import { type BrokerEndpoints, type BrokerProcess, spawnBroker } from "./broker-process";
 import { DurableLoad } from "./durable-load";
-import { auditJournal, type JournalAudit } from "./journal-audit";
+import { auditJournal, type JournalAudit, type JournalTask } from "./journal-audit";
 import { WorkerPool, type WorkerSpec } from "./worker-pool";
 
 export interface BrokerKillOptions {
@@ -93,6 +93,8 @@ const COMMIT_KILL_MAX = 2000;
 export interface Restart {
   /** "signal": SIGKILLed by the run; "commit": killed itself after a commit (the failpoint). */
   kind: "signal" | "commit";
+  /** When the broker died (ms since the epoch). */
+  killedAt: number;
   /** Tasks queued and running by the last SNAPSHOT before the kill (undefined: the broker did not answer in time). */
   queued?: number;
   running?: number;
@@ -182,13 +184,14 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
   /** Kills the broker (unless it killed itself) and starts the next one on the same endpoints and directory. */
   const restartBroker = async (kind: Restart["kind"], failpoint: boolean): Promise<void> => {
     const before = kind === "signal" ? await counters(endpoints.admin, 500) : undefined;
-    const restart: Restart = { kind, listening: 0 };
+    const restart: Restart = { kind, killedAt: 0, listening: 0 };
     if (before !== undefined) {
       restart.queued = before.queued;
       restart.running = before.running;
     }
     killing = true;
     const killedAt = Date.now();
+    restart.killedAt = killedAt;
     broker.child.kill("SIGKILL");
     await broker.exited;
     awaiting = undefined;
@@ -288,7 +291,7 @@ function summarise(
     if (outcome.replies > 0) continue;
     const task = tasks[0];
     if (task === undefined) notJournaled++;
-    else lostRouted.push(`${tag}: task ${task.id} ${task.state} after ${task.attempts} attempt(s), never answered`);
+    else lostRouted.push(`${tag}: task ${task.id} ${task.state} after ${task.attempts} attempt(s)${whenFinished(task, run.restarts)}, never answered`);
   }
   for (const [tag, outcome] of load.keyed) {
     const tasks = (audit.byTag.get(tag) ?? []).filter((task) => task.key === tag);
@@ -321,6 +324,16 @@ function summarise(
     seed: options.seed,
     ...run,
   };
+}
+
+/** Where a task's end falls among the kills: a reply lost to a kill was finished just before it. */
+function whenFinished(task: JournalTask, restarts: readonly Restart[]): string {
+  if (task.finishedAt === null) return "";
+  const finishedAt = task.finishedAt;
+  const next = restarts.findIndex((r) => r.killedAt >= finishedAt);
+  const kill = restarts[next];
+  if (kill === undefined) return `, finished ${Date.now() - finishedAt} ms before the audit, after the last kill`;
+  return `, finished ${kill.killedAt - finishedAt} ms before broker kill ${next + 1}`;
 }
 
 /** The broker's counters by admin SNAPSHOT, or undefined when it does not answer within `ms` (it may be restarting). */
