@@ -57,20 +57,21 @@ export interface BrokerKillOptions {
   progressEvery: number;
 }
 
+/** 4 clients x 30 requests in flight, more than the workers' 41 slots: the broker is never idle when it is killed. */
 export const BROKER_KILL_OPTIONS: BrokerKillOptions = {
   requests: 20_000,
   routed: 2,
   keyed: 2,
-  window: 20,
+  window: 30,
   tries: 3,
   timeout: 1000,
   killMin: 2000,
   killMax: 5000,
   workerKillEvery: 2000,
   workers: [
-    { kind: "modern", capacity: 32 },
-    { kind: "modern", capacity: 32 },
-    { kind: "library", capacity: 16 },
+    { kind: "modern", capacity: 16 },
+    { kind: "modern", capacity: 16 },
+    { kind: "library", capacity: 8 },
     { kind: "legacy", capacity: 1 },
   ],
   misbehaviour: DEFAULT_MISBEHAVIOUR,
