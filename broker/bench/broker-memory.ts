@@ -4,16 +4,10 @@
  * all queued.
  */
 import * as zmq from "zeromq";
-import { decodeAdminReply, encodeAdmin } from "../src/codec";
 import { rssOf, startBroker, stop } from "./processes";
+import { queuedCount } from "./queued-count";
 
 const DELIMITER = Buffer.alloc(0);
-
-async function queuedCount(admin: zmq.Dealer): Promise<number> {
-  await admin.send(encodeAdmin({ type: "snapshot", path: [DELIMITER], query: { tasks: { limit: 1 } } }));
-  const reply = decodeAdminReply(await admin.receive());
-  return reply.type === "snapshot" ? reply.snapshot.counters.queued : -1;
-}
 
 export async function measureBrokerMemory(count: number): Promise<{ idleRss: number; loadedRss: number; bytesPerTask: number }> {
   const { child, endpoints } = await startBroker(["--history", "1000"]);

@@ -2,17 +2,19 @@
  * `npm run bench`: the broker's throughput, latency, per-operation cost and memory, each against a baseline measured
  * in the same run on the same machine (a benchmark that prints figures and ratios, never a timed test).
  *
- * Prints one JSON line per case, then a readable table and the targets of issue #6 as ratios.
- * Options: --quick (shorter runs, fewer cases), --seconds N (measuring time per throughput case).
+ * Prints one JSON line per case, then a readable table and the targets of issues #6 and #10 as ratios.
+ * Options: --quick (shorter runs, fewer cases, a smaller recovery fill), --seconds N (measuring time per throughput case).
  */
 import type { ChildProcess } from "node:child_process";
 import { measureBrokerMemory } from "./broker-memory";
+import { type CaseResult, type DurabilityFigures, durabilityNotes, durabilityTargets, type Journal, MAIN_CASE, measureDurability } from "./durability";
 import { medianCoreCost } from "./core-cost";
 import { type CeilingResult, measureEchoCeiling, measureNativeEchoCeiling } from "./echo-ceiling";
 import { buildNativePeers, runNativePipeline, startNativeWorkers } from "./native-peers";
 import { runPipeline } from "./pipeline-client";
 import { type BrokerEndpoints, cpuSeconds, startBroker, startRelay, startWorkers, stop } from "./processes";
 import { prototypePath, startPrototype } from "./prototype";
+import { measureRecovery, type RecoveryFigures } from "./recovery";
 import { measureShellCost } from "./shell-cost";
 import { round } from "./stats";
 
@@ -41,13 +43,20 @@ interface BrokerCase {
   broker?: "ztb" | "prototype" | "relay";
   /** The native peers' binary, or undefined for the zeromq.js peers. */
   native?: string;
+  /** The durability section's cases (durability.ts): a "durable" row, the broker started with `brokerArgs`. */
+  journal?: Journal;
+  brokerArgs?: string[];
 }
 
 /** One throughput case; returns tasks/s. The broker's CPU per task is measured over the client's whole run. */
 async function brokerCase(c: BrokerCase): Promise<number> {
+  return (await measuredCase(c)).rate;
+}
+
+async function measuredCase(c: BrokerCase): Promise<CaseResult> {
   const broker = c.broker ?? "ztb";
   const started: { child: ChildProcess; endpoints: BrokerEndpoints } =
-    broker === "ztb" ? await startBroker() : broker === "relay" ? await startRelay() : await startPrototype(prototypePath() ?? "");
+    broker === "ztb" ? await startBroker(c.brokerArgs) : broker === "relay" ? await startRelay() : await startPrototype(prototypePath() ?? "");
   const { endpoints } = started;
   const host =
     c.native === undefined
@@ -61,7 +70,8 @@ async function brokerCase(c: BrokerCase): Promise<number> {
         : await runNativePipeline(c.native, endpoints.clients, WINDOW, c.payload, c.seconds, true);
     const cpuMicros = ((cpuSeconds(started.child.pid) - cpuBefore) / Math.max(1, result.replies)) * 1e6;
     emit({
-      case: broker === "ztb" ? "broker" : broker,
+      case: c.journal !== undefined ? "durable" : broker === "ztb" ? "broker" : broker,
+      ...(c.journal === undefined ? {} : { journal: c.journal, tasks: result.replies }),
       peers: c.native === undefined ? "zeromq.js" : "native",
       protocol: c.mode,
       workers: c.workers,
@@ -73,7 +83,7 @@ async function brokerCase(c: BrokerCase): Promise<number> {
       brokerCpuMicrosPerTask: Math.round(cpuMicros),
       failures: result.failures,
     });
-    return result.rate;
+    return { rate: result.rate, cpuMicros, replies: result.replies };
   } finally {
     await stop(host);
     await stop(started.child);
@@ -153,6 +163,7 @@ async function main(): Promise<void> {
   const legacy = await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds });
   const prototype =
     prototypePath() === undefined ? undefined : await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds, broker: "prototype" });
+  const durability = await measureDurability(quick ? 1 : 3, (journal, brokerArgs) => measuredCase({ ...MAIN_CASE, seconds, journal, brokerArgs }));
 
   // The ceiling once more after the broker cases: how far the machine itself drifted during the run (ratios above use
   // the first measurement).
@@ -173,7 +184,20 @@ async function main(): Promise<void> {
   const memory = await measureBrokerMemory(100_000);
   emit({ case: "memory", queued: 100_000, idleRssMiB: round(memory.idleRss / 2 ** 20, 1), loadedRssMiB: round(memory.loadedRss / 2 ** 20, 1), bytesPerTask: Math.round(memory.bytesPerTask) });
 
-  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask });
+  const recoveryCount = quick ? 20_000 : 100_000;
+  // Progress on stderr, one line rewritten in place: the fill of 100 000 tasks takes a while on a busy machine.
+  const recovery = await measureRecovery(recoveryCount, (line) => process.stderr.write(`\r${line.padEnd(72)}`));
+  process.stderr.write("\n");
+  emit({
+    case: "recovery",
+    queued: recovery.count,
+    listeningMs: Math.round(recovery.listeningMs),
+    queuedMs: Math.round(recovery.queuedMs),
+    emptyStartMs: Math.round(recovery.emptyStartMs),
+    journalBytesPerTask: Math.round(recovery.bytesPerQueuedTask),
+  });
+
+  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask, durability, recovery, quick });
 }
 
 interface Summary {
@@ -191,9 +215,13 @@ interface Summary {
   /** The broker's own JavaScript per task, without sockets (shell-cost.ts). */
   shellNs: number;
   bytesPerTask: number;
+  durability: DurabilityFigures;
+  recovery: RecoveryFigures;
+  quick: boolean;
 }
 
 function rowName(row: Row): string {
+  if (row.case === "durable") return row.journal === "memory" ? "in memory" : `--data --fsync ${row.journal}`;
   if (row.case === "ceiling") return `zeromq.js echo ceiling, ${row.payload} B${row.frames === 2 ? "" : `, ${row.frames} frames`}`;
   const who = row.case === "prototype" ? "prototype (Python), " : row.case === "relay" ? "bare relay, ZTB/1 frames, " : "";
   return `${who}${row.protocol} ${row.workers} workers x cap ${row.capacity}, ${row.payload} B`;
@@ -208,7 +236,7 @@ function printTable(s: Summary): void {
   const out: string[] = [""];
   const nativeCeiling = typeof s.native === "string" ? 1 : s.native.ceiling;
   for (const peers of ["zeromq.js", "native"]) {
-    const section = rows.filter((row) => row.peers === peers);
+    const section = rows.filter((row) => row.peers === peers && row.case !== "durable");
     if (section.length === 0) continue;
     out.push(peers === "native" ? "with native peers (broker/bench/native/peers.c: C workers and client, libzmq)" : "with zeromq.js peers (the client and workers are Node processes too)");
     out.push(tableLine("case", "tasks/s", "p50 ms", "p99 ms", "CPU µs", "ratio to ceiling"));
@@ -220,6 +248,19 @@ function printTable(s: Summary): void {
     }
     out.push("");
   }
+  const m = MAIN_CASE;
+  const d = s.durability;
+  const rotation = d.rounds === 1 ? "run one after the other" : `the median of ${d.rounds} runs each, in rotation`;
+  out.push(`durable broker (${m.mode} ${m.workers} workers x cap ${m.capacity}, ${m.payload} B, zeromq.js peers; ${rotation})`);
+  out.push(tableLine("case", "tasks/s", "p50 ms", "p99 ms", "CPU µs", "ratio to in-memory"));
+  for (const [journal, result] of [["memory", d.memory], ...d.modes.map((mode) => [mode.fsync, mode.result] as const)] as const) {
+    // The JSON row of the run whose rate is the mode's median (rows hold every run).
+    const row = rows.find((r) => r.case === "durable" && r.journal === journal && r.tasksPerSecond === Math.round(result.rate));
+    if (row === undefined) continue;
+    out.push(tableLine(rowName(row), row.tasksPerSecond, row.p50ms, row.p99ms, row.brokerCpuMicrosPerTask, (result.rate / Math.max(1, d.memory.rate)).toFixed(2)));
+  }
+  out.push(...durabilityNotes(s.durability, s.recovery));
+  out.push("");
   out.push("CPU µs: CPU time of the echo server per round trip, or of the broker process per task (all its threads).");
   const before = s.ceiling[SMALL] ?? 1;
   out.push(`machine drift: the 16 B ceiling was ${Math.round(before)} round trips/s before the broker cases and ${Math.round(s.ceilingAfter)} after (${((s.ceilingAfter / before - 1) * 100).toFixed(0)} %); ratios that differ by less than that are within noise.`);
@@ -252,6 +293,7 @@ function printTable(s: Summary): void {
   }
   out.push(`  core cost ratio 100 000 / 1 000 in flight <= 1.5: ${(s.cost100k / s.cost1k).toFixed(2)} ${check(s.cost100k / s.cost1k <= 1.5)}`);
   out.push(`  broker memory per queued small task < 1024 bytes: ${Math.round(s.bytesPerTask)} ${check(s.bytesPerTask < 1024)}`);
+  out.push(...durabilityTargets(s.durability, s.recovery, s.quick));
   process.stdout.write(`${out.join("\n")}\n`);
 }
 

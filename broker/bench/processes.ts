@@ -29,15 +29,12 @@ export function killOnExit(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** Starts the real `ztb broker` in a child process, as a user runs it, and waits until it listens. */
-export async function startBroker(extra: string[] = []): Promise<{ child: ChildProcess; endpoints: BrokerEndpoints }> {
-  const [c, w, a, m] = await freePorts(4);
-  const endpoints = {
-    clients: `tcp://127.0.0.1:${c}`,
-    workers: `tcp://127.0.0.1:${w}`,
-    answers: `tcp://127.0.0.1:${a}`,
-    admin: `tcp://127.0.0.1:${m}`,
-  };
+/**
+ * Starts the real `ztb broker` in a child process, as a user runs it, and waits until it listens: on free ports, or on
+ * `at` (a restart on the same endpoints).
+ */
+export async function startBroker(extra: string[] = [], at?: BrokerEndpoints): Promise<{ child: ChildProcess; endpoints: BrokerEndpoints }> {
+  const endpoints = at ?? (await freeEndpoints());
   const child = killOnExit(
     fork(CLI, ["broker", endpoints.clients, endpoints.workers, endpoints.answers, "--admin", endpoints.admin, ...extra], {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -45,6 +42,16 @@ export async function startBroker(extra: string[] = []): Promise<{ child: ChildP
   );
   await firstLine(child.stderr); // the "listening on" line
   return { child, endpoints };
+}
+
+async function freeEndpoints(): Promise<BrokerEndpoints> {
+  const [c, w, a, m] = await freePorts(4);
+  return {
+    clients: `tcp://127.0.0.1:${c}`,
+    workers: `tcp://127.0.0.1:${w}`,
+    answers: `tcp://127.0.0.1:${a}`,
+    admin: `tcp://127.0.0.1:${m}`,
+  };
 }
 
 /** Starts the benchmark's worker host (fast raw-socket echo workers) and waits until its sockets exist. */

@@ -24,6 +24,12 @@ export interface ChaosWorkerConfig {
   /** The broker's attempt timeout (-T) in ms: late answers go out 250 ms after it. */
   timeout: number;
   misbehaviour: Misbehaviour;
+  /**
+   * The broker itself is killed and restarted (`npm run chaos -- --broker-kill`): a modern worker told DISCONNECT
+   * `unknown-worker` or `shutdown` re-registers on a new socket, as spec §Reconnecting says. Without it any DISCONNECT
+   * is a finding (a live broker has no reason to send one in a chaos run).
+   */
+  brokerRestarts?: boolean;
 }
 
 const HEARTBEAT_MS = 500;
@@ -39,13 +45,35 @@ const tagOf = (payload: readonly Frame[]): string => Buffer.from(payload[0] ?? n
 
 async function runModern(config: ChaosWorkerConfig): Promise<void> {
   const random = seededRandom(config.seed);
+  let announced = false;
+  for (;;) {
+    const reason = await modernSession(config, random, () => {
+      if (!announced) process.stdout.write("ready\n");
+      announced = true;
+    });
+    if (config.brokerRestarts !== true || (reason !== "unknown-worker" && reason !== "shutdown")) die(`DISCONNECT ${reason}`);
+  }
+}
+
+/** One registration on one socket, until the broker says DISCONNECT; returns its reason. */
+async function modernSession(config: ChaosWorkerConfig, random: () => number, onHeartbeat: () => void): Promise<string> {
   const socket = new Dealer({ linger: 0 });
   const queue = new SendQueue(socket);
-  const send = (msg: WorkerMessage): void => queue.post(encodeWorker(msg), (e) => die(`send failed: ${String(e)}`));
+  // Answers timed for a previous session are dropped with it (spec §Reconnecting: a new connection drops old tasks).
+  let open = true;
+  const send = (msg: WorkerMessage): void => {
+    if (open) queue.post(encodeWorker(msg), (e) => die(`send failed: ${String(e)}`));
+  };
   socket.connect(config.workers);
   send({ type: "ready", options: { name: config.name, capacity: config.capacity, heartbeat: HEARTBEAT_MS } });
-  setInterval(() => send({ type: "heartbeat", interval: HEARTBEAT_MS }), HEARTBEAT_MS);
-  let announced = false;
+  const heartbeat = setInterval(() => send({ type: "heartbeat", interval: HEARTBEAT_MS }), HEARTBEAT_MS);
+  const end = (reason: string): string => {
+    open = false;
+    clearInterval(heartbeat);
+    queue.close();
+    socket.close();
+    return reason;
+  };
   for await (const frames of socket) {
     let msg;
     try {
@@ -54,8 +82,7 @@ async function runModern(config: ChaosWorkerConfig): Promise<void> {
       die(`undecodable message from the broker: ${String(error)}`);
     }
     if (msg.type === "heartbeat") {
-      if (!announced) process.stdout.write("ready\n");
-      announced = true;
+      onHeartbeat();
     } else if (msg.type === "task") {
       const { task, payload } = msg;
       const result = (): void => send({ type: "result", task, payload });
@@ -80,12 +107,14 @@ async function runModern(config: ChaosWorkerConfig): Promise<void> {
           break;
       }
     } else if (msg.type === "disconnect") {
-      die(`DISCONNECT ${msg.detail?.reason ?? ""} ${msg.detail?.message ?? ""}`);
+      // No JSON frame means reason unknown, treated like shutdown (spec §DISCONNECT).
+      return end(msg.detail?.reason ?? "shutdown");
     } else if (msg.type === "legacy-task") {
       die("LEGACY-TASK sent to a modern worker");
     }
     // CANCEL: nothing to stop (dropped and late tasks are timers or nothing); the broker freed the slot.
   }
+  return end("socket closed");
 }
 
 function runLibrary(config: ChaosWorkerConfig): void {
@@ -114,7 +143,10 @@ function runLibrary(config: ChaosWorkerConfig): void {
   });
   worker.on("status", (status) => {
     if (status.type === "ready") process.stdout.write("ready\n");
-    if (status.type === "disconnected") die(`disconnected: ${status.reason} ${status.message ?? ""}`);
+    // Across broker restarts the library re-registers by itself (willReconnect); otherwise a disconnect is a finding.
+    if (status.type === "disconnected" && !(config.brokerRestarts === true && status.willReconnect)) {
+      die(`disconnected: ${status.reason} ${status.message ?? ""}`);
+    }
   });
   worker.start();
 }

@@ -20,6 +20,8 @@ export interface PoolOptions {
   timeout: number;
   misbehaviour: Misbehaviour;
   seed: number;
+  /** The broker is killed and restarted during the run (chaos-worker.ts `brokerRestarts`). */
+  brokerRestarts?: boolean;
 }
 
 interface Slot {
@@ -63,6 +65,23 @@ export class WorkerPool {
     return { name, kind: slot.spec.kind, restarted: this.spawn(slot) };
   }
 
+  /**
+   * Restarts every legacy worker (not counted as a kill): after a broker restart a prototype REQ worker waits forever
+   * for the answer to a request for work that died with the old broker (its protocol has no heartbeat and REQ allows
+   * no second request), so an operator restarts legacy workers with the broker.
+   */
+  restartLegacy(): Promise<void>[] {
+    return this.slots
+      .filter((slot) => slot.spec.kind === "legacy")
+      .map((slot) => {
+        if (slot.child !== undefined) {
+          this.killed.add(slot.child);
+          slot.child.kill("SIGKILL");
+        }
+        return this.spawn(slot);
+      });
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(
@@ -88,6 +107,7 @@ export class WorkerPool {
       seed: this.options.seed * 7919 + slot.index * 104_729 + slot.incarnation,
       timeout: this.options.timeout,
       misbehaviour: this.options.misbehaviour,
+      ...(this.options.brokerRestarts === true ? { brokerRestarts: true } : {}),
     };
     const child = spawn(process.execPath, [SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"] });
     slot.child = child;

@@ -32,6 +32,12 @@ Options:
   --timeout DURATION   per-attempt timeout to ask for, e.g. 2s (enveloped only; the broker's -T caps it)
   --attempts N         attempts to ask for (enveloped only; the broker's -t caps it)
   --deadline DURATION  give up on a request with no reply after this long (default 30s)
+  --routing-id-prefix PREFIX
+                       enveloped only: client i's socket gets the ZeroMQ routing id PREFIX<i> (1, 2, ...), so a
+                       durable broker (--data) that restarts delivers its pending replies once it reconnects
+  --key-prefix PREFIX  enveloped only: request N carries the idempotency key PREFIX<N>
+  --resend N           with --key-prefix: after a deadline, send the request again (same key, same socket) up
+                       to N times; the broker attaches it to the task it holds for the key, so it runs once
   --quiet              print only the summary
   --summary-json       print the summary as one JSON line on stdout instead of text
   --log-level LEVEL    debug, info, warn or error (default warn); logs go to stderr
@@ -53,6 +59,9 @@ const OPTIONS = {
   timeout: { type: "string" },
   attempts: { type: "string" },
   deadline: { type: "string" },
+  "routing-id-prefix": { type: "string" },
+  "key-prefix": { type: "string" },
+  resend: { type: "string" },
   quiet: { type: "boolean" },
   "summary-json": { type: "boolean" },
   "log-level": { type: "string" },
@@ -70,6 +79,12 @@ export interface ClientLoadOptions {
   timeout: number | undefined;
   attempts: number | undefined;
   deadline: number;
+  /** Enveloped: the routing id of client i (0-based) is `${routingIdPrefix}${i + 1}`. */
+  routingIdPrefix: string | undefined;
+  /** Enveloped: request N carries the key `${keyPrefix}${N}`. */
+  keyPrefix: string | undefined;
+  /** Sends again with the same key after a deadline, up to this many times (needs keyPrefix). */
+  resend: number;
   quiet: boolean;
   summaryJson: boolean;
   logger: Logger;
@@ -81,9 +96,17 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
   if (values.help === true) return null;
   if (positionals.length !== 1) throw new UsageError(`expected one CLIENTS endpoint, got ${positionals.length} arguments`);
   const enveloped = values.enveloped === true;
-  for (const option of ["service", "timeout", "attempts"] as const) {
+  for (const option of ["service", "timeout", "attempts", "routing-id-prefix", "key-prefix"] as const) {
     if (!enveloped && values[option] !== undefined) throw new UsageError(`--${option} needs --enveloped`);
   }
+  const routingIdPrefix = values["routing-id-prefix"];
+  // libzmq refuses ids over 255 octets and reserves those starting with a zero octet; the suffix takes up to 5 digits.
+  if (routingIdPrefix !== undefined && (routingIdPrefix.length < 1 || Buffer.byteLength(routingIdPrefix) > 250 || routingIdPrefix.startsWith("\0"))) {
+    throw new UsageError("--routing-id-prefix must be 1 to 250 octets and not start with a zero octet");
+  }
+  const keyPrefix = values["key-prefix"];
+  if (keyPrefix !== undefined && (keyPrefix.length < 1 || keyPrefix.length > 100)) throw new UsageError("--key-prefix must be 1 to 100 characters");
+  if (values.resend !== undefined && keyPrefix === undefined) throw new UsageError("--resend needs --key-prefix (a resend without a key could run the work twice)");
   const service = values.service;
   if (service !== undefined && (service.length < 1 || service.length > 64)) throw new UsageError("--service must be 1 to 64 characters");
   return {
@@ -95,6 +118,9 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
     timeout: values.timeout === undefined ? undefined : duration("--timeout", values.timeout, 0, 1, 2 ** 31 - 1),
     attempts: values.attempts === undefined ? undefined : integer("--attempts", values.attempts, 1, 1, 1_000_000),
     deadline: duration("--deadline", values.deadline, 30_000, 1, 2 ** 31 - 1),
+    routingIdPrefix,
+    keyPrefix,
+    resend: integer("--resend", values.resend, 0, 0, 1000),
     quiet: values.quiet === true,
     summaryJson: values["summary-json"] === true,
     logger: new Logger(
@@ -129,7 +155,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 
   const senders: Sender[] = [];
   try {
-    for (let i = 0; i < options.clients; i++) senders.push(createSender(options, curve));
+    for (let i = 0; i < options.clients; i++) senders.push(createSender(options, curve, i));
   } catch (err) {
     for (const sender of senders) sender.close();
     throw connectError(options.endpoint, err);
@@ -151,7 +177,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
         for (let i = 1; i <= options.count && !interrupted; i++) {
           const number = index * options.count + i;
           const request = `request ${number}`;
-          const outcome = await sender.send(request);
+          const outcome = await sender.send(request, number, (tries) => print(`${request} -> no reply within ${options.deadline} ms; sending it again with its key (try ${tries})`));
           stats.record(outcome);
           print(`${request} -> ${describe(outcome)}`);
           progress.update();
@@ -174,20 +200,27 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 }
 
 interface Sender {
-  send(payload: string): Promise<Outcome>;
+  /** `onResend` is told before each resend (the try number, from 2). */
+  send(payload: string, number: number, onResend: (tries: number) => void): Promise<Outcome>;
   duplicates(): number;
   close(): void;
 }
 
-function createSender(options: ClientLoadOptions, curve: PeerKeys | undefined): Sender {
+function createSender(options: ClientLoadOptions, curve: PeerKeys | undefined, index: number): Sender {
   if (options.enveloped) {
-    const client = new Client({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve });
+    const routingId = options.routingIdPrefix === undefined ? {} : { routingId: `${options.routingIdPrefix}${index + 1}` };
+    const client = new Client({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve, ...routingId });
     return {
-      send: async (payload) => {
-        try {
-          return fromReply(payload, await client.request(payload, requestOptions(options)));
-        } catch (err) {
-          return fromError(err);
+      send: async (payload, number, onResend) => {
+        const key = options.keyPrefix === undefined ? {} : { key: `${options.keyPrefix}${number}` };
+        for (let tries = 1; ; tries++) {
+          try {
+            // Each try gets a new correlation id from the client: a late reply to an earlier try is told apart (and dropped).
+            return fromReply(payload, await client.request(payload, { ...requestOptions(options), ...key }));
+          } catch (err) {
+            if (!(err instanceof ClientTimeoutError) || tries > options.resend) return fromError(err);
+            onResend(tries + 1);
+          }
         }
       },
       duplicates: () => client.stats.duplicates,

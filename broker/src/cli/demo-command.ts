@@ -11,14 +11,21 @@
  *
  * The client is enveloped by default, so the summary can count retries and failure reasons; --plain uses the
  * prototype's plain requests instead (no reasons, no attempt counts). Children are stopped on exit and on Ctrl-C.
+ *
+ * --crash (demo-crash.ts) runs the broker durable (--data in a temp dir), SIGKILLs it once 40 % of the replies are in,
+ * and restarts it on the same data directory and ports; the summary must still say nothing was lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { summaryText, type LoadSummary } from "./load-stats";
 import { fraction, integer, parsing, UsageError } from "./peer-args";
 import { colourEnabled, paint, type Colour } from "./show";
+import { crashClientArgs, CRASH_AFTER, killAndRestart, type CrashReport } from "./demo-crash";
 
 export const DEMO_USAGE = `Usage: ztb demo [options]
 
@@ -39,6 +46,8 @@ Options:
   --drop F            fraction of tasks each worker drops (default 0.1)
   --poison N          requests every worker drops, spread over the run (default 2; 0 for none)
   --plain             the prototype's plain client requests (no reasons or attempt counts in the summary)
+  --crash             durable broker (--data in a temp dir) killed with SIGKILL mid-run and restarted on
+                      the same data directory and ports; clients get routing ids and keys (not with --plain)
   -h, --help          show this help
 `;
 
@@ -50,6 +59,7 @@ const OPTIONS = {
   drop: { type: "string" },
   poison: { type: "string" },
   plain: { type: "boolean" },
+  crash: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -62,6 +72,7 @@ interface DemoOptions {
   /** Numbers of the requests every worker drops ("request N"). */
   poison: number[];
   plain: boolean;
+  crash: boolean;
 }
 
 function parseDemoArgs(argv: string[]): DemoOptions | null {
@@ -72,6 +83,8 @@ function parseDemoArgs(argv: string[]): DemoOptions | null {
   if (!/^(\d+\.?\d*|\.\d+)$/.test(timeout) || Number(timeout) <= 0) throw new UsageError(`-T must be a positive number of seconds, not "${timeout}"`);
   const clients = integer("--clients", values.clients, 4, 1, 1000);
   const count = integer("--count", values.count, 75, 1, 1_000_000);
+  // Plain requests carry no key and the plain client sets no routing id: a restart could strand them (not promised).
+  if (values.crash === true && values.plain === true) throw new UsageError("--crash needs the enveloped client (not --plain)");
   return {
     clients,
     count,
@@ -80,6 +93,7 @@ function parseDemoArgs(argv: string[]): DemoOptions | null {
     drop: fraction("--drop", values.drop, 0.1),
     poison: spread(integer("--poison", values.poison, 2, 0, 100), clients * count),
     plain: values.plain === true,
+    crash: values.crash === true,
   };
 }
 
@@ -90,7 +104,7 @@ export function spread(n: number, total: number): number[] {
   return [...numbers];
 }
 
-interface Child {
+export interface Child {
   name: string;
   process: ChildProcess;
   exited: Promise<number | null>;
@@ -119,6 +133,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const dataDir = options.crash ? fs.mkdtempSync(path.join(os.tmpdir(), "ztb-demo-")) : undefined;
 
   try {
     const [clientsPort, workersPort, answersPort, adminPort] = await freePorts(4);
@@ -134,9 +149,14 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     }
     const poison = options.poison.flatMap((n) => ["--poison", `request ${n}`]);
 
-    const broker = start(children, "broker", "cyan", colour, [
-      "broker", "-t", String(options.tries), "-T", options.timeout, "--admin", admin, "--log-level", "info", clients, workers, answers,
-    ]);
+    const brokerArgs = ["broker", "-t", String(options.tries), "-T", options.timeout, "--admin", admin, "--log-level", "info"];
+    if (dataDir !== undefined) {
+      brokerArgs.push("--data", dataDir);
+      say(`durable broker (--data ${dataDir}): killed with SIGKILL once ${CRASH_AFTER * 100} % of the replies are in, then restarted on the same data directory and ports`);
+      say("clients have routing ids (a pending reply reaches its client after the restart, no resend) and idempotency keys (a request still travelling at the kill is resent and runs once)");
+    }
+    brokerArgs.push(clients, workers, answers);
+    let broker = start(children, "broker", "cyan", colour, brokerArgs);
     await waitForLine(broker, /listening|clients tcp/, 10_000);
     const worker1 = start(children, "worker-1", "green", colour, ["worker", "--name", "worker-1", ...poison, workers, answers, drop]);
     const worker2 = start(children, "worker-2", "magenta", colour, ["worker", "--legacy", "--name", "worker-2", ...poison, workers, answers, drop]);
@@ -145,12 +165,22 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     let summary: LoadSummary | undefined;
     const clientArgs = ["client", "-n", String(options.clients), "--count", String(options.count), "--summary-json", clients];
     if (!options.plain) clientArgs.splice(1, 0, "--enveloped");
+    if (options.crash) clientArgs.splice(1, 0, ...crashClientArgs(options.tries, Number(options.timeout)));
+    let crash: Promise<CrashReport> | undefined;
+    let answered = 0;
+    const total = options.clients * options.count;
     const client = start(children, "client", "blue", colour, clientArgs, (line) => {
+      if (options.crash && /^request \d+ -> (?!no reply)/.test(line) && ++answered >= Math.max(1, Math.floor(total * CRASH_AFTER)) && crash === undefined) {
+        crash = killAndRestart({ broker, brokerArgs, admin, answered, total, say, colour, restart: (args) => start(children, "broker", "cyan", colour, args), waitForLine });
+        void crash.then((report) => (broker = report.broker));
+      }
       if (!line.startsWith('{"summary"')) return false;
       summary = (JSON.parse(line) as { summary: LoadSummary }).summary;
       return true;
     });
     const clientExit = await client.exited;
+    const crashed = crash === undefined ? undefined : await crash;
+    if (crashed !== undefined) broker = crashed.broker;
     // Workers first, so they leave with DISCONNECT {bye} rather than reconnecting after the broker's shutdown.
     await stopAll([worker1, worker2]);
     await stopAll([broker]);
@@ -159,8 +189,9 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       say(paint(colour, "red", `the client ended (exit ${clientExit}) without a summary`));
       return 1;
     }
-    const ok = clientExit === 0 && summary.lost === 0 && summary.duplicates === 0 && summary.replies === summary.requests;
-    process.stdout.write("\n" + report(summary, options, colour) + "\n");
+    const ok =
+      clientExit === 0 && summary.lost === 0 && summary.duplicates === 0 && summary.replies === summary.requests && (!options.crash || crashed?.restarted === true);
+    process.stdout.write("\n" + report(summary, options, colour, crashed) + "\n");
     say(ok ? paint(colour, "green", "every request got exactly one reply") : paint(colour, "red", "NOT every request got exactly one reply"));
     return ok ? 0 : 1;
   } finally {
@@ -168,10 +199,11 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     killAll();
     process.off("exit", killAll);
+    if (dataDir !== undefined) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function report(s: LoadSummary, options: DemoOptions, colour: boolean): string {
+function report(s: LoadSummary, options: DemoOptions, colour: boolean, crashed: CrashReport | undefined): string {
   const reasons = Object.entries(s.failedBy);
   const lines = [
     paint(colour, "bold", "Summary"),
@@ -187,6 +219,7 @@ function report(s: LoadSummary, options: DemoOptions, colour: boolean): string {
     `  ${summaryText(s)}`,
   ];
   if (options.plain) lines.push("  (plain mode: a failure is the prototype's empty answer, so no reason is known)");
+  if (options.crash) lines.splice(8, 0, `  broker      ${crashed?.text ?? "was not killed (the client ended first)"}`);
   return lines.join("\n");
 }
 
@@ -239,7 +272,7 @@ function highlight(line: string, colour: boolean): string {
   return line;
 }
 
-function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
+export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const watcher = (line: string): void => {
       if (pattern.test(line)) done();
