@@ -145,7 +145,7 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
   /** Starts a broker (with the commit failpoint when asked) and records any exit that neither we nor it planned. */
   const start = async (at: BrokerEndpoints | undefined, failpoint: boolean): Promise<BrokerProcess> => {
     const commits = COMMIT_KILL_MIN + Math.floor(random() * (COMMIT_KILL_MAX - COMMIT_KILL_MIN));
-    const b = await spawnBroker(args, at, failpoint ? { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(commits) } : undefined);
+    const b = await spawnBroker(args, at, failpoint ? { env: { ZTB_FAILPOINT_CRASH_AFTER_COMMITS: String(commits) } } : {});
     void b.exited.then((code) => {
       if (!killing && !(failpoint && code === "SIGKILL")) unexpectedBrokerExits.push(`broker exited (${String(code)}): ${b.recent.slice(-3).join(" | ")}`);
     });
