@@ -1,8 +1,9 @@
 /**
  * `npm run chaos`: the full chaos run (≥ 50 000 requests with worker kills), progress every few seconds, the summary,
  * exit status 1 when anything was lost, duplicated, misrouted or unjustified. `--requests N` and `--seed N` override.
- * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts); with
- * `--at-commit` it also kills itself right after a journal commit (the failpoint), before that turn's sends.
+ * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts), and
+ * also kills itself right after a random journal commit (the failpoint), before that turn's sends; `--signal-only`
+ * keeps only the kills from outside.
  */
 import { parseArgs } from "node:util";
 import { BROKER_KILL_OPTIONS, brokerKillViolations, formatBrokerKillSummary, runBrokerKill } from "./run-broker-kill";
@@ -47,12 +48,12 @@ function verdict(found: string[]): number {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" }, "at-commit": { type: "boolean" } },
+    options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" }, "signal-only": { type: "boolean" } },
   });
   const requests = values.requests === undefined ? undefined : Number(values.requests);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (values["at-commit"] === true && values["broker-kill"] !== true) throw new Error("--at-commit needs --broker-kill");
-  return values["broker-kill"] === true ? brokerKill(requests, seed, values["at-commit"] === true) : workerKill(requests, seed);
+  if (values["signal-only"] === true && values["broker-kill"] !== true) throw new Error("--signal-only needs --broker-kill");
+  return values["broker-kill"] === true ? brokerKill(requests, seed, values["signal-only"] !== true) : workerKill(requests, seed);
 }
 
 main().then(

@@ -76,7 +76,8 @@ export const BROKER_KILL_OPTIONS: BrokerKillOptions = {
   ],
   misbehaviour: DEFAULT_MISBEHAVIOUR,
   fsync: "batch",
-  commitKills: false,
+  // Both kinds of kill: SIGKILL from outside at random times, and the broker killing itself right after a commit.
+  commitKills: true,
   seed: 2010,
   progressEvery: 3000,
 };
