@@ -40,6 +40,16 @@ describe("cli: ztb broker options", () => {
     assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
   });
 
+  it("puts the default admin endpoint three ports above the clients port, so a second broker on other ports starts", () => {
+    const admin = (clients: string): string | null => parseBrokerArgs([clients, "tcp://*:2", "tcp://*:3"]).admin;
+    assert.equal(admin("tcp://*:4161"), "tcp://127.0.0.1:4164");
+    assert.equal(admin("tcp://0.0.0.0:5161"), "tcp://127.0.0.1:5164");
+    assert.equal(admin("ipc:///run/ztb/clients"), "ipc:///run/ztb/clients.admin");
+    assert.equal(admin("tcp://127.0.0.1:*"), DEFAULT_ADMIN_ENDPOINT);
+    assert.equal(admin("tcp://*:65534"), DEFAULT_ADMIN_ENDPOINT);
+    assert.equal(parseBrokerArgs(["--admin", "tcp://127.0.0.1:9999", "tcp://*:5161", "tcp://*:2", "tcp://*:3"]).admin, "tcp://127.0.0.1:9999");
+  });
+
   it("reads --data, --fsync, --keep-results and --keep-failed, and refuses durability options without --data", () => {
     const durable = parseBrokerArgs(["--data", "/var/lib/ztb", "--fsync", "batch", "--keep-results", "90s", "--keep-failed", "7", ...ENDPOINTS]);
     assert.deepEqual([durable.data, durable.fsync, durable.keepResults, durable.keepFailed], ["/var/lib/ztb", "batch", 90_000, 7]);

@@ -141,7 +141,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   if (values.admin !== undefined && values["no-admin"] === true) {
     throw new UsageError("--admin and --no-admin cannot be used together");
   }
-  const admin = values["no-admin"] === true ? null : (values.admin ?? DEFAULT_ADMIN_ENDPOINT);
+  const admin = values["no-admin"] === true ? null : (values.admin ?? defaultAdmin(clients));
   if (admin !== null) checkEndpoint("admin", admin);
 
   const data = values.data ?? null;
@@ -239,6 +239,19 @@ function oneOf<T extends string>(option: string, text: string, allowed: readonly
   const found = allowed.find((candidate) => candidate === text);
   if (found === undefined) throw new UsageError(`${option} must be one of ${allowed.join(", ")}, not "${text}"`);
   return found;
+}
+
+/**
+ * The admin endpoint when --admin is not given: on loopback, three ports above a TCP clients endpoint with a port
+ * (the prototype's 4161 gives 4164), so a second broker started with other ports gets its own admin port instead of
+ * failing on 4164; beside an ipc clients endpoint, its path + ".admin"; otherwise DEFAULT_ADMIN_ENDPOINT.
+ */
+export function defaultAdmin(clients: string): string {
+  const tcp = /^tcp:\/\/[^/]*:(\d+)$/.exec(clients);
+  const port = tcp === null ? NaN : Number(tcp[1]);
+  if (Number.isInteger(port) && port > 0 && port + 3 <= 65535) return `tcp://127.0.0.1:${port + 3}`;
+  if (clients.startsWith("ipc://")) return `${clients}.admin`;
+  return DEFAULT_ADMIN_ENDPOINT;
 }
 
 /** Catches the obvious typos early; libzmq judges the rest when binding. */

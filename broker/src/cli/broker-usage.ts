@@ -19,8 +19,9 @@ times out is retried on another worker, and the client gets a failure reply afte
 Options:
   -t, --tries N          maximum attempts per task, including the first (default: unlimited)
   -T, --timeout SECONDS  time allowed for each attempt, e.g. 2 or 0.5 (default: unlimited)
-  --admin ENDPOINT       admin endpoint for monitors such as the VS Code extension
-                         (default: tcp://127.0.0.1:4164; keep it on loopback)
+  --admin ENDPOINT       admin endpoint for monitors such as the VS Code extension (default: on
+                         127.0.0.1, the CLIENTS port + 3 — 4164 for the prototype's 4161 —, or
+                         CLIENTS.admin for ipc, else tcp://127.0.0.1:4164; keep it on loopback)
   --no-admin             no admin endpoint
   --heartbeat MS         broker heartbeat interval announced to workers, 100..60000 (default: 2500)
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
