@@ -138,6 +138,7 @@ async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const secondsArg = process.argv.indexOf("--seconds");
   const seconds = secondsArg >= 0 ? Number(process.argv[secondsArg + 1]) : quick ? 1 : 3;
+  if (process.argv.includes("--durability")) return durabilityOnly(quick, seconds);
 
   const ceiling: Record<number, number> = {};
   for (const payload of [SMALL, LARGE]) {
@@ -198,6 +199,15 @@ async function main(): Promise<void> {
   });
 
   printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask, durability, recovery, quick });
+}
+
+/** `--durability`: only the durable-broker rows (throughput per --fsync policy against in-memory), for quick checks. */
+async function durabilityOnly(quick: boolean, seconds: number): Promise<void> {
+  const d = await measureDurability(quick ? 1 : 3, (journal, brokerArgs) => measuredCase({ ...MAIN_CASE, seconds, journal, brokerArgs }));
+  const line = (name: string, r: CaseResult): string =>
+    `${name.padEnd(16)} ${String(Math.round(r.rate)).padStart(7)} tasks/s ${String(Math.round(r.cpuMicros)).padStart(5)} µs CPU/task  ${(r.rate / d.memory.rate).toFixed(2)}`;
+  console.log(line("in memory", d.memory));
+  for (const mode of d.modes) console.log(line(`--fsync ${mode.fsync}`, mode.result));
 }
 
 interface Summary {

@@ -19,8 +19,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Dealer } from "zeromq";
-import { decodeAdminReply, encodeAdmin } from "../../broker/src/codec";
+import { snapshotCounters } from "../../broker/src/client/admin-counters";
 import type { Counters } from "../../broker/src/protocol/messages";
 import { DEFAULT_MISBEHAVIOUR, type Misbehaviour, seededRandom } from "./behaviour";
 import { type BrokerEndpoints, type BrokerProcess, spawnBroker } from "./broker-process";
@@ -185,7 +184,7 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
 
   /** Kills the broker (unless it killed itself) and starts the next one on the same endpoints and directory. */
   const restartBroker = async (kind: Restart["kind"], failpoint: boolean): Promise<void> => {
-    const before = kind === "signal" ? await counters(endpoints.admin, 500) : undefined;
+    const before = kind === "signal" ? await snapshotCounters(endpoints.admin, 500) : undefined;
     const restart: Restart = { kind, killedAt: 0, listening: 0 };
     if (before !== undefined) {
       restart.queued = before.queued;
@@ -245,11 +244,11 @@ export async function runBrokerKill(options: BrokerKillOptions): Promise<BrokerK
     // The end: the broker holds no live task, and no reply has come for a while (a reply still owed would come at
     // once). What is still unanswered then is judged against the journal.
     await until(async () => {
-      const c = await counters(endpoints.admin, 1000);
+      const c = await snapshotCounters(endpoints.admin, 1000);
       return c !== undefined && c.queued + c.running === 0;
     }, 60_000);
     await until(() => load.outstandingCount === 0 || Date.now() - lastReplyAt >= QUIET_MS, 60_000);
-    const finalCounters = await counters(endpoints.admin, 1000);
+    const finalCounters = await snapshotCounters(endpoints.admin, 1000);
     killing = true;
     load.close();
     await pool.stop();
@@ -338,20 +337,6 @@ function whenFinished(task: JournalTask, restarts: readonly Restart[]): string {
   return `, finished ${kill.killedAt - finishedAt} ms before broker kill ${next + 1}`;
 }
 
-/** The broker's counters by admin SNAPSHOT, or undefined when it does not answer within `ms` (it may be restarting). */
-async function counters(endpoint: string, ms: number): Promise<Counters | undefined> {
-  const socket = new Dealer({ linger: 0, receiveTimeout: ms, sendTimeout: ms });
-  try {
-    socket.connect(endpoint);
-    await socket.send(encodeAdmin({ type: "snapshot", path: [new Uint8Array(0)], query: { tasks: { limit: 1 } } }));
-    const reply = decodeAdminReply(await socket.receive());
-    return reply.type === "snapshot" ? reply.snapshot.counters : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    socket.close();
-  }
-}
 
 async function until(check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { Client, ClientTimeoutError } from "../../broker/src/client";
 import { SqliteJournal } from "../../broker/src/store/sqlite-journal";
 import { Worker } from "../../broker/src/worker";
+import { seededRandom } from "../chaos/behaviour";
 import { type BrokerEndpoints, type BrokerProcess, spawnBroker } from "../chaos/broker-process";
 
 const ROUNDS = Number(process.env.ZTB_CRASH_ROUNDS ?? 50);
@@ -24,17 +25,6 @@ const KEYED_CLIENTS = 4;
 const ROUTED_CLIENTS = 3;
 const ARGS = ["-t", "50", "-T", "3", "--heartbeat", "100", "--log-level", "error"];
 
-/** mulberry32: a small seeded generator, so a printed seed replays the same kill points. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,7 +55,7 @@ describe("durability: SIGKILL at random journal commits, round after round (cras
   });
 
   it("loses no accepted request, answers no key twice differently, never reuses an attempt number", async () => {
-    const rand = random(SEED);
+    const rand = seededRandom(SEED);
     const attemptsSeen = new Map<string, Set<number>>();
     let reusedAttempt = "";
     let stopping = false;

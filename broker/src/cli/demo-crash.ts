@@ -8,9 +8,7 @@
  * but not yet committed) never reached the journal — after its deadline the client sends it again with the same key,
  * which the broker attaches to the task it holds for that key if it does hold one, so the work still runs once.
  */
-import { Dealer } from "zeromq";
-import { decodeAdminReply, encodeAdmin } from "../codec";
-import type { Counters } from "../protocol/messages";
+import { snapshotCounters } from "../client/admin-counters";
 import type { Child } from "./demo-command";
 import { paint } from "./show";
 
@@ -48,7 +46,7 @@ export interface CrashReport {
 
 export async function killAndRestart(ctx: CrashContext): Promise<CrashReport> {
   const { colour, say } = ctx;
-  const before = await counters(ctx.admin, 1000);
+  const before = await snapshotCounters(ctx.admin, 1000);
   const held = before === undefined ? "tasks in hand (no SNAPSHOT in time)" : `${before.queued} tasks queued and ${before.running} running`;
   const killedAt = Date.now();
   ctx.broker.process.kill("SIGKILL");
@@ -80,17 +78,3 @@ export async function killAndRestart(ctx: CrashContext): Promise<CrashReport> {
   return { broker, restarted: true, text: `killed with SIGKILL (${held}), restarted in ${ms} ms, recovered ${recovered.queued} unfinished tasks` };
 }
 
-/** The broker's counters by admin SNAPSHOT, or undefined when it does not answer within `ms`. */
-async function counters(endpoint: string, ms: number): Promise<Counters | undefined> {
-  const socket = new Dealer({ linger: 0, receiveTimeout: ms, sendTimeout: ms });
-  try {
-    socket.connect(endpoint);
-    await socket.send(encodeAdmin({ type: "snapshot", path: [new Uint8Array(0)], query: { tasks: { limit: 1 } } }));
-    const reply = decodeAdminReply(await socket.receive());
-    return reply.type === "snapshot" ? reply.snapshot.counters : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    socket.close();
-  }
-}
