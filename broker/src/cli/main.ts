@@ -35,6 +35,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "check a worker or client implementation against the protocol spec",
     run: async (argv) => (await import("./conformance-command.js")).runConformanceCommand(argv),
   },
+  status: {
+    summary: "print a running broker's state, workers and queues as tables (ztb status [ADMIN])",
+    run: async (argv) => (await import("./status-command.js")).runStatusCommand(argv),
+  },
   keygen: {
     summary: "generate a CURVE key pair",
     run: async (argv) => (await import("./keygen-command.js")).runKeygenCommand(argv),

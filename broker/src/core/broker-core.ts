@@ -316,6 +316,7 @@ export class BrokerCore implements BrokerCoreApi {
       },
       counters: copyCounters(this.counters),
       workers: [...this.workers.all()].map(workerView),
+      services: [...this.services.values()].map((svc) => ({ name: svc.name, queued: svc.queued, workers: svc.workers })),
       tasks: { total: this.tasks.count(state), offset, items: this.tasks.page(state, offset, limit).map(taskView) },
     };
   }

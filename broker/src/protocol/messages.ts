@@ -223,12 +223,23 @@ export interface SnapshotQuery {
   tasks?: { state?: TaskState; offset?: number; limit?: number };
 }
 
+/** A service's queue and its workers (SNAPSHOT `services`, since 1.1). */
+export interface ServiceView {
+  name: string;
+  /** Tasks waiting. */
+  queued: number;
+  /** Registered workers serving it. */
+  workers: number;
+}
+
 export interface Snapshot {
   seq: number;
   time: number;
   broker: BrokerInfo;
   counters: Counters;
   workers: WorkerView[];
+  /** Every service with a waiting task or a worker (since 1.1). */
+  services?: ServiceView[];
   tasks: { total: number; offset: number; items: TaskView[] };
 }
 
