@@ -62,6 +62,9 @@ describe("server: undeliverable output and stuck shutdown", () => {
         throw new Error("not used");
       },
       inspect: () => undefined,
+      metrics: () => {
+        throw new Error("not used");
+      },
     };
     broker = await startBroker({ createCore: () => stuck });
     const started = Date.now();

@@ -100,7 +100,25 @@ export async function runBrokerCommand(
     return EXIT_USAGE;
   }
 
+  let metrics: { close(): void } | undefined;
+  let metricsAddress: string | undefined;
+  if (options.metrics !== undefined) {
+    const { brokerRegistry, serveMetrics } = await import("../server/metrics.js");
+    try {
+      const served = await serveMetrics(brokerRegistry(() => server.readCore()), options.metrics.host, options.metrics.port);
+      metrics = served.server;
+      metricsAddress = served.address;
+    } catch (err) {
+      await server.close();
+      await security?.close();
+      io.stderr.write(`${PREFIX}cannot serve --metrics on ${options.metrics.host}:${options.metrics.port}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return EXIT_USAGE;
+    }
+  }
   announce(logger, options, bound, security);
+  if (metricsAddress !== undefined) {
+    logger.announce("info", "metrics", `${PREFIX}metrics at http://${metricsAddress}/metrics`, { metrics: metricsAddress });
+  }
   const reload = (): void => {
     void security?.reload().then(
       (sizes) => logger.info("keys-reloaded", sizes),
@@ -109,6 +127,7 @@ export async function runBrokerCommand(
   };
   if (security) process.on("SIGHUP", reload);
   await runUntilSignalled(server, options.grace, logger);
+  metrics?.close();
   process.off("SIGHUP", reload);
   await security?.close();
   return EXIT_OK;

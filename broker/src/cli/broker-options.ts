@@ -44,6 +44,8 @@ export interface BrokerCommandOptions {
   maxFrames: number;
   /** Octets held for one peer that does not read, beyond libzmq's own (§Limits). */
   maxUnsent: number;
+  /** --metrics HOST:PORT of the Prometheus endpoint; undefined = none. */
+  metrics: { host: string; port: number } | undefined;
   /** --max-memory bytes; undefined = no budget. */
   maxMemory: number | undefined;
   /** Octets held for all peers together. */
@@ -76,6 +78,7 @@ const OPTIONS = {
   "max-frames": { type: "string" },
   "max-unsent": { type: "string" },
   "max-memory": { type: "string" },
+  metrics: { type: "string" },
   "max-unsent-total": { type: "string" },
   history: { type: "string" },
   data: { type: "string" },
@@ -116,6 +119,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxFrames: DEFAULT_MAX_FRAMES,
     maxUnsent: DEFAULT_MAX_UNSENT,
     maxMemory: undefined,
+    metrics: undefined,
     maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
     history: DEFAULT_HISTORY,
     services: [],
@@ -166,6 +170,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
     maxFrames:
       values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
+    metrics: values.metrics === undefined ? undefined : hostPort("--metrics", values.metrics),
     maxMemory: values["max-memory"] === undefined ? undefined : size("--max-memory", values["max-memory"], 64 * 1024 * 1024),
     maxUnsent:
       values["max-unsent"] === undefined ? DEFAULT_MAX_UNSENT : integer("--max-unsent", values["max-unsent"], 1, 2 ** 53 - 1),
@@ -208,6 +213,17 @@ function seconds(option: string, text: string): number {
     throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));
+}
+
+/** HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, or :9464 for every interface). */
+function hostPort(option: string, text: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]*):(\d{1,5})$/.exec(text);
+  const port = match === null ? NaN : Number(match[2]);
+  if (match === null || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`${option} must be HOST:PORT like 127.0.0.1:9464, not "${text}"`);
+  }
+  const host = (match[1] ?? "").replace(/^\[|\]$/g, "");
+  return { host: host === "" ? "0.0.0.0" : host, port };
 }
 
 const UNIT_OCTETS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };

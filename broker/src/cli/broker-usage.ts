@@ -46,6 +46,9 @@ Options:
   --max-unsent BYTES     outgoing bytes held for one peer that does not read its messages, beyond the
                          ${ROUTER_SEND_HWM} messages libzmq keeps per peer; past it messages to that peer are dropped,
                          counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
+  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (requests, replies by
+                         status and reason, retries, queues and running tasks per service, workers by
+                         state, attempt durations); e.g. 127.0.0.1:9464 (default: off)
   --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
                          queue-full while its resident memory (plus what it just took in) is above 80 %
                          of SIZE, and taken again below 70 % (default: no budget)

@@ -6,6 +6,7 @@
  * scheduling rule and never touches a socket, a timer, the clock or a random source.
  */
 import type { JournalRecord, RecoveredState } from "./journal";
+import type { CoreMetrics } from "./metrics";
 import type {
   AdminReply,
   AdminRequest,
@@ -104,6 +105,8 @@ export interface BrokerCoreApi {
   nextDeadline(): number | undefined;
   snapshot(query: SnapshotQuery, now: number): Snapshot;
   inspect(task: string): TaskInspection | undefined;
+  /** Replies by failure reason and attempt durations, for `--metrics` (a copy). */
+  metrics(): CoreMetrics;
 }
 
 export type { JournalRecord, RecoveredState };

@@ -51,6 +51,7 @@ import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, Peer
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
+import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./metrics";
 import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
@@ -186,6 +187,7 @@ export class BrokerCore implements BrokerCoreApi {
   private readonly allowed: ReadonlySet<string>;
   private readonly timers = new TimerHeap<CoreTimer>();
   private readonly counters = newCounters();
+  private readonly metricsData = newMetrics();
   /** Pending enveloped requests by client path + correlation id (client CANCEL). */
   private readonly byCorrelation = new Map<string, Task>();
   private readonly monitors = new Map<string, Monitor>();
@@ -319,6 +321,10 @@ export class BrokerCore implements BrokerCoreApi {
       services: [...this.services.values()].map((svc) => ({ name: svc.name, queued: svc.queued, workers: svc.workers })),
       tasks: { total: this.tasks.count(state), offset, items: this.tasks.page(state, offset, limit).map(taskView) },
     };
+  }
+
+  metrics(): CoreMetrics {
+    return copyMetrics(this.metricsData);
   }
 
   inspect(task: string): TaskInspection | undefined {
@@ -468,6 +474,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   private reply(client: ClientRef, detail: ReplyDetail, payload: Frame[]): void {
     this.counters.replies++;
+    if (detail.status === "failed" && detail.reason !== undefined && detail.resent !== true) this.metricsData.failedReplies[detail.reason]++;
     let msg: ClientReply;
     if (client.enveloped) {
       msg = { type: "reply", path: client.path, detail: inSpecOrder(detail, client.correlation), payload };
@@ -578,7 +585,7 @@ export class BrokerCore implements BrokerCoreApi {
     task.attempts++;
     this.setState(task, "running");
     const deadline = task.timeout === null ? null : this.now + task.timeout;
-    const attempt: Attempt = { kind: "attempt", task, worker, number: task.attempts, deadline, timer: undefined };
+    const attempt: Attempt = { kind: "attempt", task, worker, number: task.attempts, startedAt: this.now, deadline, timer: undefined };
     if (deadline !== null) attempt.timer = this.timers.add(deadline, attempt);
     task.current = attempt;
     if (task.holders === undefined) task.holders = [worker.id];
@@ -636,6 +643,7 @@ export class BrokerCore implements BrokerCoreApi {
   /** Ends an attempt; a modern worker's slot is freed with it (a legacy slot is freed when the worker asks again). */
   private closeAttempt(attempt: Attempt): void {
     const { task, worker } = attempt;
+    observeAttempt(this.metricsData, this.now - attempt.startedAt);
     this.timers.remove(attempt.timer);
     if (task.current === attempt) task.current = undefined;
     worker.attempts.delete(task.id);

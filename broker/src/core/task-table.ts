@@ -33,6 +33,8 @@ export interface Attempt {
   readonly task: Task;
   readonly worker: Worker;
   readonly number: number;
+  /** When it was dispatched (for the attempt-duration histogram). */
+  readonly startedAt: number;
   deadline: number | null;
   timer: Timer<unknown> | undefined;
 }

@@ -105,6 +105,11 @@ export class BrokerServer {
     return this.bound;
   }
 
+  /** The core and the time, for `--metrics` scrapes (views only: nothing is fed to the core). */
+  readCore(): { core: BrokerCoreApi; now: number } | undefined {
+    return this.core === undefined ? undefined : { core: this.core, now: Date.now() };
+  }
+
   /** Messages the send queues could not deliver, per endpoint. */
   sendCounters(): Partial<Record<Endpoint, SendCounters>> {
     const counters: Partial<Record<Endpoint, SendCounters>> = {};
