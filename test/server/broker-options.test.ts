@@ -23,6 +23,7 @@ describe("cli: ztb broker options", () => {
         maxFrames: 256,
         maxUnsent: 32 * 1024 * 1024,
         maxMemory: undefined,
+        metrics: undefined,
         maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
         services: [],

@@ -10,6 +10,7 @@ import { ProtocolError, type ErrorCode } from "./errors";
 import { MAX_INTERVAL_DIGITS, MAX_TASK_ID_OCTETS, type MessageBounds } from "../protocol/limits";
 import { EMPTY_FRAME, FAMILY, matchSignature, parseDigits } from "./octets";
 import type { Validator } from "./schemas";
+import { strictJsonViolation } from "./strict-json";
 
 export { MAX_JSON_TO_BROKER } from "../protocol/limits";
 
@@ -143,11 +144,16 @@ export function jsonAt<T>(
     throw malformed("ZTB_ERR_TOO_LARGE", `${what} of ${frame.length} octets (max ${limit})`, frames, d, true);
   }
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(strictUtf8.decode(frame));
+    text = strictUtf8.decode(frame);
+    value = JSON.parse(text);
   } catch (cause) {
     throw malformed("ZTB_ERR_BAD_JSON", `${what} is not UTF-8 JSON`, frames, d, true, cause);
   }
+  // JSON sent to the broker (it has a size limit) is held to the spec's stricter spelling.
+  const violation = limit === undefined ? undefined : strictJsonViolation(text);
+  if (violation !== undefined) throw malformed("ZTB_ERR_SCHEMA", `${what}: ${violation}`, frames, d, true);
   let valid: boolean;
   try {
     valid = validate(value);
