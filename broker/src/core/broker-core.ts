@@ -973,7 +973,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.log(why === "bye" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
     for (const attempt of [...worker.attempts.values()]) {
       this.closeAttempt(attempt);
-      this.attemptEnded(attempt.task, "worker-lost", worker);
+      this.attemptEnded(attempt.task, "worker-lost", worker, `worker ${worker.name} was lost during attempt ${attempt.number} (${why})`);
     }
     for (const name of worker.services) {
       const svc = this.services.get(name);
@@ -1358,7 +1358,7 @@ export class BrokerCore implements BrokerCoreApi {
     worker.failed++;
     worker.timeouts++;
     if (worker.timeouts >= QUARANTINE.after && !worker.gone && this.replaceable(worker)) this.quarantine(worker);
-    this.attemptEnded(task, "timeout", worker);
+    this.attemptEnded(task, "timeout", worker, `attempt ${attempt.number} timed out after ${this.now - attempt.startedAt} ms on worker ${worker.name}`);
     if (worker.kind === "modern") this.offer(worker);
   }
 
