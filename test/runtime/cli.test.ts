@@ -126,7 +126,7 @@ describe("ztb CLI", () => {
         await worker.line(/ready/);
         const run = await runCli(["client", "--enveloped", "--count", "3", broker.endpoints.clients]);
         assert.match(run.stdout, /^request 1 -> request 1 \(worker w, attempt 1, /m);
-        assert.match(run.stdout, /^request 2 -> failed: timeout after 2 attempts$/m);
+        assert.match(run.stdout, /^request 2 -> failed: timeout after 2 attempts \(attempt 2 timed out after \d+ ms on worker w\)$/m);
         assert.match(run.stdout, /^request 3 -> request 3 \(worker w, attempt 1, /m);
         assert.match(run.stdout, /^summary: 3 sent, 3 answered \(2 succeeded, 1 failed: timeout 1\)/m);
         assert.equal(run.code, 0, run.stderr);
