@@ -48,9 +48,14 @@ export function openQueue(conn: ClusterConnection, label: string, overrides: Par
 }
 
 /** Fetches until one task arrives or `tries` pulls of 1 s came back empty. */
+/** How long one pull of fetchOne waits for a task. */
+const PULL_MS = 5000;
+
 export async function fetchOne(queue: WorkQueue, service = "default", tries = 10): Promise<LeasedTask> {
   for (let i = 0; i < tries; i++) {
-    const { tasks } = await queue.fetch(service, 1, 1000);
+    // A pull of 5 s (the library's idle heartbeat is half of it): a test process stalled for a second on a busy
+    // machine must not end the pull with "heartbeats missed". It returns as soon as a task is there.
+    const { tasks } = await queue.fetch(service, 1, PULL_MS);
     const first = tasks[0];
     if (first !== undefined) return first;
   }

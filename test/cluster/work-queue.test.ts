@@ -6,6 +6,7 @@ import { strict as assert } from "node:assert";
 import { RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import {
   clusterNames,
+  FetchError,
   StreamConflictError,
   StreamSetupError,
   takeExhausted,
@@ -215,11 +216,12 @@ describe("cluster: JetStream work queue (one nats-server)", function () {
     assert.deepEqual(tasks.map((t) => t.record.task), [], "not even after the lease");
   });
 
-  it("creates a service's consumer again when it was deleted behind its back (the failed pull is tried again)", async () => {
+  it("creates a service's consumer again when it was deleted behind its back (after one failed fetch)", async () => {
     const queue = await openQueue(conn, "gone");
     await queue.publish(task("t1"));
     await queue.consumer("default");
     await conn.jsm.consumers.delete(queue.names.stream, queue.names.consumer("default"));
+    await assert.rejects(queue.fetch("default", 1, 1000), FetchError);
     const leased = await fetchOne(queue);
     assert.equal(leased.record.task, "t1");
     await leased.ack();

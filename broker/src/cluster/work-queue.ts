@@ -49,9 +49,6 @@ function isNotFound(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
 }
 
-/** Pulls tried before a fetch fails for missed heartbeats (see fetch). */
-const FETCH_TRIES = 3;
-
 export class WorkQueue {
   private readonly consumers = new Map<string, Consumer>();
 
@@ -163,18 +160,6 @@ export class WorkQueue {
    * queue has fewer. Foreign messages are terminated and reported, never given to a worker.
    */
   async fetch(service: string, count: number, expires = 1000): Promise<Fetched> {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await this.fetchOnce(service, count, expires);
-      } catch (error) {
-        // The library ends a pull when two of its idle heartbeats (expires / 2 each) came late, which a busy event loop
-        // alone causes; the pull itself was fine. Whatever it had delivered is unacknowledged and returns after the lease.
-        if (!(error instanceof FetchError) || !/heartbeats missed/.test(error.message) || tries >= FETCH_TRIES) throw error;
-      }
-    }
-  }
-
-  private async fetchOnce(service: string, count: number, expires: number): Promise<Fetched> {
     if (!Number.isInteger(count) || count < 1) throw new FetchError(`fetch of ${count} tasks: ask for 1 or more`);
     const consumer = await this.consumer(service);
     const tasks: LeasedTask[] = [];
