@@ -66,6 +66,21 @@ interface TaskRow {
   kept_until: number | null;
 }
 
+/** The columns of TaskRow, in the order `read` selects them. */
+const TASK_COLUMNS = [
+  "seq", "service", "origin", "key", "client", "waiters", "payload", "max_attempts", "timeout", "created_at", "state",
+  "attempts", "finished_at", "reason", "message", "worker", "reply", "kept_until",
+] as const satisfies readonly (keyof TaskRow)[];
+
+/** A raw row (values in TASK_COLUMNS order) as a TaskRow: one literal, so every row shares one hidden class. */
+function taskRow(v: unknown[]): TaskRow {
+  return {
+    seq: v[0], service: v[1], origin: v[2], key: v[3], client: v[4], waiters: v[5], payload: v[6], max_attempts: v[7],
+    timeout: v[8], created_at: v[9], state: v[10], attempts: v[11], finished_at: v[12], reason: v[13], message: v[14],
+    worker: v[15], reply: v[16], kept_until: v[17],
+  } as TaskRow;
+}
+
 const CREATE = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tasks (
@@ -247,7 +262,8 @@ export class SqliteJournal {
   /** Everything the journal holds, for the core's `recover` input. */
   read(): RecoveredState {
     try {
-      const rows = this.db.prepare(`SELECT * FROM tasks ORDER BY seq`).all() as TaskRow[];
+      // Rows as arrays (raw): building 100 000 row objects was 40 % of a recovery's read time.
+      const rows = (this.db.prepare(`SELECT ${TASK_COLUMNS.join(", ")} FROM tasks ORDER BY seq`).raw(true).all() as unknown[][]).map(taskRow);
       const counters = this.meta("counters");
       return { tasks: rows.map(taskFromRow), counters: counters === undefined ? undefined : (JSON.parse(counters) as Counters) };
     } catch (err) {
