@@ -143,6 +143,11 @@ function legacyName(peer: PeerKey): string {
   return `legacy-${octets}`;
 }
 
+/** A pending enveloped request's key in byCorrelation: its client's path and its correlation id (client CANCEL). */
+function correlationKey(peer: PeerKey, path: RoutingPath, id: string): string {
+  return pathKey(peer, path) + "#" + id;
+}
+
 /** The key index's key: one key per service (the service's length first, so no pair of names can collide). */
 function keyOf(service: string, key: string): string {
   return `${service.length}:${service}:${key}`;
@@ -350,7 +355,7 @@ export class BrokerCore implements BrokerCoreApi {
         );
         return;
       case "cancel": {
-        const task = this.byCorrelation.get(pathKey(peer, msg.path) + "#" + msg.id);
+        const task = this.byCorrelation.get(correlationKey(peer, msg.path, msg.id));
         if (task === undefined) {
           this.log("debug", "cancel-unknown", { peer, id: msg.id });
           return;
@@ -423,7 +428,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   private correlate(client: ClientRef, task: Task): void {
     if (client.correlation !== undefined) {
-      this.byCorrelation.set(pathKey(client.peer, client.path) + "#" + client.correlation, task);
+      this.byCorrelation.set(correlationKey(client.peer, client.path, client.correlation), task);
     }
   }
 
@@ -686,7 +691,7 @@ export class BrokerCore implements BrokerCoreApi {
     const detail = this.outcome(task);
     for (const client of this.clientsOf(task)) {
       if (client.correlation !== undefined) {
-        const key = pathKey(client.peer, client.path) + "#" + client.correlation;
+        const key = correlationKey(client.peer, client.path, client.correlation);
         if (this.byCorrelation.get(key) === task) this.byCorrelation.delete(key);
       }
       this.reply(client, { ...detail }, task.reply ?? []);
@@ -742,10 +747,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   private forgetTask(task: Task): void {
     this.unkeep(task);
-    if (task.key !== undefined) {
-      const key = keyOf(task.service, task.key);
-      if (this.keys.get(key) === task) this.keys.delete(key);
-    }
+    this.dropKey(task);
     this.tasks.forget(task);
     this.heldBytes -= task.size;
     for (const frame of task.reply ?? []) this.heldBytes -= frame.length;
@@ -754,11 +756,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** A finished task with a key answers resends until `keepResults` from now (or is forgotten by its key now). */
   private keep(task: Task): void {
-    const key = keyOf(task.service, task.key ?? "");
-    if (this.keepResults <= 0) {
-      if (this.keys.get(key) === task) this.keys.delete(key);
-      return;
-    }
+    if (this.keepResults <= 0) return this.dropKey(task);
     task.keptUntil = this.now + this.keepResults;
     this.keptCount++;
     this.kept.pushBack(task);
@@ -783,7 +781,13 @@ export class BrokerCore implements BrokerCoreApi {
     if (task.keptUntil === 0) return;
     task.keptUntil = 0;
     this.keptCount--;
-    const key = keyOf(task.service, task.key ?? "");
+    this.dropKey(task);
+  }
+
+  /** The key index forgets `task` (if its key still names it: a newer task may hold the key now). */
+  private dropKey(task: Task): void {
+    if (task.key === undefined) return;
+    const key = keyOf(task.service, task.key);
     if (this.keys.get(key) === task) this.keys.delete(key);
   }
 
