@@ -11,6 +11,6 @@ export type { ErrorCode } from "./errors";
 export { PEER_GONE_FRAME } from "./octets";
 export { frameView } from "./frame-view";
 export { decodeClient, encodeClientReply, encodeClient, decodeClientReply } from "./clients";
-export { decodeWorker, encodeToWorker, encodeWorker, decodeToWorker } from "./workers";
+export { decodeWorker, encodeToWorker, encodeWorker, decodeToWorker, salvageToWorker } from "./workers";
 export { decodeAnswer, encodeAnswer } from "./answers";
 export { decodeAdmin, encodeAdminReply, encodeAdmin, decodeAdminReply } from "./admin";

@@ -108,13 +108,16 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 export interface DisconnectDetail {
   reason: DisconnectReason;
   message?: string;
+  /** Since 1.1, worker-sent with `bye`: the worker leaves once it holds nothing (§Leaving without losing work). */
+  finish?: true;
 }
 
 /** Worker -> broker on the workers endpoint. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
 export type WorkerMessage =
   | { type: "ready"; options: ReadyOptions }
   | { type: "result"; task: Frame; payload: Frame[] }
-  | { type: "fail"; task: Frame; message: string; retryable: boolean }
+  /** `returned` (since 1.1): a leaving worker gives the task back without counting the attempt. */
+  | { type: "fail"; task: Frame; message: string; retryable: boolean; returned?: true }
   | { type: "heartbeat"; interval: number }
   | { type: "disconnect"; detail?: DisconnectDetail }
   | { type: "extend"; task: Frame; timeout: number }
@@ -177,6 +180,10 @@ export interface WorkerView {
   heartbeat: number | null;
   /** While quarantined after repeated attempt timeouts (rule 11): when it becomes eligible again. */
   quarantinedUntil?: number;
+  /** Since 1.1: an admin retirement (DRAIN retire) waits for the worker's tasks. */
+  retiring?: true;
+  /** Since 1.1: the worker announced it leaves (DISCONNECT bye with finish). */
+  leaving?: true;
 }
 
 export interface Counters {
@@ -269,7 +276,7 @@ export type AdminRequest =
   | { type: "inspect"; path: RoutingPath; task: string }
   | { type: "cancel"; path: RoutingPath; task: string }
   | { type: "retry"; path: RoutingPath; task: string }
-  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean }
+  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean; retire?: true }
   | { type: "delete"; path: RoutingPath; target: DeleteTarget }
   | { type: "peer-gone" };
 
