@@ -15,6 +15,7 @@ import {
   DEFAULT_MAX_MESSAGE,
   DEFAULT_MAX_UNSENT,
   DEFAULT_MAX_UNSENT_TOTAL,
+  MAX_TIMEOUT,
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 
@@ -209,8 +210,8 @@ function integer(option: string, text: string, min: number, max: number): number
 /** -T: positive seconds, fractional allowed (as in the prototype); returned in whole ms, at least 1. */
 function seconds(option: string, text: string): number {
   const value = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
-  if (!Number.isFinite(value) || value <= 0 || value > 3_600_000) {
-    throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
+  if (!Number.isFinite(value) || value <= 0 || value * 1000 > MAX_TIMEOUT) {
+    throw new UsageError(`${option} must be a positive number of seconds up to ${MAX_TIMEOUT / 1000}, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));
 }

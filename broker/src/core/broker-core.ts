@@ -548,6 +548,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** A worker gained a free slot: fill it from its services, oldest waiting task first. */
   private offer(worker: Worker): void {
+    if (worker.retiring && worker.held === 0 && !worker.gone) return this.retire(worker);
     while (this.phase === "running" && this.isFree(worker)) {
       let best: Service | undefined;
       let bestSeq = Number.POSITIVE_INFINITY;
@@ -568,6 +569,7 @@ export class BrokerCore implements BrokerCoreApi {
     return (
       !worker.gone &&
       !worker.draining &&
+      !worker.leaving &&
       worker.quarantinedUntil === undefined &&
       worker.held < worker.capacity &&
       this.phase === "running"
@@ -874,10 +876,12 @@ export class BrokerCore implements BrokerCoreApi {
       case "result":
         return this.onResult(worker, msg.task, msg.payload);
       case "fail":
-        return this.onFail(worker, msg.task, msg.message, msg.retryable);
+        return this.onFail(worker, msg.task, msg.message, msg.retryable, msg.returned === true);
       case "extend":
         return this.onExtend(worker, msg.task, msg.timeout);
       case "disconnect":
+        if (msg.detail?.finish === true) return this.onLeaving(worker);
+        if (msg.detail?.reason === "protocol-error") this.log("warn", "worker-protocol-error", { worker: worker.id, message: msg.detail.message ?? null });
         return this.lose(worker, msg.detail?.reason ?? "bye");
       default:
         return msg satisfies never;
@@ -974,7 +978,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     this.dirtyWorkers.delete(worker);
     if (this.monitors.size > 0) this.removedWorkers.push(worker.id);
-    this.log(why === "bye" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
+    this.log(why === "bye" || why === "retired" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
     for (const attempt of [...worker.attempts.values()]) {
       this.closeAttempt(attempt);
       this.attemptEnded(attempt.task, "worker-lost", worker, `worker ${worker.name} was lost during attempt ${attempt.number} (${why})`);
@@ -1030,7 +1034,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.offer(worker);
   }
 
-  private onFail(worker: Worker, taskFrame: Frame, message: string, retryable: boolean): void {
+  private onFail(worker: Worker, taskFrame: Frame, message: string, retryable: boolean, returned: boolean): void {
     const found = this.attemptOf(worker, taskFrame, "FAIL");
     if (found === undefined) return;
     const { task, attempt } = found;
@@ -1040,6 +1044,7 @@ export class BrokerCore implements BrokerCoreApi {
       return;
     }
     this.closeAttempt(attempt);
+    if (returned && worker.leaving) return this.givenBack(task, worker, message);
     worker.failed++;
     if (retryable) this.attemptEnded(task, "worker-failed", worker, message);
     else this.finish(task, "failed", "worker-failed", message);
@@ -1057,6 +1062,36 @@ export class BrokerCore implements BrokerCoreApi {
     this.timers.remove(attempt.timer);
     attempt.deadline = this.now + timeout;
     attempt.timer = this.timers.add(attempt.deadline, attempt);
+  }
+
+  /** §Leaving without losing work, step 1: no new task; held tasks run on and may be given back. */
+  private onLeaving(worker: Worker): void {
+    if (worker.leaving) return;
+    worker.leaving = true;
+    this.log("info", "worker-leaving", { worker: worker.id, name: worker.name, tasks: worker.attempts.size });
+    this.markWorker(worker);
+    this.updateIdle(worker, false);
+  }
+
+  /**
+   * §Leaving without losing work, step 3: a leaving worker's FAIL `returned` ends the attempt without counting it —
+   * the task goes back to the front of its queue (rule 4's "skip this worker" included) with its attempt number
+   * unchanged. The attempt is already closed.
+   */
+  private givenBack(task: Task, worker: Worker, message: string): void {
+    task.attempts--;
+    if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    this.counters.retried++;
+    task.avoid = worker;
+    this.setState(task, "queued");
+    this.log("info", "task-given-back", { task: task.id, attempt: task.attempts + 1, worker: worker.id, message });
+    this.enqueue(task, this.service(task.service), "front");
+  }
+
+  /** Admin DRAIN retire (since 1.1): once the worker holds nothing, DISCONNECT draining, and it is forgotten. */
+  private retire(worker: Worker): void {
+    this.toWorker(worker, { type: "disconnect", detail: { reason: "draining", message: "retired by an operator" } });
+    this.lose(worker, "retired");
   }
 
   /** A legacy worker's answer on the PULL socket: it names only the task (§Worker protocol, legacy). */
@@ -1192,7 +1227,11 @@ export class BrokerCore implements BrokerCoreApi {
       case "drain": {
         const worker = this.workers.get(msg.worker);
         if (worker === undefined) return error("unknown-worker", `no worker ${msg.worker}`);
+        if (msg.retire === true && worker.kind === "legacy") {
+          return error("bad-state", `worker ${worker.id} is a legacy worker: it cannot be told to leave (drain it and stop its process)`);
+        }
         worker.draining = msg.drain ?? true;
+        worker.retiring = msg.retire === true;
         this.markWorker(worker);
         this.updateIdle(worker, false);
         this.toAdmin(peer, { type: "ack", path, body: {} });
