@@ -95,3 +95,18 @@ describe("core: admin DRAIN retire", () => {
 function replies(out: ReturnType<Harness["in"]>): unknown[] {
   return out.filter((o) => o.kind === "to-client");
 }
+
+describe("core: a TASK that crosses the leaving announcement", () => {
+  it("is given back (not counted) when the leaving worker's final bye arrives before its answer", () => {
+    const h = new Harness({ tries: 1 });
+    h.ready("w1");
+    const task = firstTask(h.request("c1", "a", { id: "r1" }));
+    // The worker announced leaving before it read that TASK, held nothing, and said bye at once.
+    h.worker("w1", { type: "disconnect", detail: { reason: "bye", finish: true } });
+    const bye = h.worker("w1", { type: "disconnect", detail: { reason: "bye" } });
+    assert.deepEqual(replies(bye), [], "with -t 1, counting it would have failed the request as worker-lost");
+    const out = h.ready("w2");
+    assert.deepEqual(tasksSent(out), [["w2", task]]);
+    assert.equal(taskHeaderOf(out)?.attempt, 1);
+  });
+});

@@ -882,6 +882,7 @@ export class BrokerCore implements BrokerCoreApi {
       case "disconnect":
         if (msg.detail?.finish === true) return this.onLeaving(worker);
         if (msg.detail?.reason === "protocol-error") this.log("warn", "worker-protocol-error", { worker: worker.id, message: msg.detail.message ?? null });
+        if (worker.leaving) this.crossedLeaving(worker);
         return this.lose(worker, msg.detail?.reason ?? "bye");
       default:
         return msg satisfies never;
@@ -1086,6 +1087,14 @@ export class BrokerCore implements BrokerCoreApi {
     this.setState(task, "queued");
     this.log("info", "task-given-back", { task: task.id, attempt: task.attempts + 1, worker: worker.id, message });
     this.enqueue(task, this.service(task.service), "front");
+  }
+
+  /** A leaving worker's final DISCONNECT: what it still holds crossed its announcement, and is given back. */
+  private crossedLeaving(worker: Worker): void {
+    for (const attempt of [...worker.attempts.values()]) {
+      this.closeAttempt(attempt);
+      this.givenBack(attempt.task, worker, "sent as the worker announced it was leaving");
+    }
   }
 
   /** Admin DRAIN retire (since 1.1): once the worker holds nothing, DISCONNECT draining, and it is forgotten. */

@@ -61,7 +61,8 @@ class WorkerBuildsVectors(unittest.TestCase):
         self.check("RESULT", lambda f: zw.build_result(f[3], f[4:]))
 
     def test_fail(self):
-        self.check("FAIL", lambda f: zw.build_fail(f[3], body_json(f, 4)["message"], body_json(f, 4)["retryable"]))
+        self.check("FAIL", lambda f: zw.build_fail(f[3], body_json(f, 4)["message"], body_json(f, 4)["retryable"],
+                                                   body_json(f, 4).get("returned", False)))
 
     def test_extend(self):
         self.check("EXTEND", lambda f: zw.build_extend(f[3], body_json(f, 4)["timeout"]))
@@ -74,11 +75,23 @@ class WorkerBuildsVectors(unittest.TestCase):
             if len(frames) == 3:
                 return zw.build_disconnect(None)
             j = body_json(frames, 3)
-            return zw.build_disconnect(j["reason"], j.get("message"))
+            return zw.build_disconnect(j["reason"], j.get("message"), j.get("finish", False))
         self.check("DISCONNECT", build)
 
 
 class WorkerParsesBrokerMessages(unittest.TestCase):
+
+    def test_unknown_reasons_are_salvaged(self):
+        """Spec "JSON members": CANCEL/DISCONNECT with a reason of a later revision still act."""
+        cancel = [b"", b"ZTBW01", b"CANCEL", b"t-1", b'{"reason":"preempted"}']
+        with self.assertRaises(zw.ProtocolError):
+            zw.parse_broker_message(cancel)
+        msg = zw.salvage_broker_message(cancel)
+        self.assertEqual((msg.command, msg.task_id, msg.reason), ("CANCEL", b"t-1", "cancelled"))
+        msg = zw.salvage_broker_message([b"", b"ZTBW01", b"DISCONNECT", b"{bad"])
+        self.assertEqual((msg.command, msg.reason), ("DISCONNECT", None))
+        self.assertIsNone(zw.salvage_broker_message([b"", b"ZTBW01", b"TASK", b"t-1", b"{bad"]))
+        self.assertIsNone(zw.salvage_broker_message([b"", b"ZTBW01", b"CANCEL", b"", b"{}"]))
 
     def test_valid_vectors_parse(self):
         seen = 0
@@ -166,7 +179,9 @@ class WorkerRefusesToBuildInvalid(unittest.TestCase):
         with self.assertRaises(ValueError):
             zw.build_extend(b"t", 0)
         with self.assertRaises(ValueError):
-            zw.build_extend(b"t", 3600001)
+            zw.build_extend(b"t", zw.MAX_TIMEOUT + 1)
+        with self.assertRaises(ValueError):
+            zw.build_disconnect("shutdown", finish=True)
         with self.assertRaises(ValueError):
             zw.build_disconnect("later")
         self.assertEqual(len(json.loads(zw.build_fail(b"t", "e" * 5000, True)[4])["message"]), 1024)
