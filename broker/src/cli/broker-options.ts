@@ -211,7 +211,7 @@ function integer(option: string, text: string, min: number, max: number): number
 function seconds(option: string, text: string): number {
   const value = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(value) || value <= 0 || value * 1000 > MAX_TIMEOUT) {
-    throw new UsageError(`${option} must be a positive number of seconds up to ${MAX_TIMEOUT / 1000}, not "${text}"`);
+    throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));
 }
