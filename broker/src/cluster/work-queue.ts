@@ -19,7 +19,7 @@ import { LeasedTask } from "./leased-task";
 import type { ClusterNames } from "./names";
 import { consumerDifferences, desiredConsumer, desiredStream, streamDifferences, type WorkQueueSettings } from "./stream-settings";
 import { decodeTask, encodeFrames, encodeHeaders, type ClusterTask } from "./task-record";
-import { msgIdFor } from "./keys";
+import { msgIdFor, scopedKey } from "./keys";
 
 /** Room kept for the subject, the headers and the protocol line when checking a task against `max_payload`. */
 const ENVELOPE_ALLOWANCE = 4096;
@@ -108,7 +108,7 @@ export class WorkQueue {
     if (body.length > limit) {
       throw new TaskTooLargeError(body.length, limit, `task ${task.task} is ${body.length} octets, the cluster takes at most ${limit}`);
     }
-    const msgId = task.key === null ? msgIdFor({ generated: nuid.next() }) : msgIdFor({ key: task.key });
+    const msgId = task.key === null ? msgIdFor({ generated: nuid.next() }) : msgIdFor({ key: scopedKey(task.service, task.key) });
     try {
       const ack = await this.conn.js.publish(this.names.taskSubject(task.service), body, {
         msgID: msgId,
@@ -192,6 +192,15 @@ export class WorkQueue {
       return { waiting: info.num_pending, running: info.num_ack_pending };
     } catch (error) {
       throw new StreamSetupError(`cannot read consumer ${this.names.consumer(service)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Takes a waiting task out of the stream (a cancelled request); false when it was already gone. */
+  async remove(seq: number): Promise<boolean> {
+    try {
+      return await this.conn.jsm.streams.deleteMessage(this.names.stream, seq, false);
+    } catch {
+      return false;
     }
   }
 }

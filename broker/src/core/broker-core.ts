@@ -48,6 +48,7 @@ import type {
 } from "../protocol/messages";
 import { inspection, taskView, workerView } from "./admin-views";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
+import type { ClusterEvent, ClusterReply, ClusterRequest, ClusterTask, FetchedTask } from "./cluster";
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
@@ -80,6 +81,11 @@ export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 export const REDELIVERY_WINDOW = 10_000;
 /** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
 export const LOG_INTERVAL = 1000;
+/**
+ * Cluster mode (§Cluster mode): the shared queue's depth is asked for this often, ms (for monitors and `--max-queue`);
+ * a failed pull is tried again after `retry` ms.
+ */
+export const CLUSTER = { depthEvery: 2000, retry: 1000 } as const;
 
 const DEFAULT_SERVICE = "default";
 const EMPTY_FRAME = new Uint8Array(0);
@@ -93,7 +99,9 @@ type CoreTimer =
   | { kind: "grace" }
   | { kind: "kept" }
   | { kind: "quarantine"; worker: Worker }
-  | { kind: "unseen" };
+  | { kind: "unseen" }
+  | { kind: "cluster-depth" }
+  | { kind: "cluster-retry" };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
 interface Service {
@@ -180,6 +188,19 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
 }
 
 /** min(requested, limit) where either may be absent (rule 3, §Client protocol REQUEST clamping). */
+/** REPLY `message` of a request failed by a shutdown: in cluster mode it may still run on another broker. */
+function shutdownMessage(task: Task): string {
+  if (task.cluster?.role !== "origin") return "the broker is shutting down";
+  return "the broker is shutting down; the request stays in the cluster's queue: resend it with its key to another broker for its reply";
+}
+
+/** A plain copy of the depth map (views must not share the core's objects). */
+function structuredCopy(depth: Record<string, { waiting: number; running: number }>): Record<string, { waiting: number; running: number }> {
+  const copy: Record<string, { waiting: number; running: number }> = {};
+  for (const [name, value] of Object.entries(depth)) copy[name] = { waiting: value.waiting, running: value.running };
+  return copy;
+}
+
 function clamp(requested: number | undefined, limit: number | null): number | null {
   if (limit === null) return requested ?? null;
   return requested === undefined ? limit : Math.min(requested, limit);
@@ -236,6 +257,16 @@ export class BrokerCore implements BrokerCoreApi {
   private heldAtSample = 0;
   private shedding = false;
   private readonly parked = new Map<PeerKey, Output[]>();
+  /** Cluster mode: this broker's id in the cluster (undefined: not in a cluster). */
+  private readonly clusterId: string | undefined;
+  /** Cluster mode: the NATS server lost, while it is (new requests are refused meanwhile). */
+  private clusterLost: string | null = null;
+  /** Cluster mode: per service, free slots asked for in pulls not yet answered. */
+  private readonly asked = new Map<string, number>();
+  /** Cluster mode: leased tasks by `<origin broker>\n<origin task id>` (for a cancel from the origin). */
+  private readonly leasedByRef = new Map<string, Task>();
+  private clusterDepth: Record<string, { waiting: number; running: number }> = {};
+  private retryTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
 
   constructor(
     private readonly config: CoreConfig,
@@ -248,6 +279,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.keepResults = config.keepResults ?? KEEP_RESULTS_MS;
     this.maxKept = config.maxKept ?? MAX_KEPT;
     this.durable = config.journal !== undefined;
+    this.clusterId = config.cluster?.broker;
+    if (this.clusterId !== undefined) this.timers.add(startedAt, { kind: "cluster-depth" });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -279,6 +312,9 @@ export class BrokerCore implements BrokerCoreApi {
         break;
       case "memory":
         this.onMemory(input.rss);
+        break;
+      case "cluster":
+        this.onCluster(input.event);
         break;
       default:
         return input satisfies never;
@@ -320,6 +356,16 @@ export class BrokerCore implements BrokerCoreApi {
         ...(this.config.maxMemory === undefined
           ? {}
           : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
+        ...(this.config.cluster === undefined
+          ? {}
+          : {
+              cluster: {
+                name: this.config.cluster.name,
+                broker: this.config.cluster.broker,
+                connected: this.clusterLost === null,
+                services: structuredCopy(this.clusterDepth),
+              },
+            }),
       },
       counters: copyCounters(this.counters),
       workers: [...this.workers.all()].map(workerView),
@@ -398,6 +444,7 @@ export class BrokerCore implements BrokerCoreApi {
       const budget = this.config.maxMemory ?? 0;
       return this.reject(client, "queue-full", `the broker is at ${Math.round((100 * this.estimatedMemory()) / budget)} % of its memory budget (--max-memory)`);
     }
+    if (this.clusterId !== undefined) return this.publish(client, service, options, payload, this.clusterId);
     const svc = this.service(service);
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
@@ -543,6 +590,7 @@ export class BrokerCore implements BrokerCoreApi {
       svc.queue.popFront();
       this.dispatch(task, worker);
     }
+    this.askCluster(svc);
     this.maybeForget(svc);
   }
 
@@ -559,8 +607,14 @@ export class BrokerCore implements BrokerCoreApi {
           bestSeq = task.seq;
         }
       }
-      if (best === undefined) return;
+      if (best === undefined) break;
       this.pump(best);
+    }
+    if (this.clusterId !== undefined) {
+      for (const name of worker.services) {
+        const svc = this.services.get(name);
+        if (svc !== undefined) this.askCluster(svc);
+      }
     }
   }
 
@@ -631,7 +685,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (from === state) return;
     if (from === "queued") {
       this.counters.queued--;
-      const svc = this.services.get(task.service);
+      const svc = task.cluster?.role === "origin" ? undefined : this.services.get(task.service);
       if (svc !== undefined) {
         svc.queued--;
         if (svc.workers === 0) this.unserved--;
@@ -662,6 +716,7 @@ export class BrokerCore implements BrokerCoreApi {
   /** Rule 4: re-queue at the front (avoiding this worker) while attempts remain, else fail with this reason. */
   private attemptEnded(task: Task, reason: AttemptEnd, worker: Worker, message?: string): void {
     const exhausted = task.maxAttempts !== null && task.attempts >= task.maxAttempts;
+    if (task.cluster?.role === "leased" && !exhausted) return this.giveBack(task, reason, worker);
     if (exhausted) return this.finish(task, "failed", reason, message);
     if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
     this.counters.retried++;
@@ -675,9 +730,8 @@ export class BrokerCore implements BrokerCoreApi {
   private finish(task: Task, state: "succeeded" | "failed" | "cancelled", reason?: FailureReason, message?: string): void {
     if (task.current !== undefined) this.closeAttempt(task.current);
     this.setState(task, state);
-    if (state === "succeeded") this.counters.succeeded++;
-    else if (state === "failed") this.counters.failed++;
-    else this.counters.cancelled++;
+    // A leased task is another request's attempt: the broker holding its client counts how it ended.
+    if (task.cluster?.role !== "leased") this.countFinished(state);
     task.finishedAt = this.now;
     task.reason = reason;
     task.message = message;
@@ -689,6 +743,7 @@ export class BrokerCore implements BrokerCoreApi {
     const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
     this.journal({ op: "finish", finish: this.withOutcome(finish, task) });
     const detail = this.outcome(task);
+    if (task.cluster?.role === "origin" && task.cluster.awaiting) detail.duplicate = true;
     for (const client of this.clientsOf(task)) {
       if (client.correlation !== undefined) {
         const key = correlationKey(client.peer, client.path, client.correlation);
@@ -697,7 +752,14 @@ export class BrokerCore implements BrokerCoreApi {
       this.reply(client, { ...detail }, task.reply ?? []);
     }
     task.waiters = undefined;
+    if (task.cluster !== undefined) this.clusterFinished(task);
     this.trim(state);
+  }
+
+  private countFinished(state: "succeeded" | "failed" | "cancelled"): void {
+    if (state === "succeeded") this.counters.succeeded++;
+    else if (state === "failed") this.counters.failed++;
+    else this.counters.cancelled++;
   }
 
   private clientsOf(task: Task): ClientRef[] {
@@ -805,6 +867,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
   private cancelTask(task: Task): boolean {
     if (task.state === "queued") {
+      // The request may be in the shared queue or running on another broker: it leaves both.
+      if (task.cluster?.role === "origin") this.clusterOut({ kind: "cluster-cancel", task: task.id, seq: task.cluster.seq });
       this.finish(task, "cancelled", "cancelled", "cancelled");
       return true;
     }
@@ -1186,6 +1250,7 @@ export class BrokerCore implements BrokerCoreApi {
         this.journal({ op: "accept", task: this.taskRecord(retry) });
         this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
         this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
+        if (this.clusterId !== undefined) return this.toCluster(retry, this.clusterId);
         this.enqueue(retry, svc, "back");
         return;
       }
@@ -1343,6 +1408,13 @@ export class BrokerCore implements BrokerCoreApi {
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
         return this.scheduleKept();
+      case "cluster-depth":
+        this.timers.add(this.now + CLUSTER.depthEvery, timer);
+        return this.clusterOut({ kind: "cluster-depth", services: [...new Set([...this.services.keys(), ...Object.keys(this.clusterDepth)])] });
+      case "cluster-retry":
+        this.retryTimer = undefined;
+        for (const svc of [...this.services.values()]) this.askCluster(svc);
+        return;
       case "unseen":
         // Clients of recovered tasks that never came back: their parked replies are dropped, as for a gone peer.
         this.unseen.clear();
@@ -1450,7 +1522,10 @@ export class BrokerCore implements BrokerCoreApi {
     // Durable (§Durability): queued tasks stay in the journal for the next start, unanswered; in memory they would
     // be lost, so their clients get failed/shutdown now (rule 10).
     if (!this.durable) {
-      for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+      for (const task of this.tasks.inState("queued")) {
+        if (task.cluster?.role === "leased") this.giveBack(task, "shutdown", undefined);
+        else this.finish(task, "failed", "shutdown", shutdownMessage(task));
+      }
     }
     if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
   }
@@ -1459,7 +1534,15 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.phase === "stopped") return;
     // Durable: what still runs stays running in the journal, and the next start counts the attempt (recovery rule 2).
     if (!this.durable) {
-      for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+      for (const task of this.tasks.inState("running")) {
+        if (task.cluster?.role !== "leased") this.finish(task, "failed", "shutdown", "the broker is shutting down");
+        else {
+          const attempt = task.current;
+          // Its worker hears DISCONNECT shutdown below; the task runs again on another broker.
+          if (attempt !== undefined) this.closeAttempt(attempt);
+          this.giveBack(task, "shutdown", undefined);
+        }
+      }
     }
     this.phase = "stopped";
     for (const worker of [...this.workers.all()]) {
@@ -1473,6 +1556,246 @@ export class BrokerCore implements BrokerCoreApi {
     this.clearEvents();
     this.log("info", "stopped", {});
     this.out.push({ kind: "stopped" });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Cluster mode (§Cluster mode): requests go to the shared queue, workers are fed from it, outcomes go to the origin
+
+  private clusterOut(request: ClusterRequest): void {
+    this.out.push({ kind: "cluster", request });
+  }
+
+  /** A request of this broker's client becomes a task in the shared queue (it is accepted once stored). */
+  private publish(client: ClientRef, service: string, options: { timeout?: number; attempts?: number; key?: string }, payload: Frame[], broker: string): void {
+    if (this.clusterLost !== null) {
+      return this.reject(client, "unavailable", `the cluster is unreachable (NATS server ${this.clusterLost} lost): the request was not stored`);
+    }
+    const waiting = this.clusterDepth[service]?.waiting ?? 0;
+    if (this.config.maxQueue !== null && waiting >= this.config.maxQueue) {
+      return this.reject(client, "queue-full", `service "${service}" has ${waiting} tasks waiting in the cluster`);
+    }
+    const task = this.tasks.create({
+      service,
+      origin: client.enveloped ? "enveloped" : "plain",
+      client,
+      payload,
+      maxAttempts: clamp(options.attempts, this.config.tries),
+      timeout: clamp(options.timeout, this.config.timeout),
+      createdAt: this.now,
+      key: options.key,
+    });
+    this.counters.requests++;
+    this.counters.queued++;
+    this.heldBytes += task.size;
+    if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
+    this.correlate(client, task);
+    this.toCluster(task, broker);
+  }
+
+  private toCluster(task: Task, broker: string): void {
+    task.cluster = { role: "origin", seq: undefined, awaiting: false };
+    this.markTask(task);
+    this.clusterOut({
+      kind: "cluster-publish",
+      task: {
+        task: task.id,
+        service: task.service,
+        key: task.key ?? null,
+        timeout: task.timeout,
+        attempts: task.maxAttempts,
+        origin: broker,
+        client: task.client === undefined ? null : task.id,
+        accepted: task.createdAt,
+        payload: task.payload,
+      },
+    });
+  }
+
+  /** Rule 1, one level up: pull as many tasks as this broker's workers of `svc` have free slots not yet asked for. */
+  private askCluster(svc: Service): void {
+    if (this.clusterId === undefined || this.phase !== "running" || this.clusterLost !== null || svc.idle.size === 0) return;
+    let free = 0;
+    for (const worker of svc.idle.values()) free += Math.max(0, worker.capacity - worker.held);
+    const asked = this.asked.get(svc.name) ?? 0;
+    const want = free - svc.queued - asked;
+    if (want <= 0) return;
+    this.asked.set(svc.name, asked + want);
+    this.clusterOut({ kind: "cluster-fetch", service: svc.name, count: want });
+  }
+
+  private onCluster(event: ClusterEvent): void {
+    switch (event.kind) {
+      case "cluster-published": {
+        const task = this.tasks.get(event.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") return;
+        task.cluster.seq = event.seq;
+        // A resend of a key whose task is already queued or running (its first broker may be gone): answered when
+        // that task's reply is kept.
+        if (event.duplicate && task.key !== undefined) {
+          task.cluster.awaiting = true;
+          this.clusterOut({ kind: "cluster-await-result", service: task.service, key: task.key });
+        }
+        return;
+      }
+      case "cluster-publish-failed": {
+        const task = this.tasks.get(event.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") return;
+        this.finish(task, "failed", "unavailable", `not stored in the cluster: ${event.error}`);
+        return;
+      }
+      case "cluster-fetched":
+        this.answeredPull(event.service, event.asked);
+        for (const fetched of event.tasks) this.lease(fetched);
+        return this.askService(event.service);
+      case "cluster-fetch-failed":
+        this.answeredPull(event.service, event.asked);
+        this.logLimited("cluster", "cluster-fetch-failed", { service: event.service, message: event.error }, "warn");
+        this.retryTimer ??= this.timers.add(this.now + CLUSTER.retry, { kind: "cluster-retry" });
+        return;
+      case "cluster-reply-received": {
+        const task = this.tasks.get(event.reply.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") {
+          this.counters.late++;
+          return;
+        }
+        return this.answerFromCluster(task, event.reply);
+      }
+      case "cluster-result": {
+        const task = this.keys.get(keyOf(event.service, event.key));
+        if (task?.cluster?.role !== "origin" || !task.cluster.awaiting || task.state !== "queued") return;
+        return this.answerFromCluster(task, event.reply);
+      }
+      case "cluster-cancelled": {
+        const task = this.leasedByRef.get(`${event.origin}\n${event.task}`);
+        if (task !== undefined) this.cancelTask(task);
+        return;
+      }
+      case "cluster-exhausted":
+        return this.answerLost(event.task, event.deliveries, undefined);
+      case "cluster-depth":
+        this.clusterDepth = { ...this.clusterDepth, ...event.depth };
+        return;
+      case "cluster-disconnected":
+        this.clusterLost = event.server;
+        this.log("warn", "cluster-lost", { server: event.server });
+        return;
+      case "cluster-reconnected":
+        this.clusterLost = null;
+        this.log("info", "cluster-back", { server: event.server });
+        for (const svc of [...this.services.values()]) this.askCluster(svc);
+        return;
+      case "cluster-warning":
+        this.logLimited("cluster", "cluster-warning", { message: event.message }, "warn");
+        return;
+      default:
+        return event satisfies never;
+    }
+  }
+
+  private answeredPull(service: string, count: number): void {
+    const left = (this.asked.get(service) ?? 0) - count;
+    if (left > 0) this.asked.set(service, left);
+    else this.asked.delete(service);
+  }
+
+  private askService(name: string): void {
+    const svc = this.services.get(name);
+    if (svc !== undefined) this.askCluster(svc);
+  }
+
+  /**
+   * One delivery of a task to this broker: it runs here as attempt `deliveryCount` (attempts are counted per
+   * delivery), or goes back at once when no worker of its service is left (or the broker is stopping).
+   */
+  private lease(fetched: FetchedTask): void {
+    const { task: spec, lease, deliveryCount } = fetched;
+    if (spec.attempts !== null && deliveryCount > spec.attempts) return this.answerLost(spec, deliveryCount - 1, lease);
+    const svc = this.services.get(spec.service);
+    if (this.phase !== "running" || svc === undefined || svc.workers === 0) {
+      this.clusterOut({ kind: "cluster-nak", lease, delay: 0 });
+      return;
+    }
+    const task = this.tasks.create({
+      service: spec.service,
+      origin: "cluster",
+      client: undefined,
+      payload: [...spec.payload],
+      maxAttempts: spec.attempts,
+      timeout: spec.timeout,
+      createdAt: this.now,
+      key: undefined,
+    });
+    task.attempts = deliveryCount - 1;
+    task.cluster = { role: "leased", lease, from: spec.origin, ref: spec.task, key: spec.key };
+    this.leasedByRef.set(`${spec.origin}\n${spec.task}`, task);
+    this.counters.queued++;
+    this.heldBytes += task.size;
+    this.enqueue(task, svc, "back");
+  }
+
+  /** Rule 4 in cluster mode: an attempt that ended with attempts left goes back to the shared queue. */
+  private giveBack(task: Task, reason: AttemptEnd | "shutdown", worker: Worker | undefined): void {
+    const hold = task.cluster;
+    if (hold?.role !== "leased") return;
+    this.counters.retried++;
+    this.log("info", "task-retried", { task: task.id, attempt: task.attempts, reason, worker: worker?.id ?? null });
+    this.clusterOut({ kind: "cluster-nak", lease: hold.lease, delay: 0 });
+    this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);
+    this.setState(task, "cancelled");
+    this.markRemovedTask(task);
+    this.tasks.forget(task);
+    this.heldBytes -= task.size;
+  }
+
+  /** The terminal transition's cluster half: a leased task's outcome is kept, settled, and sent to its origin. */
+  private clusterFinished(task: Task): void {
+    const hold = task.cluster;
+    if (hold === undefined) return;
+    if (hold.role === "origin") {
+      if (hold.awaiting && task.key !== undefined) this.clusterOut({ kind: "cluster-stop-awaiting", service: task.service, key: task.key });
+      return;
+    }
+    this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);
+    const detail: ClusterReply["detail"] = { status: task.state === "succeeded" ? "succeeded" : "failed", attempts: task.attempts };
+    if (task.reason !== undefined) detail.reason = task.reason;
+    if (task.message !== undefined) detail.message = task.message;
+    if (task.workerName !== undefined) detail.worker = task.workerName;
+    const reply: ClusterReply = { task: hold.ref, service: task.service, detail, payload: task.reply ?? [] };
+    this.clusterOut({ kind: "cluster-settle", lease: hold.lease, ack: task.state === "succeeded", keep: hold.key === null ? undefined : { key: hold.key, reply } });
+    this.replyToOrigin(hold.from, reply);
+  }
+
+  /** Attempts exhausted with the last holder gone: the client gets failed/worker-lost (kept, for resends). */
+  private answerLost(spec: ClusterTask, attempts: number, lease: string | undefined): void {
+    const reply: ClusterReply = {
+      task: spec.task,
+      service: spec.service,
+      detail: { status: "failed", reason: "worker-lost", message: `the broker holding attempt ${attempts} was lost, and no attempts remain`, attempts },
+      payload: [],
+    };
+    const keep = spec.key === null ? undefined : { key: spec.key, reply };
+    if (lease !== undefined) this.clusterOut({ kind: "cluster-settle", lease, ack: false, keep });
+    else if (keep !== undefined) this.clusterOut({ kind: "cluster-keep", ...keep });
+    this.log("warn", "task-exhausted", { task: spec.task, origin: spec.origin, attempts });
+    this.replyToOrigin(spec.origin, reply);
+  }
+
+  private replyToOrigin(origin: string, reply: ClusterReply): void {
+    if (origin !== this.clusterId) return this.clusterOut({ kind: "cluster-reply", origin, reply });
+    const task = this.tasks.get(reply.task);
+    if (task?.cluster?.role === "origin" && task.state === "queued") this.answerFromCluster(task, reply);
+    else this.counters.late++;
+  }
+
+  /** The origin's half: the first outcome of its request that reaches it answers every client waiting for it. */
+  private answerFromCluster(task: Task, reply: ClusterReply): void {
+    const { detail } = reply;
+    task.attempts = detail.attempts;
+    task.workerName = detail.worker;
+    task.reply = [...reply.payload];
+    for (const frame of task.reply) this.heldBytes += frame.length;
+    const state = detail.status === "succeeded" ? "succeeded" : detail.reason === "cancelled" ? "cancelled" : "failed";
+    this.finish(task, state, detail.reason, detail.message);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -1621,7 +1944,7 @@ export class BrokerCore implements BrokerCoreApi {
    * Task endings (scope "tasks") are limited the same way: a mass failure is one line a second, not one per task.
    */
   private logLimited(
-    scope: Endpoint | "tasks",
+    scope: Endpoint | "tasks" | "cluster",
     event: string,
     fields: Record<string, string | number | boolean | null>,
     level: LogLevel = "warn",

@@ -26,6 +26,21 @@ export interface ClientRef {
   readonly correlation: string | undefined;
 }
 
+/**
+ * What cluster mode adds to a task. `origin`: this broker's client waits for it; it is in the shared queue (`seq` once
+ * stored) and its reply comes from whichever broker runs it. `leased`: a delivery of another (or this) broker's
+ * request, run by this broker's workers under `lease`; its outcome goes to `ref` at broker `from`.
+ */
+export type ClusterHold =
+  | { readonly role: "origin"; seq: number | undefined; awaiting: boolean }
+  | {
+      readonly role: "leased";
+      readonly lease: string;
+      readonly from: string;
+      readonly ref: string;
+      readonly key: string | null;
+    };
+
 /** One dispatch of a task to a worker (rule 3: each dispatch is one attempt). */
 export interface Attempt {
   /** An attempt is its own deadline's timer data (one object less per dispatch). */
@@ -59,7 +74,7 @@ export interface Task {
   /** Creation order: the FIFO position of a task across services. */
   readonly seq: number;
   readonly service: string;
-  readonly origin: "plain" | "enveloped" | "admin";
+  readonly origin: "plain" | "enveloped" | "admin" | "cluster";
   readonly client: ClientRef | undefined;
   readonly payload: Frame[];
   readonly size: number;
@@ -87,6 +102,8 @@ export interface Task {
   reason: FailureReason | undefined;
   message: string | undefined;
   reply: Frame[] | undefined;
+  /** Cluster mode (§Cluster mode): a request of this broker's client in the shared queue, or a task leased from it. */
+  cluster: ClusterHold | undefined;
   /** The neighbours in this task's state list; owned by TaskTable. */
   statePrev: Task | undefined;
   stateNext: Task | undefined;
@@ -215,6 +232,7 @@ export class TaskTable {
       reason: undefined,
       message: undefined,
       reply: undefined,
+      cluster: undefined,
       statePrev: undefined,
       stateNext: undefined,
     };
