@@ -8,6 +8,7 @@ import type { Subscription } from "@nats-io/transport-node";
 import { broadcastCancel, listenForCancels } from "./cancel-channel";
 import type { ClusterConnection } from "./connection";
 import { watchConnection } from "./connection-status";
+import { FetchError } from "./errors";
 import { takeExhausted, watchMaxDeliveries } from "./exhausted-tasks";
 import { scopedKey } from "./keys";
 import type { KeptResults } from "./kept-results";
@@ -89,25 +90,23 @@ export class ClusterDriver {
           (error: unknown) => this.emit({ kind: "cluster-publish-failed", task: request.task.task, error: message(error) }),
         );
         return;
-      case "cluster-fetch":
-        queue.fetch(request.service, request.count, this.options.pullExpires).then(
-          ({ tasks, foreign }) => {
+      case "cluster-fetch": {
+        const { service, count } = request;
+        const onTask = (leased: LeasedTask): void => {
+          if (this.closed) return leased.nak();
+          this.leases.set(leased.leaseId, leased);
+          this.emit({ kind: "cluster-fetched", service, tasks: [{ lease: leased.leaseId, deliveryCount: leased.deliveryCount, task: leased.record }] });
+        };
+        queue.pull(service, count, this.options.pullExpires, onTask).then(
+          ({ delivered, foreign }) => {
             for (const error of foreign) this.emit({ kind: "cluster-warning", message: error.message });
-            if (this.closed) {
-              for (const leased of tasks) leased.nak();
-              return;
-            }
-            for (const leased of tasks) this.leases.set(leased.leaseId, leased);
-            this.emit({
-              kind: "cluster-fetched",
-              service: request.service,
-              asked: request.count,
-              tasks: tasks.map((leased) => ({ lease: leased.leaseId, deliveryCount: leased.deliveryCount, task: leased.record })),
-            });
+            this.emit({ kind: "cluster-fetch-ended", service, unfilled: count - delivered });
           },
-          (error: unknown) => this.emit({ kind: "cluster-fetch-failed", service: request.service, asked: request.count, error: message(error) }),
+          (error: unknown) =>
+            this.emit({ kind: "cluster-fetch-failed", service, unfilled: count - (error instanceof FetchError ? error.delivered : 0), error: message(error) }),
         );
         return;
+      }
       case "cluster-settle": {
         const leased = this.take(request.lease);
         if (leased === undefined) return;

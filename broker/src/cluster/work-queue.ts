@@ -95,6 +95,7 @@ export class WorkQueue {
         );
       }
     }
+    await checkConsumers(conn, names, settings);
     return new WorkQueue(conn, names, settings);
   }
 
@@ -160,28 +161,43 @@ export class WorkQueue {
    * queue has fewer. Foreign messages are terminated and reported, never given to a worker.
    */
   async fetch(service: string, count: number, expires = 1000): Promise<Fetched> {
+    const tasks: LeasedTask[] = [];
+    const { foreign } = await this.pull(service, count, expires, (leased) => tasks.push(leased));
+    return { tasks, foreign };
+  }
+
+  /**
+   * `fetch`, handing each task to `onTask` the moment it arrives rather than when the pull ends: a pull for n slots
+   * that gets fewer than n tasks stays open until `expires`, and the tasks it did get must run (and have their
+   * lease renewed) meanwhile. Resolves with how many tasks arrived when the pull ends.
+   */
+  async pull(service: string, count: number, expires: number, onTask: (leased: LeasedTask) => void): Promise<{ delivered: number; foreign: TaskDecodeError[] }> {
     if (!Number.isInteger(count) || count < 1) throw new FetchError(`fetch of ${count} tasks: ask for 1 or more`);
     const consumer = await this.consumer(service);
-    const tasks: LeasedTask[] = [];
     const foreign: TaskDecodeError[] = [];
+    let delivered = 0;
     try {
       const messages = await consumer.fetch({ max_messages: count, expires: Math.max(1000, expires) });
       for await (const msg of messages) {
+        let leased: LeasedTask;
         try {
-          tasks.push(new LeasedTask(decodeTask(msg.headers, msg.data), msg));
+          leased = new LeasedTask(decodeTask(msg.headers, msg.data), msg);
         } catch (error) {
           if (!(error instanceof TaskDecodeError)) throw error;
           msg.term();
           foreign.push(error);
+          continue;
         }
+        delivered++;
+        onTask(leased);
       }
     } catch (error) {
-      // Tasks already received stay leased by this broker and come back after the lease. The consumer is looked up
-      // again next time: it may have been deleted (then it is created anew).
+      // Tasks already handed over stay leased by this broker. The consumer is looked up again next time: it may
+      // have been deleted (then it is created anew).
       this.consumers.delete(service);
-      throw new FetchError(`fetch from ${this.names.consumer(service)} failed: ${(error as Error).message}`, { cause: error });
+      throw new FetchError(`fetch from ${this.names.consumer(service)} failed: ${(error as Error).message}`, { cause: error, delivered });
     }
-    return { tasks, foreign };
+    return { delivered, foreign };
   }
 
   /** Cluster-wide depth of one service (from its consumer: every broker's view is the same). */
@@ -201,6 +217,31 @@ export class WorkQueue {
       return await this.conn.jsm.streams.deleteMessage(this.names.stream, seq, false);
     } catch {
       return false;
+    }
+  }
+}
+
+/**
+ * Consumers are made per service on first use, so a broker started with another `-t` or `--lease` than the cluster's
+ * would only be caught at its first pull: every consumer already there is checked at start instead.
+ */
+async function checkConsumers(conn: ClusterConnection, names: ClusterNames, settings: WorkQueueSettings): Promise<void> {
+  let infos: ConsumerInfo[];
+  try {
+    infos = await conn.jsm.consumers.list(names.stream).next();
+  } catch (error) {
+    throw new StreamSetupError(`cannot list the consumers of ${names.stream}: ${(error as Error).message}`, { cause: error });
+  }
+  for (const info of infos) {
+    const want = desiredConsumer(names, "", settings);
+    const differences = consumerDifferences(info, { ...want, filter_subject: info.config.filter_subject });
+    if (differences.length > 0) {
+      throw new StreamConflictError(
+        names.stream,
+        differences,
+        `consumer ${info.name} of stream ${names.stream} exists with other settings (${differences.join("; ")}): ` +
+          `every broker of a cluster needs the same -t and --lease`,
+      );
     }
   }
 }

@@ -1644,11 +1644,14 @@ export class BrokerCore implements BrokerCoreApi {
         return;
       }
       case "cluster-fetched":
-        this.answeredPull(event.service, event.asked);
+        this.answeredPull(event.service, event.tasks.length);
         for (const fetched of event.tasks) this.lease(fetched);
         return this.askService(event.service);
+      case "cluster-fetch-ended":
+        this.answeredPull(event.service, event.unfilled);
+        return this.askService(event.service);
       case "cluster-fetch-failed":
-        this.answeredPull(event.service, event.asked);
+        this.answeredPull(event.service, event.unfilled);
         this.logLimited("cluster", "cluster-fetch-failed", { service: event.service, message: event.error }, "warn");
         this.retryTimer ??= this.timers.add(this.now + CLUSTER.retry, { kind: "cluster-retry" });
         return;

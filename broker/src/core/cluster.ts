@@ -72,9 +72,11 @@ export type ClusterRequest =
 export type ClusterEvent =
   | { kind: "cluster-published"; task: string; seq: number; duplicate: boolean }
   | { kind: "cluster-publish-failed"; task: string; error: string }
-  /** Answer to one cluster-fetch: `tasks.length <= asked`. */
-  | { kind: "cluster-fetched"; service: string; asked: number; tasks: FetchedTask[] }
-  | { kind: "cluster-fetch-failed"; service: string; asked: number; error: string }
+  /** Tasks of one cluster-fetch, as they arrive: each fills one slot asked for. */
+  | { kind: "cluster-fetched"; service: string; tasks: FetchedTask[] }
+  /** The pull of one cluster-fetch ended: `unfilled` of the slots it asked for got no task. */
+  | { kind: "cluster-fetch-ended"; service: string; unfilled: number }
+  | { kind: "cluster-fetch-failed"; service: string; unfilled: number; error: string }
   | { kind: "cluster-reply-received"; reply: ClusterReply }
   /** A kept reply for an awaited key appeared (or was there already). */
   | { kind: "cluster-result"; service: string; key: string; reply: ClusterReply }
