@@ -200,14 +200,28 @@ export class WorkQueue {
     return { delivered, foreign };
   }
 
-  /** Cluster-wide depth of one service (from its consumer: every broker's view is the same). */
+  /**
+   * Cluster-wide depth of one service (from its consumer: every broker's view is the same). A service nobody serves
+   * yet has no consumer, and asking must not make one (clients name services): its waiting tasks are counted on the
+   * stream's subject instead.
+   */
   async depth(service: string): Promise<QueueDepth> {
-    const consumer = await this.consumer(service);
+    const name = this.names.consumer(service);
     try {
-      const info = await consumer.info(false);
+      const cached = this.consumers.get(service);
+      const info = cached !== undefined ? await cached.info(false) : await this.conn.jsm.consumers.info(this.names.stream, name);
       return { waiting: info.num_pending, running: info.num_ack_pending };
     } catch (error) {
-      throw new StreamSetupError(`cannot read consumer ${this.names.consumer(service)}: ${(error as Error).message}`, { cause: error });
+      if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) {
+        throw new StreamSetupError(`cannot read consumer ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const subject = this.names.taskSubject(service);
+    try {
+      const info = await this.conn.jsm.streams.info(this.names.stream, { subjects_filter: subject });
+      return { waiting: info.state.subjects?.[subject] ?? 0, running: 0 };
+    } catch (error) {
+      throw new StreamSetupError(`cannot read stream ${this.names.stream}: ${(error as Error).message}`, { cause: error });
     }
   }
 

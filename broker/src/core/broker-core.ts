@@ -85,7 +85,7 @@ export const LOG_INTERVAL = 1000;
  * Cluster mode (§Cluster mode): the shared queue's depth is asked for this often, ms (for monitors and `--max-queue`);
  * a failed pull is tried again after `retry` ms.
  */
-export const CLUSTER = { depthEvery: 2000, retry: 1000 } as const;
+export const CLUSTER = { depthEvery: 2000, retry: 1000, depthServices: 64 } as const;
 
 const DEFAULT_SERVICE = "default";
 const EMPTY_FRAME = new Uint8Array(0);
@@ -266,6 +266,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Cluster mode: leased tasks by `<origin broker>\n<origin task id>` (for a cancel from the origin). */
   private readonly leasedByRef = new Map<string, Task>();
   private clusterDepth: Record<string, { waiting: number; running: number }> = {};
+  /** Services this broker's clients asked for since the last depth poll (their depth is polled too). */
+  private readonly askedFor = new Set<string>();
   private retryTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
 
   constructor(
@@ -1410,7 +1412,9 @@ export class BrokerCore implements BrokerCoreApi {
         return this.scheduleKept();
       case "cluster-depth":
         this.timers.add(this.now + CLUSTER.depthEvery, timer);
-        return this.clusterOut({ kind: "cluster-depth", services: [...new Set([...this.services.keys(), ...Object.keys(this.clusterDepth)])] });
+        this.clusterOut({ kind: "cluster-depth", services: [...new Set([...this.services.keys(), ...this.askedFor])] });
+        this.askedFor.clear();
+        return;
       case "cluster-retry":
         this.retryTimer = undefined;
         for (const svc of [...this.services.values()]) this.askCluster(svc);
@@ -1588,6 +1592,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.counters.queued++;
     this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
+    // Bounded: a poll asks for at most this many services a client named (invented names cannot grow it).
+    if (this.askedFor.size < CLUSTER.depthServices) this.askedFor.add(service);
     this.correlate(client, task);
     this.toCluster(task, broker);
   }
@@ -1676,7 +1682,7 @@ export class BrokerCore implements BrokerCoreApi {
       case "cluster-exhausted":
         return this.answerLost(event.task, event.deliveries, undefined);
       case "cluster-depth":
-        this.clusterDepth = { ...this.clusterDepth, ...event.depth };
+        this.clusterDepth = event.depth;
         return;
       case "cluster-disconnected":
         this.clusterLost = event.server;
