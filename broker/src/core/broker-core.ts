@@ -166,6 +166,15 @@ function clientRecord(client: ClientRef): ClientRecord {
   return client.correlation === undefined ? record : { ...record, correlation: client.correlation };
 }
 
+/**
+ * §Durability, recovery rule 5: a routing id libzmq made up (its first octet is zero; a client cannot choose one that
+ * is) names a connection, not a client, and the next broker process may give the same id to another peer. Such a
+ * client's requests still run after a restart, but their replies go to nobody: it resends with its key.
+ */
+function madeUpId(peer: PeerKey): boolean {
+  return peer.length === 0 || peer.charCodeAt(0) === 0;
+}
+
 function clientRef(record: ClientRecord): ClientRef {
   return { peer: record.peer, path: record.path, enveloped: record.enveloped, correlation: record.correlation };
 }
@@ -1856,7 +1865,7 @@ export class BrokerCore implements BrokerCoreApi {
         service: record.service,
         origin: record.origin,
         key: record.key,
-        client: record.client === undefined ? undefined : clientRef(record.client),
+        client: record.client === undefined || madeUpId(record.client.peer) ? undefined : clientRef(record.client),
         payload: [...record.payload],
         maxAttempts: record.maxAttempts,
         timeout: record.timeout,
@@ -1864,7 +1873,8 @@ export class BrokerCore implements BrokerCoreApi {
         state: wasLive ? "queued" : record.state,
         attempts: record.attempts,
       });
-      if (record.waiters !== undefined && record.waiters.length > 0) task.waiters = record.waiters.map(clientRef);
+      const waiters = record.waiters?.filter((waiter) => !madeUpId(waiter.peer)) ?? [];
+      if (waiters.length > 0) task.waiters = waiters.map(clientRef);
       this.heldBytes += task.size;
       for (const frame of record.reply ?? []) this.heldBytes += frame.length;
       if (wasLive) {
