@@ -259,6 +259,7 @@ fn attempt(ctx: &Context, cfg: &Config) -> Result<Option<Outcome>, zmq::Error> {
             Err(e) if e.interrupted() => continue,
             Err(e) => return Err(e),
         };
+        log(DEBUG, PROG, &format!("received {}", util::show_frames(&msg)));
         if let Some(o) = read_reply(cfg, msg) {
             return Ok(Some(o));
         }

@@ -32,6 +32,7 @@ Options:
   --extend             while a task with a deadline runs, send EXTEND {timeout} every timeout / 2
   --fail TEXT          answer FAIL retryable=false to a task whose first payload frame is TEXT (repeatable)
   --retry TEXT         answer FAIL retryable=true to a task whose first payload frame is TEXT (repeatable)
+  --fail-rate F        fraction 0..1 of tasks answered with FAIL retryable=true instead of a RESULT
   --grace DURATION     on SIGINT/SIGTERM, time given to running tasks before DISCONNECT bye (default 5s)
   --log-level LEVEL    debug, info, warn or error (default info); logs go to stderr
   -h, --help           show this help
@@ -48,6 +49,7 @@ struct Config {
     extend: bool,
     fail: Vec<Vec<u8>>,
     retry: Vec<Vec<u8>>,
+    fail_rate: f64,
     grace: i64,
 }
 
@@ -62,6 +64,7 @@ fn parse_args() -> Result<Config, String> {
         extend: false,
         fail: Vec::new(),
         retry: Vec::new(),
+        fail_rate: 0.0,
         grace: 5000,
     };
     let mut args = std::env::args().skip(1);
@@ -81,6 +84,13 @@ fn parse_args() -> Result<Config, String> {
             "--extend" => cfg.extend = true,
             "--fail" => cfg.fail.push(value("--fail")?.into_bytes()),
             "--retry" => cfg.retry.push(value("--retry")?.into_bytes()),
+            "--fail-rate" => {
+                let t = value("--fail-rate")?;
+                cfg.fail_rate = t.parse().map_err(|_| format!("--fail-rate must be a number, got {t:?}"))?;
+                if !(0.0..=1.0).contains(&cfg.fail_rate) {
+                    return Err("--fail-rate must be within 0..1".into());
+                }
+            }
             "--grace" => cfg.grace = util::parse_duration(&value("--grace")?)?,
             "--log-level" => util::set_log_level(&value("--log-level")?)?,
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
@@ -135,7 +145,7 @@ struct Job {
 fn run_job(cfg: &Config, job: u64, id: Vec<u8>, payload: Vec<Vec<u8>>, cancel: Arc<AtomicBool>, tx: Sender<Done>) {
     let delay = cfg.delay;
     let fail = payload.first().map_or(false, |f| cfg.fail.contains(f));
-    let retry = payload.first().map_or(false, |f| cfg.retry.contains(f));
+    let retry = payload.first().map_or(false, |f| cfg.retry.contains(f)) || util::random_unit() < cfg.fail_rate;
     thread::spawn(move || {
         let until = now_ms() + delay;
         while now_ms() < until {
@@ -147,7 +157,7 @@ fn run_job(cfg: &Config, job: u64, id: Vec<u8>, payload: Vec<Vec<u8>>, cancel: A
         let outcome = if fail {
             Outcome::Fail { message: "refused by --fail".into(), retryable: false }
         } else if retry {
-            Outcome::Fail { message: "refused by --retry".into(), retryable: true }
+            Outcome::Fail { message: "refused by --retry or --fail-rate".into(), retryable: true }
         } else {
             Outcome::Result(payload)
         };
