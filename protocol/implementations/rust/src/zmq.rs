@@ -3,8 +3,10 @@ use std::ffi::{c_char, c_int, c_long, c_short, c_void, CStr, CString};
 
 pub const REQ: c_int = 3;
 pub const DEALER: c_int = 5;
+pub const ROUTER: c_int = 6;
 
 const ZMQ_ROUTING_ID: c_int = 5;
+const ZMQ_LAST_ENDPOINT: c_int = 32;
 const ZMQ_RCVMORE: c_int = 13;
 const ZMQ_LINGER: c_int = 17;
 const ZMQ_SNDHWM: c_int = 23;
@@ -34,6 +36,7 @@ extern "C" {
     fn zmq_ctx_term(ctx: *mut c_void) -> c_int;
     fn zmq_socket(ctx: *mut c_void, kind: c_int) -> *mut c_void;
     fn zmq_close(s: *mut c_void) -> c_int;
+    fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int;
     fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_int;
     fn zmq_setsockopt(s: *mut c_void, opt: c_int, val: *const c_void, len: usize) -> c_int;
     fn zmq_getsockopt(s: *mut c_void, opt: c_int, val: *mut c_void, len: *mut usize) -> c_int;
@@ -171,6 +174,18 @@ impl Socket {
             return Err(last_error(&format!("connect {endpoint}")));
         }
         Ok(())
+    }
+
+    /// Binds (tests play the broker with a ROUTER); returns the endpoint actually bound.
+    pub fn bind(&self, endpoint: &str) -> Result<String, Error> {
+        let c = CString::new(endpoint).map_err(|_| Error { errno: 0, what: "endpoint has a NUL".into() })?;
+        if unsafe { zmq_bind(self.0, c.as_ptr()) } != 0 {
+            return Err(last_error(&format!("bind {endpoint}")));
+        }
+        let mut buf = [0u8; 256];
+        let mut len = buf.len();
+        unsafe { zmq_getsockopt(self.0, ZMQ_LAST_ENDPOINT, buf.as_mut_ptr() as *mut c_void, &mut len) };
+        Ok(String::from_utf8_lossy(&buf[..len.saturating_sub(1)]).into_owned())
     }
 
     /// Sends one multipart message, all frames or (on error) an error.
