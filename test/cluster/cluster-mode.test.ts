@@ -13,10 +13,11 @@ import { NatsCluster, waitFor } from "./nats-harness";
 const text = (frame: Uint8Array | undefined): string => Buffer.from(frame ?? []).toString();
 
 /** What the test workers do, by payload: echo, hang, fail once (retryable), fail for good, or outlive -T by EXTEND. */
-function behaviour(worker: () => Worker, seen: Map<string, number>) {
+function behaviour(worker: () => Worker, seen: Map<string, number>, ids?: Map<string, string>) {
   return async (task: WorkerTask): Promise<Uint8Array[]> => {
     const payload = text(task.payload[0]);
     seen.set(payload, (seen.get(payload) ?? 0) + 1);
+    ids?.set(payload, task.id);
     if (payload.startsWith("hang")) {
       await new Promise((_, reject) => task.signal.addEventListener("abort", () => reject(task.signal.reason as Error)));
     }
@@ -61,14 +62,14 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
     return [a, b];
   }
 
-  function worker(broker: BrokerProcess, name: string, seen: Map<string, number>, capacity = 4): Worker {
+  function worker(broker: BrokerProcess, name: string, seen: Map<string, number>, capacity = 4, ids?: Map<string, string>): Worker {
     const w: Worker = new Worker({
       endpoint: broker.endpoints.workers,
       name,
       capacity,
       heartbeat: 200,
       reconnect: { initial: 20, max: 200 },
-      handler: behaviour(() => w, seen),
+      handler: behaviour(() => w, seen, ids),
     });
     w.start();
     closers.push(() => w.close());
@@ -84,7 +85,8 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
   it("serves on broker A's worker what clients of broker B ask, each request answered once", async () => {
     const [a, b] = await cluster("ab");
     const seen = new Map<string, number>();
-    worker(a, "wa", seen);
+    const ids = new Map<string, string>();
+    worker(a, "wa", seen, 4, ids);
     const clients = [client(b), client(b), client(b)];
     const replies = await Promise.all(
       clients.flatMap((c, i) => Array.from({ length: 60 }, (_, n) => c.request([`r${i}-${n}`]).then((reply) => [`r${i}-${n}`, reply] as const))),
@@ -93,6 +95,7 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
       assert.equal(reply.status, "succeeded", `${payload}: ${reply.reason ?? ""} ${reply.message ?? ""}`);
       assert.equal(text(reply.payload[0]), `done ${payload}`);
       assert.equal(reply.worker, "wa");
+      assert.equal(reply.task, ids.get(payload), "the worker and the client see one task id");
     }
     assert.equal(seen.size, 180);
     assert.ok([...seen.values()].every((n) => n === 1), "each task ran once");

@@ -132,6 +132,9 @@ export class ClusterDriver {
       case "cluster-nak":
         this.take(request.lease)?.nak(request.delay);
         return;
+      case "cluster-drop":
+        this.take(request.lease);
+        return;
       case "cluster-reply":
         sendReply(conn, queue.names, request.origin, encodeReply(request.reply));
         return;

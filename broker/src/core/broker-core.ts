@@ -197,11 +197,9 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
 }
 
 /** min(requested, limit) where either may be absent (rule 3, §Client protocol REQUEST clamping). */
-/** REPLY `message` of a request failed by a shutdown: in cluster mode it may still run on another broker. */
-function shutdownMessage(task: Task): string {
-  if (task.cluster?.role !== "origin") return "the broker is shutting down";
-  return "the broker is shutting down; the request stays in the cluster's queue: resend it with its key to another broker for its reply";
-}
+/** REPLY `message` of a cluster request failed by a shutdown: it may still run on another broker. */
+const CLUSTER_SHUTDOWN_MESSAGE =
+  "the broker is shutting down; the request stays in the cluster's queue: resend it with its key to another broker for its reply";
 
 /** A plain copy of the depth map (views must not share the core's objects). */
 function structuredCopy(depth: Record<string, { waiting: number; running: number }>): Record<string, { waiting: number; running: number }> {
@@ -275,6 +273,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Cluster mode: leased tasks by `<origin broker>\n<origin task id>` (for a cancel from the origin). */
   private readonly leasedByRef = new Map<string, Task>();
   private clusterDepth: Record<string, { waiting: number; running: number }> = {};
+  /** Cluster mode: requests of this broker's clients not answered yet (not listed among its tasks). */
+  private readonly requests = new Set<Task>();
   /** Services this broker's clients asked for since the last depth poll (their depth is polled too). */
   private readonly askedFor = new Set<string>();
   private retryTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
@@ -390,7 +390,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   inspect(task: string): TaskInspection | undefined {
-    const found = this.tasks.get(task);
+    const found = this.visibleTask(task);
     return found === undefined ? undefined : inspection(found);
   }
 
@@ -694,9 +694,13 @@ export class BrokerCore implements BrokerCoreApi {
   private setState(task: Task, state: TaskState): void {
     const from = task.state;
     if (from === state) return;
+    if (task.cluster?.role === "origin") {
+      task.state = state;
+      return;
+    }
     if (from === "queued") {
       this.counters.queued--;
-      const svc = task.cluster?.role === "origin" ? undefined : this.services.get(task.service);
+      const svc = this.services.get(task.service);
       if (svc !== undefined) {
         svc.queued--;
         if (svc.workers === 0) this.unserved--;
@@ -1069,7 +1073,7 @@ export class BrokerCore implements BrokerCoreApi {
    * when it names a recovered task that is still live, first answer wins. The worker is still told unknown-worker.
    */
   private orphanAnswer(taskFrame: Frame, payload: Frame[]): void {
-    const task = this.tasks.byFrame(taskFrame);
+    const task = this.runningHere(taskFrame);
     if (task === undefined || !task.orphan || (task.state !== "queued" && task.state !== "running")) return;
     this.log("info", "orphan-answer", { task: task.id });
     this.accept(task, payload, undefined);
@@ -1077,7 +1081,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** Rule 8 / §Worker protocol: which of this worker's attempts a RESULT/FAIL/EXTEND is about, if any. */
   private attemptOf(worker: Worker, taskFrame: Frame, command: string): { task: Task; attempt: Attempt | undefined } | undefined {
-    const task = this.tasks.byFrame(taskFrame);
+    const task = this.runningHere(taskFrame);
     if (task === undefined) {
       this.counters.late++;
       this.log("debug", "late", { worker: worker.id, command });
@@ -1136,7 +1140,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** A legacy worker's answer on the PULL socket: it names only the task (§Worker protocol, legacy). */
   private onAnswer(msg: LegacyAnswer): void {
-    const task = this.tasks.byFrame(msg.task);
+    const task = this.runningHere(msg.task);
     const legacy = task?.lastLegacy;
     if (task !== undefined && legacy === undefined && task.orphan) {
       if (task.state === "queued" || task.state === "running") this.accept(task, msg.payload, undefined);
@@ -1230,13 +1234,13 @@ export class BrokerCore implements BrokerCoreApi {
         return this.toAdmin(peer, { type: "task", path, inspection: found });
       }
       case "cancel": {
-        const task = this.tasks.get(msg.task);
+        const task = this.visibleTask(msg.task);
         if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
         if (!this.cancelTask(task)) return error("bad-state", `task ${task.id} is ${task.state}`);
         return this.toAdmin(peer, { type: "ack", path, body: {} });
       }
       case "retry": {
-        const task = this.tasks.get(msg.task);
+        const task = this.visibleTask(msg.task);
         if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
         if (task.state !== "failed" && task.state !== "cancelled") return error("bad-state", `task ${task.id} is ${task.state}`);
         if (this.phase !== "running") return error("bad-state", "the broker is shutting down");
@@ -1278,7 +1282,7 @@ export class BrokerCore implements BrokerCoreApi {
       case "delete": {
         const target = msg.target;
         if ("task" in target) {
-          const task = this.tasks.get(target.task);
+          const task = this.visibleTask(target.task);
           if (task === undefined) return error("unknown-task", `no task ${target.task}`);
           if (task.state === "queued" || task.state === "running") {
             return error("bad-state", `task ${task.id} is ${task.state}: cancel it first`);
@@ -1328,7 +1332,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private markTask(task: Task): void {
-    if (this.monitors.size > 0) this.dirtyTasks.add(task);
+    if (this.monitors.size > 0 && task.listed) this.dirtyTasks.add(task);
   }
 
   private markWorker(worker: Worker): void {
@@ -1537,8 +1541,10 @@ export class BrokerCore implements BrokerCoreApi {
     if (!this.durable) {
       for (const task of this.tasks.inState("queued")) {
         if (task.cluster?.role === "leased") this.giveBack(task, "shutdown", undefined);
-        else this.finish(task, "failed", "shutdown", shutdownMessage(task));
+        else this.finish(task, "failed", "shutdown", "the broker is shutting down");
       }
+      // Cluster mode: the requests of this broker's clients stay in the shared queue and may still run elsewhere.
+      for (const task of [...this.requests]) this.finish(task, "failed", "shutdown", CLUSTER_SHUTDOWN_MESSAGE);
     }
     if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
   }
@@ -1574,6 +1580,23 @@ export class BrokerCore implements BrokerCoreApi {
   // -------------------------------------------------------------------------------------------------------------
   // Cluster mode (§Cluster mode): requests go to the shared queue, workers are fed from it, outcomes go to the origin
 
+  /**
+   * A task id from a monitor: in cluster mode a request of this broker's own client that also runs here has the same
+   * id twice (the request, kept only to answer its client, and the task this broker runs): views show the latter.
+   */
+  private visibleTask(id: string): Task | undefined {
+    const task = this.tasks.get(id);
+    if (task?.cluster?.role !== "origin") return task;
+    return this.leasedByRef.get(`${this.clusterId ?? ""}\n${id}`) ?? task;
+  }
+
+  /** The task a worker's message names: in cluster mode never the request of this broker's client, but its run here. */
+  private runningHere(frame: Frame): Task | undefined {
+    const task = this.tasks.byFrame(frame);
+    if (task?.cluster?.role !== "origin") return task;
+    return this.leasedByRef.get(`${this.clusterId ?? ""}\n${task.id}`);
+  }
+
   private clusterOut(request: ClusterRequest): void {
     this.out.push({ kind: "cluster", request });
   }
@@ -1598,7 +1621,6 @@ export class BrokerCore implements BrokerCoreApi {
       key: options.key,
     });
     this.counters.requests++;
-    this.counters.queued++;
     this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     // Bounded: a poll asks for at most this many services a client named (invented names cannot grow it).
@@ -1608,8 +1630,11 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private toCluster(task: Task, broker: string): void {
+    // A request of this broker's client is not one of the tasks it shows (those are the tasks it runs, whoever asked):
+    // it is kept only to answer its client, by id, correlation and key.
     task.cluster = { role: "origin", seq: undefined, awaiting: false };
-    this.markTask(task);
+    this.tasks.detach(task);
+    this.requests.add(task);
     this.clusterOut({
       kind: "cluster-publish",
       task: {
@@ -1728,12 +1753,19 @@ export class BrokerCore implements BrokerCoreApi {
   private lease(fetched: FetchedTask): void {
     const { task: spec, lease, deliveryCount } = fetched;
     if (spec.attempts !== null && deliveryCount > spec.attempts) return this.answerLost(spec, deliveryCount - 1, lease);
+    const held = this.leasedByRef.get(`${spec.origin}\n${spec.task}`);
+    if (held?.cluster?.role === "leased") {
+      // Delivered again while still here (this broker stalled past its lease): it keeps running under the new lease.
+      this.clusterOut({ kind: "cluster-drop", lease: held.cluster.lease });
+      held.cluster.lease = lease;
+      return;
+    }
     const svc = this.services.get(spec.service);
     if (this.phase !== "running" || svc === undefined || svc.workers === 0) {
       this.clusterOut({ kind: "cluster-nak", lease, delay: 0 });
       return;
     }
-    const task = this.tasks.create({
+    const task = this.tasks.createForeign({
       service: spec.service,
       origin: "cluster",
       client: undefined,
@@ -1742,7 +1774,7 @@ export class BrokerCore implements BrokerCoreApi {
       timeout: spec.timeout,
       createdAt: this.now,
       key: undefined,
-    });
+    }, spec.task);
     task.attempts = deliveryCount - 1;
     task.cluster = { role: "leased", lease, from: spec.origin, ref: spec.task, key: spec.key };
     this.leasedByRef.set(`${spec.origin}\n${spec.task}`, task);
@@ -1770,7 +1802,9 @@ export class BrokerCore implements BrokerCoreApi {
     const hold = task.cluster;
     if (hold === undefined) return;
     if (hold.role === "origin") {
+      this.requests.delete(task);
       if (hold.awaiting && task.key !== undefined) this.clusterOut({ kind: "cluster-stop-awaiting", service: task.service, key: task.key });
+      if (task.keptUntil === 0) this.forgetTask(task);
       return;
     }
     this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);

@@ -57,6 +57,8 @@ export type ClusterRequest =
   | { kind: "cluster-settle"; lease: LeaseId; ack: boolean; keep: { key: string; reply: ClusterReply } | undefined }
   /** Keep a reply for its key (a task the advisory of exhausted attempts took out of the queue: no lease). */
   | { kind: "cluster-keep"; key: string; reply: ClusterReply }
+  /** Forget a stale lease without settling it (the task was delivered here again and runs under the new one). */
+  | { kind: "cluster-drop"; lease: LeaseId }
   /** Give the task back for another delivery (retryable end, lost worker, no worker left, shutdown). */
   | { kind: "cluster-nak"; lease: LeaseId; delay: number }
   /** Send a reply to the broker holding the client. */
