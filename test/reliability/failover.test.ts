@@ -4,42 +4,15 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { createServer } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client, type Reply } from "../../broker/src/client";
-import { snapshotCounters } from "../../broker/src/client/admin-counters";
-import type { Counters } from "../../broker/src/protocol/messages";
 import { Worker } from "../../broker/src/worker";
 import { type BrokerProcess, spawnBroker } from "../chaos/broker-process";
+import { counters, deadEndpoint, until } from "./brokers";
 
 const ARGS = ["--heartbeat", "200", "--log-level", "error"];
 const REQUESTS = 20;
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
-async function counters(broker: BrokerProcess): Promise<Counters> {
-  const found = await snapshotCounters(broker.endpoints.admin, 5000);
-  assert.ok(found !== undefined, "the broker answers SNAPSHOT");
-  return found;
-}
-
-/** A loopback port nobody listens on (bound, then released). */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(typeof address === "object" && address !== null);
-  return `tcp://127.0.0.1:${address.port}`;
-}
 
 function text(reply: Reply): string {
   return Buffer.from(reply.payload[0] ?? []).toString();
