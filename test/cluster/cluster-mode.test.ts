@@ -195,6 +195,21 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
     assert.equal(seenB.size, 4);
   });
 
+  it("fails a client of a SIGKILLed broker over to the other broker: every request answered once, each task run once", async () => {
+    const [a, b] = await cluster("failover", ["-t", "3"]);
+    const seen = new Map<string, number>();
+    worker(b, "wb", seen, 8);
+    const c = new Client({ endpoint: [a.endpoints.clients, b.endpoints.clients], deadline: 30_000 });
+    closers.push(() => c.close());
+    const replies = Array.from({ length: 8 }, (_, n) => c.request([`slow-${n}`]));
+    await waitFor(() => seen.size === 8, 15_000, () => `B's worker got ${seen.size} of 8`);
+    a.child.kill("SIGKILL");
+    for (const [n, reply] of (await Promise.all(replies)).entries()) {
+      assert.deepEqual([reply.status, text(reply.payload[0])], ["succeeded", `done slow-${n}`]);
+    }
+    assert.ok([...seen.values()].every((count) => count === 1), `each task ran once: ${JSON.stringify([...seen])}`);
+  });
+
   it("refuses requests with unavailable while NATS is lost, keeps its workers, and serves again when NATS is back", async () => {
     const [a] = await cluster("lost");
     const seen = new Map<string, number>();

@@ -204,6 +204,7 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     const rs = replies(out);
     assert.deepEqual(rs.map((r) => r.peer), ["c1", "c2"]);
     assert.deepEqual(rs.map((r) => (r.msg.type === "reply" ? r.msg.detail.id : "")), ["1", "2"]);
+    assert.deepEqual(rs.map((r) => (r.msg.type === "reply" ? r.msg.detail.duplicate : "")), [undefined, true], "the attached request is the duplicate");
   });
 
   it("keeps failed tasks apart from the succeeded history, deletes them one by one or in bulk, and forgets them in the journal", () => {

@@ -764,7 +764,8 @@ export class BrokerCore implements BrokerCoreApi {
         const key = correlationKey(client.peer, client.path, client.correlation);
         if (this.byCorrelation.get(key) === task) this.byCorrelation.delete(key);
       }
-      this.reply(client, { ...detail }, task.reply ?? []);
+      // §Idempotent requests rule 1: a request attached by its key is answered as a duplicate.
+      this.reply(client, client === task.client ? { ...detail } : { ...detail, duplicate: true }, task.reply ?? []);
     }
     task.waiters = undefined;
     if (task.cluster !== undefined) this.clusterFinished(task);
