@@ -3,6 +3,7 @@
  * the CLI prints (`ztb broker: <message> (see ztb broker --help)`, exit code 2).
  */
 import { describeParseError } from "./parse-error";
+import { CLUSTER_OPTIONS, type ClusterCommandOptions, parseClusterOptions } from "./cluster-options";
 import { parseArgs } from "node:util";
 import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
@@ -64,6 +65,8 @@ export interface BrokerCommandOptions {
   /** --keep-results, ms. */
   keepResults: number;
   keepFailed: number;
+  /** --cluster and its options (protocol/spec.md §Cluster mode); null = a broker on its own. */
+  cluster: ClusterCommandOptions | null;
   /** --curve-secret and the allow-lists (protocol/spec.md §Security); no --curve-secret = CURVE off. */
   security: Partial<BrokerSecurityConfig>;
 }
@@ -96,6 +99,7 @@ const OPTIONS = {
   "worker-keys": { type: "string" },
   "admin-keys": { type: "string" },
   help: { type: "boolean", short: "h" },
+  ...CLUSTER_OPTIONS,
 } as const;
 
 export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
@@ -132,6 +136,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxJournal: undefined,
     keepResults: KEEP_RESULTS_MS,
     keepFailed: KEEP_FAILED,
+    cluster: null,
     security: {},
   };
   if (defaults.help) return defaults;
@@ -153,6 +158,10 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   if (data !== null && data.trim() === "") throw new UsageError("--data needs a directory");
   if (data === null && values.fsync !== undefined) throw new UsageError("--fsync needs --data (without it nothing is written)");
   if (data === null && values["max-journal"] !== undefined) throw new UsageError("--max-journal needs --data");
+  const cluster = parseClusterOptions(values, (message) => new UsageError(message), duration);
+  if (cluster !== null && data !== null) {
+    throw new UsageError("--data and --cluster cannot be used together: in a cluster the tasks are kept by JetStream (see --replicas)");
+  }
   const services = values.service ?? [];
   for (const service of services) {
     if (service.length < 1 || service.length > 64) throw new UsageError(`--service must be 1 to 64 characters`);
@@ -189,6 +198,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxJournal: values["max-journal"] === undefined ? undefined : integer("--max-journal", values["max-journal"], 65536, 2 ** 53 - 1),
     keepResults: values["keep-results"] === undefined ? KEEP_RESULTS_MS : duration("--keep-results", values["keep-results"]),
     keepFailed: values["keep-failed"] === undefined ? KEEP_FAILED : integer("--keep-failed", values["keep-failed"], 0, 10_000_000),
+    cluster,
     security: {
       curveSecret: values["curve-secret"],
       clientKeys: values["client-keys"],

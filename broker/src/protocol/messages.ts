@@ -23,6 +23,7 @@ export const FAILURE_REASONS = [
   "unknown-service",
   "cancelled",
   "shutdown",
+  "unavailable",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -155,7 +156,7 @@ export interface TaskView {
   attempt: number;
   attempts: number | null;
   worker: string | null;
-  origin: "plain" | "enveloped" | "admin";
+  origin: "plain" | "enveloped" | "admin" | "cluster";
   createdAt: number;
   dispatchedAt?: number;
   finishedAt?: number;
@@ -220,6 +221,17 @@ export interface BrokerInfo {
   keepResults?: number;
   /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
   memory?: { budget: number; rss: number; shedding: boolean };
+  /** Since 1.1, in cluster mode (§Cluster mode): the cluster, this broker's id in it, and the shared queue's depth per service. */
+  cluster?: ClusterInfo;
+}
+
+export interface ClusterInfo {
+  name: string;
+  broker: string;
+  /** False while NATS is unreachable: new requests are refused with `unavailable`. */
+  connected: boolean;
+  /** Cluster-wide, a moment old: tasks waiting in the shared queue and tasks held by some broker, per service. */
+  services: Record<string, { waiting: number; running: number }>;
 }
 
 /** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */

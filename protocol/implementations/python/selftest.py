@@ -291,3 +291,32 @@ class ClientParsesReplies(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClientFailsOverInTurn(unittest.TestCase):
+    """spec "Failing over": which broker next, and how long to wait (no sockets)."""
+
+    def test_round_then_backoff(self):
+        rotation = zc.EndpointRotation(["a", "b", "c"], rand=lambda: 0.0)
+        moves = [rotation.advance() for _ in range(6)]
+        self.assertEqual(moves, [("b", 0.0), ("c", 0.0), ("a", 0.1), ("b", 0.2), ("c", 0.4), ("a", 0.8)])
+
+    def test_a_reply_resets_the_round_and_the_backoff(self):
+        rotation = zc.EndpointRotation(["a", "b"], rand=lambda: 0.0)
+        for _ in range(5):
+            rotation.advance()
+        rotation.answered()
+        self.assertEqual(rotation.advance(), ("a", 0.0))
+        self.assertEqual(rotation.advance(), ("b", 0.1))
+
+    def test_backoff_has_a_ceiling(self):
+        rotation = zc.EndpointRotation(["a"], rand=lambda: 0.0)
+        delays = [rotation.advance()[1] for _ in range(12)]
+        self.assertEqual(max(delays), 5.0)
+
+    def test_endpoint_lists(self):
+        self.assertEqual(zc.endpoint_list("tcp://a:1,tcp://b:2"), ["tcp://a:1", "tcp://b:2"])
+        self.assertEqual(zc.endpoint_list(["tcp://a:1"]), ["tcp://a:1"])
+        for bad in ("", "tcp://a:1,", "tcp://a:1,tcp://a:1", []):
+            with self.assertRaises(ValueError):
+                zc.endpoint_list(bad)
