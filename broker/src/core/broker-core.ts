@@ -85,7 +85,7 @@ export const LOG_INTERVAL = 1000;
  * Cluster mode (§Cluster mode): the shared queue's depth is asked for this often, ms (for monitors and `--max-queue`);
  * a failed pull is tried again after `retry` ms.
  */
-export const CLUSTER = { depthEvery: 2000, retry: 1000, depthServices: 64 } as const;
+export const CLUSTER = { depthEvery: 2000, retry: 1000, depthServices: 64, returned: 10_000 } as const;
 
 const DEFAULT_SERVICE = "default";
 const EMPTY_FRAME = new Uint8Array(0);
@@ -273,6 +273,12 @@ export class BrokerCore implements BrokerCoreApi {
   /** Cluster mode: leased tasks by `<origin broker>\n<origin task id>` (for a cancel from the origin). */
   private readonly leasedByRef = new Map<string, Task>();
   private clusterDepth: Record<string, { waiting: number; running: number }> = {};
+  /**
+   * Cluster mode: tasks this broker gave back, by `<origin>\n<id>`, with the workers that held them here: if the task
+   * comes back to this broker, rule 4 still prefers another worker and rule 8 still accepts a late answer from them.
+   * Bounded (the oldest entries go first): a task that comes back after that is simply new here.
+   */
+  private readonly returned = new Map<string, { holders: string[]; avoid: Worker | undefined }>();
   /** Cluster mode: requests of this broker's clients not answered yet (not listed among its tasks). */
   private readonly requests = new Set<Task>();
   /** Services this broker's clients asked for since the last depth poll (their depth is polled too). */
@@ -1826,7 +1832,14 @@ export class BrokerCore implements BrokerCoreApi {
     }, spec.task);
     task.attempts = deliveryCount - 1;
     task.cluster = { role: "leased", lease, from: spec.origin, ref: spec.task, key: spec.key };
-    this.leasedByRef.set(`${spec.origin}\n${spec.task}`, task);
+    const ref = `${spec.origin}\n${spec.task}`;
+    this.leasedByRef.set(ref, task);
+    const before = this.returned.get(ref);
+    if (before !== undefined) {
+      this.returned.delete(ref);
+      if (before.holders.length > 0) task.holders = [...before.holders];
+      if (before.avoid !== undefined && !before.avoid.gone) task.avoid = before.avoid;
+    }
     this.counters.queued++;
     this.heldBytes += task.size;
     this.enqueue(task, svc, "back");
@@ -1839,7 +1852,11 @@ export class BrokerCore implements BrokerCoreApi {
     this.counters.retried++;
     this.log("info", "task-retried", { task: task.id, attempt: task.attempts, reason, worker: worker?.id ?? null });
     this.clusterOut({ kind: "cluster-nak", lease: hold.lease, delay: 0 });
-    this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);
+    const ref = `${hold.from}\n${hold.ref}`;
+    this.leasedByRef.delete(ref);
+    this.returned.delete(ref);
+    this.returned.set(ref, { holders: task.holders ?? [], avoid: worker });
+    if (this.returned.size > CLUSTER.returned) this.returned.delete(this.returned.keys().next().value ?? "");
     this.setState(task, "cancelled");
     this.markRemovedTask(task);
     this.tasks.forget(task);
