@@ -210,6 +210,31 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
     assert.ok([...seen.values()].every((count) => count === 1), `each task ran once: ${JSON.stringify([...seen])}`);
   });
 
+  it("hands a task a leaving worker gives back to a worker of the other broker when none is left on its own", async () => {
+    const [a, b] = await cluster("leave", ["-t", "3"]);
+    const started: string[] = [];
+    const wa = new Worker({
+      endpoint: a.endpoints.workers,
+      name: "wa",
+      heartbeat: 200,
+      handler: (task) =>
+        new Promise((_, reject) => {
+          started.push(text(task.payload[0]));
+          task.signal.addEventListener("abort", () => reject(task.signal.reason as Error));
+        }),
+    });
+    wa.start();
+    closers.push(() => wa.close());
+    const pending = client(b).request(["given-back"]);
+    await waitFor(() => started.length === 1, 15_000, () => "A's worker never got the task");
+    const seen = new Map<string, number>();
+    worker(b, "wb", seen);
+    await wa.leave(100);
+    const reply = await pending;
+    assert.deepEqual([reply.status, reply.worker, text(reply.payload[0])], ["succeeded", "wb", "done given-back"]);
+    assert.equal(seen.get("given-back"), 1);
+  });
+
   it("refuses requests with unavailable while NATS is lost, keeps its workers, and serves again when NATS is back", async () => {
     const [a] = await cluster("lost");
     const seen = new Map<string, number>();

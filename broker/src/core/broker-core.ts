@@ -1070,6 +1070,15 @@ export class BrokerCore implements BrokerCoreApi {
       this.closeAttempt(attempt);
       this.attemptEnded(attempt.task, "worker-lost", worker, `worker ${worker.name} was lost during attempt ${attempt.number} (${why})`);
     }
+    // Cluster mode: tasks waiting here for a service whose last worker this was go back to the shared queue.
+    if (this.clusterId !== undefined) {
+      const orphaned = new Set(worker.services.filter((name) => this.services.get(name)?.workers === 0));
+      if (orphaned.size > 0) {
+        for (const task of this.tasks.inState("queued")) {
+          if (task.cluster?.role === "leased" && orphaned.has(task.service)) this.giveBack(task, "worker-lost", undefined);
+        }
+      }
+    }
     for (const name of worker.services) {
       const svc = this.services.get(name);
       if (svc !== undefined) this.maybeForget(svc);
