@@ -77,6 +77,7 @@ export async function runBrokerCommand(
       keepFailed: options.keepFailed,
       ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
       keepResults: options.keepResults,
+      deadline: options.deadline,
       services: options.services,
       maxMessage: options.maxMessage,
       maxFrames: options.maxFrames,
@@ -134,7 +135,8 @@ export async function runBrokerCommand(
 }
 
 function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
-  const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}`;
+  const deadline = options.deadline === null ? "" : `, deadline ${options.deadline / 1000}s`;
+  const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}${deadline}`;
   const durable = options.data === null ? "in memory" : `journal in ${options.data}, fsync ${options.fsync}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
@@ -146,6 +148,7 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     admin: bound.admin,
     tries: options.tries,
     timeout: options.timeout,
+    deadline: options.deadline,
     data: options.data,
     fsync: options.data === null ? null : options.fsync,
   });

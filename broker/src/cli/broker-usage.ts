@@ -19,6 +19,10 @@ times out is retried on another worker, and the client gets a failure reply afte
 Options:
   -t, --tries N          maximum attempts per task, including the first (default: unlimited)
   -T, --timeout SECONDS  time allowed for each attempt, e.g. 2 or 0.5 (default: unlimited)
+  --deadline TIME        time allowed for a request from its arrival to its reply, queue wait
+                         included, e.g. 30s or 5m: past it the request fails with "expired" (saying
+                         when no worker serves its service); the default and the cap of a
+                         request's own deadline (default: unlimited)
   --admin ENDPOINT       admin endpoint for monitors such as the VS Code extension (default: on
                          127.0.0.1, the CLIENTS port + 3 — 4164 for the prototype's 4161 —, or
                          CLIENTS.admin for ipc, else tcp://127.0.0.1:4164; keep it on loopback)

@@ -55,6 +55,7 @@ import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./met
 import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
+import { expiredMessage, limitsOf } from "./request-limits";
 import { type Worker, WorkerTable } from "./worker-table";
 
 /** §Admin: EVENTs are coalesced over this many ms. */
@@ -93,7 +94,8 @@ type CoreTimer =
   | { kind: "grace" }
   | { kind: "kept" }
   | { kind: "quarantine"; worker: Worker }
-  | { kind: "unseen" };
+  | { kind: "unseen" }
+  | { kind: "expiry"; task: Task };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
 interface Service {
@@ -176,6 +178,7 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
   if (detail.error !== undefined) ordered.error = detail.error;
   if (detail.duplicate !== undefined) ordered.duplicate = detail.duplicate;
   if (detail.resent !== undefined) ordered.resent = detail.resent;
+  if (detail.limits !== undefined) ordered.limits = detail.limits;
   return ordered as ReplyDetail;
 }
 
@@ -317,6 +320,7 @@ export class BrokerCore implements BrokerCoreApi {
         durable: this.durable,
         ...(this.config.journal === undefined ? {} : { fsync: this.config.journal.fsync }),
         keepResults: this.keepResults,
+        deadline: this.config.deadline ?? null,
         ...(this.config.maxMemory === undefined
           ? {}
           : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
@@ -347,6 +351,10 @@ export class BrokerCore implements BrokerCoreApi {
         this.onRequest({ peer, path: msg.path, enveloped: false, correlation: undefined }, DEFAULT_SERVICE, {}, msg.payload);
         return;
       case "request":
+        if (msg.options.limits === true) {
+          this.reply({ peer, path: msg.path, enveloped: true, correlation: msg.options.id }, { status: "succeeded", attempts: 0, elapsed: 0, limits: limitsOf(this.config, this.keepResults) }, []);
+          return;
+        }
         this.onRequest(
           { peer, path: msg.path, enveloped: true, correlation: msg.options.id },
           msg.options.service ?? DEFAULT_SERVICE,
@@ -385,7 +393,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onRequest(
     client: ClientRef,
     service: string,
-    options: { timeout?: number; attempts?: number; key?: string },
+    options: { timeout?: number; attempts?: number; key?: string; deadline?: number },
     payload: Frame[],
   ): void {
     if (this.phase !== "running") return this.reject(client, "shutdown", "the broker is shutting down");
@@ -422,6 +430,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     this.correlate(client, task);
+    const deadline = clamp(options.deadline, this.config.deadline ?? null);
+    if (deadline !== null) task.expiry = this.timers.add(this.now + deadline, { kind: "expiry", task });
     this.journal({ op: "accept", task: this.taskRecord(task) });
     this.enqueue(task, svc, "back");
   }
@@ -674,6 +684,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Rule 7: the one terminal transition; sends the client (and every request attached by key) its reply. */
   private finish(task: Task, state: "succeeded" | "failed" | "cancelled", reason?: FailureReason, message?: string): void {
     if (task.current !== undefined) this.closeAttempt(task.current);
+    this.timers.remove(task.expiry);
+    task.expiry = undefined;
     this.setState(task, state);
     if (state === "succeeded") this.counters.succeeded++;
     else if (state === "failed") this.counters.failed++;
@@ -1343,6 +1355,9 @@ export class BrokerCore implements BrokerCoreApi {
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
         return this.scheduleKept();
+      case "expiry":
+        timer.task.expiry = undefined;
+        return this.onExpiry(timer.task);
       case "unseen":
         // Clients of recovered tasks that never came back: their parked replies are dropped, as for a gone peer.
         this.unseen.clear();
@@ -1351,6 +1366,23 @@ export class BrokerCore implements BrokerCoreApi {
       default:
         return timer satisfies never;
     }
+  }
+
+  /**
+   * §Request deadlines: the request's deadline passed before its reply. A running attempt is cancelled (CANCEL
+   * `timeout`, not counted against the worker: the wait may have been the queue's), and the task fails with expired.
+   */
+  private onExpiry(task: Task): void {
+    if (task.state !== "queued" && task.state !== "running") return;
+    const attempt = task.current;
+    const svc = this.services.get(task.service);
+    const message = expiredMessage(task, this.now, svc?.workers ?? 0);
+    if (attempt !== undefined) {
+      this.closeAttempt(attempt);
+      this.sendCancel(attempt.worker, task, "timeout");
+    }
+    this.finish(task, "failed", "expired", message);
+    if (attempt !== undefined && attempt.worker.kind === "modern") this.offer(attempt.worker);
   }
 
   /** Rule 4: a timed-out attempt is cancelled on a modern worker (slot freed) and retried elsewhere. */
