@@ -4,12 +4,13 @@
  *
  * Client-side deadline: the broker answers every accepted request exactly once, but a broker that is gone answers
  * nothing, so every request also has a local deadline. Default: 30 s, or timeout x attempts + 5 s when the request
- * sets both and that is longer (time spent queued for a worker is not bounded by the broker, so this is a guard
- * against a dead broker, not a prediction). On expiry the request rejects with ClientTimeoutError and a best-effort
- * CANCEL tells the broker to stop working on it.
+ * sets both and that is longer, or the broker deadline + 1 s when the request sets one (protocol/spec.md §Request
+ * deadlines: the broker then answers failed/expired in time, and the local deadline only guards against a dead
+ * broker). On expiry the request rejects with ClientTimeoutError and a best-effort CANCEL tells the broker to stop
+ * working on it.
  */
 import { decodeClientReply, encodeClient } from "../codec";
-import type { FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
+import type { BrokerLimits, FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
 import { toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import type { PeerKeys } from "../security/curve-client";
@@ -49,6 +50,12 @@ export interface RequestCallOptions {
   /** Client-side deadline in ms for this request. */
   deadline?: number;
   /**
+   * The broker's deadline for this request in ms (REQUEST `deadline`, protocol/spec.md §Request deadlines): the most
+   * time from acceptance to the reply, queue wait included; past it the reply is failed/expired, with a message that
+   * says when no worker serves the service. Clamped by the broker's `--deadline`.
+   */
+  brokerDeadline?: number;
+  /**
    * Idempotency key (1..128 characters, protocol/spec.md §Idempotent requests): while the broker holds a task with
    * this key and service, or keeps its result, another request with the key gets that task's reply instead of a new
    * task — so resending after a deadline or a broker crash runs the work once. A keyed request is not cancelled when
@@ -75,12 +82,16 @@ export interface Reply {
   error?: string;
   /** True when an earlier task with the same key answered (no task was created for this request). */
   duplicate?: boolean;
+  /** The broker's limits, in the reply to `limits()`. */
+  limits?: BrokerLimits;
   payload: Uint8Array[];
 }
 
 const EMPTY: Frame = new Uint8Array(0);
 const DEFAULT_DEADLINE_MS = 30_000;
 const DEADLINE_MARGIN_MS = 5_000;
+/** How much longer than a broker deadline the client waits for the broker's failed/expired reply. */
+const BROKER_DEADLINE_MARGIN_MS = 1_000;
 
 export class Client {
   readonly stats: ClientStats;
@@ -116,13 +127,18 @@ export class Client {
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
 
-    const deadline = options.deadline ?? this.defaultDeadline(options);
+    const brokerDeadline = options.brokerDeadline;
+    if (brokerDeadline !== undefined && !(Number.isSafeInteger(brokerDeadline) && brokerDeadline >= 1)) {
+      return Promise.reject(new RangeError("brokerDeadline must be an integer number of ms >= 1"));
+    }
+    const deadline = options.deadline ?? (brokerDeadline === undefined ? this.defaultDeadline(options) : brokerDeadline + BROKER_DEADLINE_MARGIN_MS);
     const encode = (): Frame[] => {
       const requestOptions: RequestOptions = { id };
       if (options.service !== undefined) requestOptions.service = options.service;
       if (options.timeout !== undefined) requestOptions.timeout = options.timeout;
       if (options.attempts !== undefined) requestOptions.attempts = options.attempts;
       if (key !== undefined) requestOptions.key = key;
+      if (brokerDeadline !== undefined) requestOptions.deadline = brokerDeadline;
       return encodeClient({ type: "request", path: [EMPTY], options: requestOptions, payload: toFrames(payload) });
     };
     const cancel = (): void => this.connection.post(encodeClient({ type: "cancel", path: [EMPTY], id }));
@@ -134,6 +150,20 @@ export class Client {
       ...(key === undefined ? {} : { cancelAtDeadline: false }),
       abortWait: this.options.cancelWait ?? 1000,
     });
+  }
+
+  /**
+   * Asks the broker for its limits (REQUEST `limits`, protocol/spec.md §Limits discovery): -T, -t, --deadline,
+   * --max-queue, --keep-results and the message bounds. No task is created. A broker older than ZTB/1.1 answers
+   * failed/malformed: the promise then rejects with an Error carrying that reply's message.
+   */
+  async limits(options: { deadline?: number } = {}): Promise<BrokerLimits> {
+    const id = this.connection.ids.next();
+    if (this.connection.closed) throw new ClientClosedError(id);
+    const encode = (): Frame[] => encodeClient({ type: "request", path: [EMPTY], options: { id, limits: true }, payload: [] });
+    const reply = await this.connection.request(id, encode, { deadline: options.deadline ?? this.options.deadline ?? DEFAULT_DEADLINE_MS, cancelAtDeadline: false });
+    if (reply.limits === undefined) throw new Error(`the broker did not tell its limits: ${reply.reason ?? reply.status}${reply.message === undefined ? "" : ` (${reply.message})`}`);
+    return reply.limits;
   }
 
   /** Rejects every pending request with ClientClosedError and closes the socket. */
@@ -176,5 +206,6 @@ function toReply(id: string, detail: ReplyDetail, payload: Frame[]): Reply {
   if (detail.task !== undefined) reply.task = detail.task;
   if (detail.error !== undefined) reply.error = detail.error;
   if (detail.duplicate === true) reply.duplicate = true;
+  if (detail.limits !== undefined) reply.limits = detail.limits;
   return reply;
 }
