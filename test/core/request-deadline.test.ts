@@ -92,6 +92,9 @@ describe("core: request deadline (REQUEST deadline, --deadline)", () => {
         ["c2", "b", "expired"],
       ],
     );
+    // Not kept for the key: the next request with it is a new task, not the expired reply again.
+    assert.deepEqual(replies(h.request("c3", "q", { key: "k", id: "c" })), []);
+    assert.equal(h.counters().requests, 2);
   });
 
   it("SNAPSHOT shows the broker's deadline", () => {

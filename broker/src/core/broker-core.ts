@@ -697,7 +697,11 @@ export class BrokerCore implements BrokerCoreApi {
     if (state !== "succeeded") {
       this.logLimited("tasks", `task-${state}`, { task: task.id, reason: reason ?? null }, state === "failed" ? "warn" : "info");
     }
-    if (task.key !== undefined) this.keep(task);
+    // An expired task is not kept: the deadline measured the client's patience, not the work (§Request deadlines).
+    if (task.key !== undefined) {
+      if (reason === "expired") this.dropKey(task);
+      else this.keep(task);
+    }
     const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
     this.journal({ op: "finish", finish: this.withOutcome(finish, task) });
     const detail = this.outcome(task);
