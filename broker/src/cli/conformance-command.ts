@@ -21,8 +21,12 @@ COMMAND learns the endpoints both ways:
 worker  checks a modern worker: READY, heartbeats, task ids, capacity, FAIL, CANCEL, broker silence, broker
         restart, DISCONNECT in both directions (SIGTERM must make it send DISCONNECT), schema validity.
         With --legacy: a prototype REQ + PUSH worker (request for work, task ids, asking again).
-client  runs COMMAND twice: it must send one request (plain or enveloped) and exit with status 0 after the
-        success reply of the first run, non-zero after the failure reply of the second.
+client  runs COMMAND three times: it must send one request (plain or enveloped) and exit with status 0 after
+        the success reply of the first run, non-zero after the failure reply of the second; the third run gets
+        no reply, and the client must give up by itself (non-zero) within its REQUEST deadline + 5 s (60 s
+        without one). A CANCEL must name its own request and never precede a resend with the same key; a
+        request sent again must carry the first one's key, on a new connection. Give the command a short
+        deadline (ztb client send --deadline 1s) to keep the run short.
 
 Options:
   --legacy              (worker) run the legacy-protocol checks
@@ -36,7 +40,7 @@ Examples:
   ztb conformance worker -- ztb worker {workers} --heartbeat 300
   ztb conformance worker --legacy -- ztb worker {workers} {answers} --legacy
   ztb conformance worker -- /usr/bin/python3 protocol/implementations/python/ztb_worker.py
-  ztb conformance client -- ztb client send {clients} hello
+  ztb conformance client -- ztb client send --deadline 1s {clients} hello
 `;
 
 const OPTIONS = {
