@@ -15,6 +15,8 @@ import {
   DEFAULT_MAX_MESSAGE,
   DEFAULT_MAX_UNSENT,
   DEFAULT_MAX_UNSENT_TOTAL,
+  HEARTBEAT,
+  MAX_NAME,
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 
@@ -158,7 +160,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   if (data === null && values["max-journal"] !== undefined) throw new UsageError("--max-journal needs --data");
   const services = values.service ?? [];
   for (const service of services) {
-    if (service.length < 1 || service.length > 64) throw new UsageError(`--service must be 1 to 64 characters`);
+    if (service.length < 1 || service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
   }
   return {
     help: false,
@@ -169,7 +171,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     tries: values.tries === undefined ? null : integer("-t", values.tries, 1, Number.MAX_SAFE_INTEGER),
     timeout: values.timeout === undefined ? null : seconds("-T", values.timeout),
     deadline: values.deadline === undefined ? null : positiveDuration("--deadline", values.deadline),
-    heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, 100, 60000),
+    heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, HEARTBEAT.min, HEARTBEAT.max),
     maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
     maxMessage:
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),

@@ -11,6 +11,7 @@ import { Client, ClientTimeoutError, type Reply, type RequestCallOptions } from 
 import { connectError, duration, endpoint, integer, parsing, UsageError } from "./peer-args";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve } from "./peer-curve";
 import { showFrame } from "./show";
+import { MAX_CORRELATION_ID, MAX_KEY, MAX_NAME } from "../protocol/limits";
 
 export const CLIENT_SEND_USAGE = `Usage: ztb client send [options] CLIENTS [PAYLOAD...]
 
@@ -24,7 +25,7 @@ Options:
   --timeout DURATION   per-attempt timeout to ask for, e.g. 500ms or 2s (the broker's -T caps it)
   --attempts N         attempts to ask for (the broker's -t caps it)
   --id ID              correlation id (default generated)
-  --key KEY            idempotency key (1..128 characters): while the broker holds or keeps a task
+  --key KEY            idempotency key (1..${MAX_KEY} characters): while the broker holds or keeps a task
                        with this key, the request gets that task's reply instead of running it again
   --deadline DURATION  the request's deadline, queue wait included: the broker answers "expired"
                        when it passes (saying when no worker serves the service), and this client
@@ -75,20 +76,20 @@ export async function runClientSend(argv: string[]): Promise<number> {
   const [target, ...args] = positionals as [string, ...string[]];
   const request: RequestCallOptions = {};
   if (values.service !== undefined) {
-    if (values.service.length < 1 || values.service.length > 64) throw new UsageError("--service must be 1 to 64 characters");
+    if (values.service.length < 1 || values.service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
     request.service = values.service;
   }
   if (values.timeout !== undefined) request.timeout = duration("--timeout", values.timeout, 0, 1, 2 ** 31 - 1);
   if (values.attempts !== undefined) request.attempts = integer("--attempts", values.attempts, 1, 1, 1_000_000);
   if (values.id !== undefined) {
-    if (values.id.length < 1 || values.id.length > 128) throw new UsageError("--id must be 1 to 128 characters");
+    if (values.id.length < 1 || values.id.length > MAX_CORRELATION_ID) throw new UsageError(`--id must be 1 to ${MAX_CORRELATION_ID} characters`);
     request.id = values.id;
   }
   request.brokerDeadline =
     values.deadline === undefined ? defaultDeadline(request) : duration("--deadline", values.deadline, 0, 1, 2 ** 31 - 1);
   const resend = values.resend === undefined ? 0 : integer("--resend", values.resend, 0, 0, 1000);
   if (values.key !== undefined) {
-    if (values.key.length < 1 || values.key.length > 128) throw new UsageError("--key must be 1 to 128 characters");
+    if (values.key.length < 1 || values.key.length > MAX_KEY) throw new UsageError(`--key must be 1 to ${MAX_KEY} characters`);
     request.key = values.key;
   } else if (resend > 0) request.key = randomUUID();
   const routingId = values["routing-id"];

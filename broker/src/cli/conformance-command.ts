@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { checkClient, checkLegacyWorker, checkModernWorker, exitCode, formatJson, formatText, killAll, type Report } from "../conformance";
 import { duration, parsing, SubcommandUsageError, UsageError } from "./peer-args";
+import { HEARTBEAT } from "../protocol/limits";
 
 export const CONFORMANCE_USAGE = `Usage: ztb conformance worker [--legacy] [options] -- COMMAND [ARG...]
        ztb conformance client [options] -- COMMAND [ARG...]
@@ -65,7 +66,7 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
   if (extra.length > 0) throw new SubcommandUsageError("conformance", `unexpected "${extra[0] ?? ""}" (put the command under test after --)`);
   if (command.length === 0) throw new SubcommandUsageError("conformance", `${sub}: no command under test (ztb ${sub} -- COMMAND...)`);
   if (role === "client" && values.legacy === true) throw new SubcommandUsageError("conformance", "--legacy applies to workers only");
-  const heartbeat = duration("--heartbeat", values.heartbeat, 500, 100, 60_000);
+  const heartbeat = duration("--heartbeat", values.heartbeat, 500, HEARTBEAT.min, HEARTBEAT.max);
 
   // The command under test runs in its own process group: an interrupted checker must stop it itself.
   const interrupted = (): void => {

@@ -17,6 +17,7 @@ import type { PeerKeys } from "../security/curve-client";
 import { ClientConnection } from "./connection";
 import { ClientAbortedError, ClientClosedError } from "./errors";
 import type { ClientStats } from "./pending";
+import { MAX_CORRELATION_ID, MAX_KEY } from "../protocol/limits";
 
 export interface ClientOptions {
   /** The broker's clients endpoint, e.g. tcp://localhost:4161. */
@@ -120,10 +121,10 @@ export class Client {
   request(payload: PayloadLike, options: RequestCallOptions = {}): Promise<Reply> {
     const id = options.id ?? this.connection.ids.next();
     if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
-    if (id.length < 1 || id.length > 128) return Promise.reject(new RangeError("request id must be 1..128 characters"));
+    if (id.length < 1 || id.length > MAX_CORRELATION_ID) return Promise.reject(new RangeError(`request id must be 1..${MAX_CORRELATION_ID} characters`));
     if (this.connection.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
     const key = options.key;
-    if (key !== undefined && (key.length < 1 || key.length > 128)) return Promise.reject(new RangeError("key must be 1..128 characters"));
+    if (key !== undefined && (key.length < 1 || key.length > MAX_KEY)) return Promise.reject(new RangeError(`key must be 1..${MAX_KEY} characters`));
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
 

@@ -56,18 +56,14 @@ import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { expiredMessage, limitsOf } from "./request-limits";
+import { LEASE, LIVENESS, PAGE, inHeartbeatRange } from "../protocol/limits";
 import { type Worker, WorkerTable } from "./worker-table";
 
 /** §Admin: EVENTs are coalesced over this many ms. */
 export const EVENT_INTERVAL = 100;
 /** Task views per EVENT (decision: bounds one EVENT; the rest follow in the next). */
 export const EVENT_TASKS = 1000;
-/** §Worker protocol: a peer is dead after LIVENESS x its announced interval of silence. */
-export const LIVENESS = 3;
-/** §Admin SUBSCRIBE lease bounds and default. */
-export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
-/** §Admin SNAPSHOT page size bounds and default. */
-export const PAGE = { max: 500, default: 100 } as const;
+export { LEASE, LIVENESS, PAGE };
 /**
  * §Limits, load shedding: new requests are refused once the estimated resident memory reaches `shedAt` of
  * `--max-memory`, and taken again below `resumeAt` (so the broker does not flap at the line). Payload octets taken in
@@ -885,7 +881,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.seen(worker);
     switch (msg.type) {
       case "heartbeat":
-        if (msg.interval >= 100 && msg.interval <= 60000) worker.heartbeat = msg.interval;
+        if (inHeartbeatRange(msg.interval)) worker.heartbeat = msg.interval;
         return;
       case "result":
         return this.onResult(worker, msg.task, msg.payload);

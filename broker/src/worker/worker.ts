@@ -11,6 +11,7 @@
 import { Dealer } from "zeromq";
 import { decodeToWorker, encodeWorker } from "../codec";
 import type { BrokerToWorker, CancelReason, DisconnectDetail, Frame, WorkerMessage } from "../protocol/messages";
+import { CAPACITY, HEARTBEAT, LIVENESS, MAX_FAIL_MESSAGE, MAX_NAME, MAX_SERVICES } from "../protocol/limits";
 import { Backoff, type BackoffOptions } from "../peer/backoff";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
@@ -100,12 +101,12 @@ export class Worker extends StatusEvents {
     this.services = options.services ?? ["default"];
     this.capacity = options.capacity ?? 1;
     this.heartbeat = options.heartbeat ?? 1000;
-    checkRange("capacity", this.capacity, 1, 1000);
-    checkRange("heartbeat", this.heartbeat, 100, 60000);
-    if (this.name.length < 1 || this.name.length > 64) throw new RangeError("worker name must be 1..64 characters");
-    if (this.services.length < 1 || this.services.length > 32) throw new RangeError("a worker serves 1..32 services");
+    checkRange("capacity", this.capacity, CAPACITY.min, CAPACITY.max);
+    checkRange("heartbeat", this.heartbeat, HEARTBEAT.min, HEARTBEAT.max);
+    if (this.name.length < 1 || this.name.length > MAX_NAME) throw new RangeError(`worker name must be 1..${MAX_NAME} characters`);
+    if (this.services.length < 1 || this.services.length > MAX_SERVICES) throw new RangeError(`a worker serves 1..${MAX_SERVICES} services`);
     for (const s of this.services) {
-      if (s.length < 1 || s.length > 64) throw new RangeError(`service name must be 1..64 characters: "${s}"`);
+      if (s.length < 1 || s.length > MAX_NAME) throw new RangeError(`service name must be 1..${MAX_NAME} characters: "${s}"`);
     }
     this.backoff = new Backoff(options.reconnect);
     this.logger = options.logger ?? silentLogger;
@@ -367,7 +368,7 @@ export class Worker extends StatusEvents {
   private onHandlerError(session: Session, running: Running, task: Frame, error: unknown): void {
     if (this.session !== session || session.tasks.get(running.key) !== running) return;
     session.tasks.delete(running.key);
-    const message = truncateUtf8(errorMessage(error), 1024);
+    const message = truncateUtf8(errorMessage(error), MAX_FAIL_MESSAGE);
     const retryable = isRetryable(error);
     this.logger.debug("worker-task-failed", { task: running.key, message, retryable });
     this.send(session, { type: "fail", task, message, retryable });
@@ -392,7 +393,7 @@ export class Worker extends StatusEvents {
     clearTimeout(this.timer);
     const session = this.session;
     if (session === undefined || this.state !== "running") return;
-    const due = Math.min(session.lastSent + this.heartbeat, session.lastReceived + 3 * this.brokerInterval);
+    const due = Math.min(session.lastSent + this.heartbeat, session.lastReceived + LIVENESS * this.brokerInterval);
     this.timer = setTimeout(() => this.tick(), Math.max(5, due - Date.now()));
   }
 
@@ -400,7 +401,7 @@ export class Worker extends StatusEvents {
     const session = this.session;
     if (session === undefined || this.state !== "running") return;
     const now = Date.now();
-    if (now - session.lastReceived >= 3 * this.brokerInterval) {
+    if (now - session.lastReceived >= LIVENESS * this.brokerInterval) {
       this.logger.warn("worker-broker-silent", { silentMs: now - session.lastReceived });
       this.reconnect(session, "broker-silent");
       return;

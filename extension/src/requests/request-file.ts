@@ -19,6 +19,7 @@
  * Errors carry the 0-based line; messages show it 1-based ("line 4: …") as editors do.
  */
 import { frameView } from "../../../broker/src/codec/frame-view";
+import { MAX_NAME } from "../../../broker/src/protocol/limits";
 
 export interface RequestOptions {
   service?: string;
@@ -49,7 +50,7 @@ export interface RequestBlock {
   errors: ParseError[];
 }
 
-const MAX_SERVICE = 64;
+const MAX_SERVICE = MAX_NAME;
 const encoder = new TextEncoder();
 
 /** The cheap first pass for CodeLenses: the header line of every block, without parsing frames. */
