@@ -4,7 +4,7 @@
  * worker process; each is bounded in time, so a whole run stays well under 20 s.
  */
 import { randomBytes } from "node:crypto";
-import { decodeAnswer, decodeClient, decodeWorker } from "../codec";
+import { claimedCommand, decodeAnswer, decodeClient, decodeWorker } from "../codec";
 import type { ClientMessage, Frame, LegacyAnswer, ReadyOptions, WorkerMessage } from "../protocol/messages";
 import { LEGACY_ONLY, Results, WORKER_CHECKS, type WorkerCheckId } from "./checks";
 import { framesHex, showId } from "./hex";
@@ -527,8 +527,7 @@ function key(id: Frame): string {
 
 /** Whether a message names `command` in its command frame, valid or not (for reports about invalid messages). */
 function claims(frames: readonly Frame[], command: string): boolean {
-  const frame = frames[2];
-  return frames.length >= 3 && frames[0]?.length === 0 && frame !== undefined && Buffer.from(frame).toString("latin1") === command;
+  return claimedCommand(frames) === command;
 }
 
 function describe(seen: Seen<WorkerMessage>): string {
