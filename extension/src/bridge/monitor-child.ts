@@ -387,7 +387,7 @@ class Requests {
     }
     const started = performance.now();
     const payload = spec.frames.map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
-    const reply: Reply = await client.request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, signal });
+    const reply: Reply = await client.request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, brokerDeadline: spec.deadline, signal });
     const { payload: frames, ...detail } = reply;
     post({ type: "reply", id, detail, frames: frames.map(toFrameView), roundTrip: Math.round(performance.now() - started) });
   }
