@@ -11,6 +11,7 @@ import {
   WorkQueue,
   type ClusterConnection,
   type ClusterEvent,
+  type ClusterReply,
 } from "../../broker/src/cluster";
 import { connectTo, freshClusterName, task, testSettings, text } from "./fixtures";
 import { NatsCluster, waitFor } from "./nats-harness";
@@ -79,29 +80,23 @@ describe("cluster: the driver between a core's requests and JetStream", function
       assert.equal(b.driver.held, 1);
 
       const lease = got?.lease ?? "";
-      b.driver.perform({ kind: "cluster-working", lease });
-      b.driver.perform({ kind: "cluster-keep-result", key: "k1", value: Buffer.from("answer") });
-      b.driver.perform({ kind: "cluster-reply", origin: got?.task.origin ?? "", reply: Buffer.from("answer") });
-      b.driver.perform({ kind: "cluster-ack", lease });
+      const reply: ClusterReply = { task: "a-1", service: "default", detail: { status: "succeeded", attempts: 1, worker: "w" }, payload: [Buffer.from("answer")] };
+      b.driver.perform({ kind: "cluster-settle", lease, ack: true, keep: { key: "k1", reply } });
+      b.driver.perform({ kind: "cluster-reply", origin: got?.task.origin ?? "", reply });
       assert.equal(b.driver.held, 0);
 
-      assert.equal(text((await a.next("cluster-reply-received")).reply), "answer");
-      await waitFor(
-        async () => {
-          const from = a.events.length;
-          a.driver.perform({ kind: "cluster-lookup-result", key: "k1" });
-          return (await a.next("cluster-result", from)).value !== null;
-        },
-        10_000,
-        () => "the result was never kept",
-      );
+      const received = (await a.next("cluster-reply-received")).reply;
+      assert.deepEqual([received.task, received.detail, text(received.payload[0])], ["a-1", reply.detail, "answer"]);
+      a.driver.perform({ kind: "cluster-await-result", service: "default", key: "k1" });
+      const kept = await a.next("cluster-result");
+      assert.deepEqual([kept.key, kept.reply.task, text(kept.reply.payload[0])], ["k1", "a-1", "answer"]);
       // B's ack is confirmed asynchronously: A sees the queue empty once the server has processed it.
       await waitFor(
         async () => {
           const from = a.events.length;
-          a.driver.perform({ kind: "cluster-depth", service: "default" });
-          const depth = await a.next("cluster-depth", from);
-          assert.equal(depth.waiting, 0);
+          a.driver.perform({ kind: "cluster-depth", services: ["default"] });
+          const depth = (await a.next("cluster-depth", from)).depth.default;
+          assert.equal(depth?.waiting, 0);
           return depth.running === 0;
         },
         10_000,
@@ -128,14 +123,14 @@ describe("cluster: the driver between a core's requests and JetStream", function
       for (let pulls = 0; pulls < 5; pulls++) {
         const from = a.events.length;
         a.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
-        assert.deepEqual((await a.next("cluster-fetched", from)).tasks, [], "taken from a live broker");
+        assert.equal((await a.next("cluster-fetch-ended", from)).unfilled, 1, "taken from a live broker");
       }
       b.driver.perform({ kind: "cluster-nak", lease: lease3, delay: 0 });
       const from = a.events.length;
       a.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
       const back = await a.next("cluster-fetched", from);
       assert.deepEqual(back.tasks.map((t) => [t.task.task, t.deliveryCount]), [["a-3", 2]]);
-      a.driver.perform({ kind: "cluster-ack", lease: back.tasks[0]?.lease ?? "" });
+      a.driver.perform({ kind: "cluster-settle", lease: back.tasks[0]?.lease ?? "", ack: true, keep: undefined });
     } finally {
       a.driver.close();
       b.driver.close();
@@ -157,7 +152,7 @@ describe("cluster: the driver between a core's requests and JetStream", function
         async () => {
           const from = a.events.length;
           a.driver.perform({ kind: "cluster-fetch", service: "default", count: 1 });
-          assert.deepEqual((await a.next("cluster-fetched", from)).tasks, [], "no second delivery");
+          assert.equal((await a.next("cluster-fetch-ended", from)).unfilled, 1, "no second delivery");
           return a.events.some((event) => event.kind === "cluster-exhausted");
         },
         15_000,

@@ -10,7 +10,7 @@ export const FIXTURES = join(__dirname, "fixtures");
 /** The ztb CLI as a command under test. */
 export const ZTB = [process.execPath, CLI];
 /** Every run takes a few seconds of real heartbeats, silences and restarts. */
-export const RUN_TIMEOUT_MS = 30_000;
+export const RUN_TIMEOUT_MS = 90_000;
 
 const PYTHON = "/usr/bin/python3";
 

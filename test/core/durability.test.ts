@@ -129,6 +129,28 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     assert.deepEqual(r.msg.path.map((frame) => frame.length), PATH.map((frame) => frame.length), "the delimiter-only path of a REQ peer");
   });
 
+  it("never gives a recovered reply to a client whose routing id libzmq made up (a new peer may get the same id)", () => {
+    // libzmq's own routing ids start with a zero octet and may repeat in the next broker process (seen with the
+    // zeromq.js build): only ids a client chose (ZMQ_ROUTING_ID, never starting with zero) name the same client.
+    const made = "\u0000\u0080\u0000\u0041\u00a7";
+    const one = new Life(dir);
+    one.do((h) => h.ready("w1", { capacity: 3 }));
+    one.do((h) => h.request(made, "secret of the first client", { id: "x1" }));
+    one.do((h) => h.request("chosen", "mine", { id: "c1" }));
+    const [first, second] = tasksSent(one.h.log);
+    assert.ok(first && second);
+    one.do((h) => h.result("w1", first[1], "SECRET"));
+    one.do((h) => h.request(made, "pending of the first client", { id: "x2" }));
+    one.crash();
+    const two = new Life(dir, {}, one.h.now + 50);
+    two.do((h) => h.ready("w2", { capacity: 3 }));
+    for (const [, task] of tasksSent(two.h.log)) two.do((h) => h.result("w2", task, "LATER"));
+    const newcomer = two.do((h) => h.in({ kind: "client", peer: made, msg: { type: "peer-hello" } }));
+    assert.deepEqual(replies(newcomer), [], "nothing for a peer that merely has the same made-up id");
+    const back = replies(two.do((h) => h.in({ kind: "client", peer: "chosen", msg: { type: "peer-hello" } })));
+    assert.deepEqual(back.map((r) => r.peer), ["chosen"], "a client that chose its id gets its reply");
+  });
+
   it("accepts a late RESULT for a task that was running at the crash, from a worker not registered since (first answer wins)", () => {
     const one = new Life(dir);
     one.do((h) => h.ready("old"));
@@ -182,6 +204,7 @@ describe("core: durability — recovery rules (real SQLite journal, fake clock)"
     const rs = replies(out);
     assert.deepEqual(rs.map((r) => r.peer), ["c1", "c2"]);
     assert.deepEqual(rs.map((r) => (r.msg.type === "reply" ? r.msg.detail.id : "")), ["1", "2"]);
+    assert.deepEqual(rs.map((r) => (r.msg.type === "reply" ? r.msg.detail.duplicate : "")), [undefined, true], "the attached request is the duplicate");
   });
 
   it("keeps failed tasks apart from the succeeded history, deletes them one by one or in bulk, and forgets them in the journal", () => {

@@ -137,8 +137,8 @@ describe("integration: Python, TypeScript and legacy peers on one broker", funct
       if (request.args.length === 0) assert.ok(reply.worker, `enveloped CLI reply names no worker\n${describeRun(run)}`);
     }
     // Exactly one reply each: nothing arrived for a request already answered or never sent.
-    assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0 });
-    assert.deepEqual(plain.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0 });
+    assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0, failovers: 0, resends: 0 });
+    assert.deepEqual(plain.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0, failovers: 0, resends: 0 });
 
     const total = ENVELOPED + PLAIN + cliRequests.length;
     const snapshot = await admin.until("every reply counted", (s) => s.counters.replies >= total);

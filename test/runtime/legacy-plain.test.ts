@@ -43,7 +43,7 @@ describe("LegacyWorker and PlainClient (the prototype's protocol)", () => {
       assert.deepEqual(text(reply.payload), [`request ${i}`, "x"]);
     });
     assert.equal(seen.length, 20);
-    assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0 });
+    assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0, failovers: 0, resends: 0 });
   });
 
   it("a dropped task is retried after the attempt timeout and answered", async () => {

@@ -74,7 +74,7 @@ describe("the prototype's scenario: -t 3, two workers dropping 10 %", () => {
       if (reply.ok) assert.deepEqual(text(reply.payload), [request]);
       else assert.deepEqual(reply.payload.map((frame) => frame.length), [0]);
     }
-    for (const client of plainClients) assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0 });
+    for (const client of plainClients) assert.deepEqual(client.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0, failovers: 0, resends: 0 });
     const retried = [...attempts.values()].filter((n) => n > 1).length;
     assert.ok(retried > 0, "some dropped tasks were retried");
     assert.ok([...attempts.values()].every((n) => n <= 3), "never more than -t 3 attempts");

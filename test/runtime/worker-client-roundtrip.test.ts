@@ -64,7 +64,7 @@ describe("Worker and Client over a real broker", () => {
       assert.equal(reply.worker, "echo");
       assert.equal(reply.attempts, 1);
     });
-    assert.deepEqual(c.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0 });
+    assert.deepEqual(c.stats, { duplicates: 0, late: 0, unmatched: 0, resent: 0, failovers: 0, resends: 0 });
   });
 
   it("aborting a request sends CANCEL: the handler's signal aborts and the reply is failed/cancelled", async () => {

@@ -15,6 +15,7 @@ describe("cli: ztb broker options", () => {
         workers: "tcp://*:4162",
         answers: "tcp://*:4163",
         admin: DEFAULT_ADMIN_ENDPOINT,
+        cluster: null,
         tries: null,
         timeout: null,
         deadline: null,

@@ -14,6 +14,8 @@ import { BROKER_USAGE } from "./broker-usage";
 import { type BrokerCommandOptions, parseBrokerArgs, UsageError } from "./broker-options";
 import { exposureWarning } from "./endpoint-exposure";
 import { openJournal } from "./journal-option";
+import { ClusterError } from "../cluster/errors";
+import { startCluster, type StartedCluster } from "./cluster-start";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -63,6 +65,17 @@ export async function runBrokerCommand(
     io.stderr.write(`${PREFIX}${journal.message}\n`);
     return EXIT_USAGE;
   }
+  let cluster: StartedCluster | undefined;
+  if (options.cluster !== null) {
+    try {
+      cluster = await startCluster(options.cluster, options.tries, options.keepResults);
+    } catch (err) {
+      await security?.close();
+      if (!(err instanceof ClusterError)) throw err;
+      io.stderr.write(`${PREFIX}${err.message}\n`);
+      return EXIT_USAGE;
+    }
+  }
   await security?.start();
   const server = new BrokerServer();
   let bound: EndpointSet;
@@ -87,6 +100,7 @@ export async function runBrokerCommand(
       logger,
       security,
       ...(journal === undefined ? {} : { journal: { store: journal, fsync: options.fsync, crashAfterCommits: crashFailpoint() } }),
+      ...(cluster === undefined ? {} : { cluster: cluster.option }),
       onJournalFailure: (err) => {
         // Nothing after the last commit was sent to anyone: stop at once, the journal is the truth for the restart.
         io.stderr.write(`${PREFIX}${err instanceof Error ? err.message : String(err)}; stopped (nothing after the last commit was acknowledged)\n`);
@@ -95,6 +109,7 @@ export async function runBrokerCommand(
     });
   } catch (err) {
     journal?.close();
+    await cluster?.conn.close();
     await security?.close();
     if (!(err instanceof BindError)) throw err;
     io.stderr.write(`${PREFIX}${err.message}\n`);
@@ -111,6 +126,7 @@ export async function runBrokerCommand(
       metricsAddress = served.address;
     } catch (err) {
       await server.close();
+      await cluster?.conn.close();
       await security?.close();
       io.stderr.write(`${PREFIX}cannot serve --metrics on ${options.metrics.host}:${options.metrics.port}: ${err instanceof Error ? err.message : String(err)}\n`);
       return EXIT_USAGE;
@@ -128,6 +144,9 @@ export async function runBrokerCommand(
   };
   if (security) process.on("SIGHUP", reload);
   await runUntilSignalled(server, options.grace, logger);
+  // The shutdown's last give-backs (naks) are in the connection's buffer: send them before closing.
+  await cluster?.conn.nc.flush().catch(() => undefined);
+  await cluster?.conn.close();
   metrics?.close();
   process.off("SIGHUP", reload);
   await security?.close();
@@ -137,7 +156,12 @@ export async function runBrokerCommand(
 function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
   const deadline = options.deadline === null ? "" : `, deadline ${options.deadline / 1000}s`;
   const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}${deadline}`;
-  const durable = options.data === null ? "in memory" : `journal in ${options.data}, fsync ${options.fsync}`;
+  const durable =
+    options.cluster !== null
+      ? `cluster ${options.cluster.name} as ${options.cluster.brokerId} on ${options.cluster.servers.join(",")}, replicas ${options.cluster.replicas}`
+      : options.data === null
+        ? "in memory"
+        : `journal in ${options.data}, fsync ${options.fsync}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
     `admin ${bound.admin ?? "off"} (${limits}; ${durable})`;
@@ -150,6 +174,8 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     timeout: options.timeout,
     deadline: options.deadline,
     data: options.data,
+    cluster: options.cluster?.name ?? null,
+    brokerId: options.cluster?.brokerId ?? null,
     fsync: options.data === null ? null : options.fsync,
   });
   if (security) {

@@ -3,6 +3,7 @@
  * the CLI prints (`ztb broker: <message> (see ztb broker --help)`, exit code 2).
  */
 import { describeParseError } from "./parse-error";
+import { CLUSTER_OPTIONS, type ClusterCommandOptions, parseClusterOptions } from "./cluster-options";
 import { parseArgs } from "node:util";
 import type { LogFormat } from "../server/logger";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
@@ -17,6 +18,7 @@ import {
   DEFAULT_MAX_UNSENT_TOTAL,
   HEARTBEAT,
   MAX_NAME,
+  MAX_TIMEOUT,
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 
@@ -67,6 +69,8 @@ export interface BrokerCommandOptions {
   /** --keep-results, ms. */
   keepResults: number;
   keepFailed: number;
+  /** --cluster and its options (protocol/spec.md §Cluster mode); null = a broker on its own. */
+  cluster: ClusterCommandOptions | null;
   /** --curve-secret and the allow-lists (protocol/spec.md §Security); no --curve-secret = CURVE off. */
   security: Partial<BrokerSecurityConfig>;
 }
@@ -100,6 +104,7 @@ const OPTIONS = {
   "worker-keys": { type: "string" },
   "admin-keys": { type: "string" },
   help: { type: "boolean", short: "h" },
+  ...CLUSTER_OPTIONS,
 } as const;
 
 export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
@@ -137,6 +142,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxJournal: undefined,
     keepResults: KEEP_RESULTS_MS,
     keepFailed: KEEP_FAILED,
+    cluster: null,
     security: {},
   };
   if (defaults.help) return defaults;
@@ -158,6 +164,10 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   if (data !== null && data.trim() === "") throw new UsageError("--data needs a directory");
   if (data === null && values.fsync !== undefined) throw new UsageError("--fsync needs --data (without it nothing is written)");
   if (data === null && values["max-journal"] !== undefined) throw new UsageError("--max-journal needs --data");
+  const cluster = parseClusterOptions(values, (message) => new UsageError(message), duration);
+  if (cluster !== null && data !== null) {
+    throw new UsageError("--data and --cluster cannot be used together: in a cluster the tasks are kept by JetStream (see --replicas)");
+  }
   const services = values.service ?? [];
   for (const service of services) {
     if (service.length < 1 || service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
@@ -195,6 +205,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxJournal: values["max-journal"] === undefined ? undefined : integer("--max-journal", values["max-journal"], 65536, 2 ** 53 - 1),
     keepResults: values["keep-results"] === undefined ? KEEP_RESULTS_MS : duration("--keep-results", values["keep-results"]),
     keepFailed: values["keep-failed"] === undefined ? KEEP_FAILED : integer("--keep-failed", values["keep-failed"], 0, 10_000_000),
+    cluster,
     security: {
       curveSecret: values["curve-secret"],
       clientKeys: values["client-keys"],
@@ -216,7 +227,7 @@ function integer(option: string, text: string, min: number, max: number): number
 /** -T: positive seconds, fractional allowed (as in the prototype); returned in whole ms, at least 1. */
 function seconds(option: string, text: string): number {
   const value = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
-  if (!Number.isFinite(value) || value <= 0 || value > 3_600_000) {
+  if (!Number.isFinite(value) || value <= 0 || value * 1000 > MAX_TIMEOUT) {
     throw new UsageError(`${option} must be a positive number of seconds, not "${text}"`);
   }
   return Math.max(1, Math.round(value * 1000));

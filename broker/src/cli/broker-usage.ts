@@ -43,6 +43,22 @@ Options:
                          batch (survives a crash of the broker, not of the OS), off (default: always)
   --max-journal BYTES    with --data, refuse to grow the journal beyond BYTES: the broker stops with
                          an error instead of filling the disk (default: no limit)
+  --cluster URL[,URL...] cluster mode: share one task queue with every broker started with the same
+                         NATS JetStream (nats://HOST:PORT of one or more nats-server nodes); workers
+                         and clients connect to any broker. Tasks and kept results live in JetStream,
+                         not here (cannot be used with --data). Every broker of a cluster needs the
+                         same -t, --lease, --replicas and --keep-results
+  --cluster-name NAME    the cluster's stream, bucket and subjects are named after it (default: ztb)
+  --broker-id ID         this broker's address in the cluster, unique per broker (default: host name
+                         and a random suffix)
+  --replicas N           copies JetStream keeps of each task and result, 1..5: 3 survives the loss of
+                         one NATS node of three (default: 1)
+  --lease TIME           a broker that dies holding tasks gives them back after this long (renewed
+                         while it lives), e.g. 30s (default: 30s)
+  --nats-creds FILE      NATS credentials (.creds); or --nats-user U --nats-password P; or
+                         --nats-token T
+  --nats-tls-ca FILE     TLS to NATS: CA to verify the servers; --nats-tls-cert/--nats-tls-key FILE
+                         for a client certificate
   --max-message BYTES    largest message accepted from any peer, all its frames together (default:
                          ${bytes(DEFAULT_MAX_MESSAGE)}); a bigger message is refused with ZTB_ERR_TOO_LARGE, and a
                          peer sending a single bigger frame is disconnected by libzmq
@@ -84,4 +100,7 @@ Example (the 2010 prototype's walk-through: 3 attempts of at most 2 seconds each
   ztb broker -t 3 -T 2 "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
 The same broker, durable (nothing it accepted is lost to a crash, kill -9 or reboot):
   ztb broker -t 3 -T 2 --data /var/lib/ztb "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
+Two brokers of one cluster over NATS JetStream (README: Cluster mode):
+  ztb broker -t 3 -T 2 --cluster nats://127.0.0.1:4222 "tcp://*:4161" "tcp://*:4162" "tcp://*:4163"
+  ztb broker -t 3 -T 2 --cluster nats://127.0.0.1:4222 "tcp://*:5161" "tcp://*:5162" "tcp://*:5163"
 `;

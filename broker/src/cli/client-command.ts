@@ -10,7 +10,7 @@ import { Client, ClientTimeoutError, PlainClient, type Reply } from "../client";
 import { Logger, LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import { runClientSend } from "./client-send";
 import { LoadStats, type Outcome } from "./load-stats";
-import { connectError, duration, endpoint, integer, oneOf, parsing, SubcommandUsageError, UsageError } from "./peer-args";
+import { connectError, duration, endpointList, integer, oneOf, parsing, SubcommandUsageError, UsageError } from "./peer-args";
 import { Progress } from "./progress";
 import type { PeerKeys } from "../security";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
@@ -23,6 +23,11 @@ export const CLIENT_USAGE = `Usage: ztb client [options] CLIENTS
 Runs test clients like the 2010 prototype's testclient: each of N clients sends numbered requests
 ("request 1", "request 2", ...) one after another to the broker's CLIENTS endpoint and prints each answer.
 An empty answer means the broker gave up after its last attempt. Ends with a summary line.
+
+CLIENTS may list several brokers separated by commas (enveloped only), e.g. tcp://a:4161,tcp://b:4161:
+each client talks to one at a time and, when that one is gone (connection lost or refused, or silent
+to ZMTP heartbeats for 3 s), moves to the next and sends its pending request again with the same
+idempotency key (a generated one unless --key-prefix is given). Each move is logged (warn).
 
 Options:
   -n, --clients N      concurrent clients (default 1)
@@ -72,7 +77,8 @@ const OPTIONS = {
 } as const;
 
 export interface ClientLoadOptions {
-  endpoint: string;
+  /** One broker, or several to fail over between (enveloped only). */
+  endpoints: string[];
   clients: number;
   count: number;
   enveloped: boolean;
@@ -97,6 +103,10 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
   if (values.help === true) return null;
   if (positionals.length !== 1) throw new UsageError(`expected one CLIENTS endpoint, got ${positionals.length} arguments`);
   const enveloped = values.enveloped === true;
+  const endpoints = endpointList("CLIENTS", positionals[0] ?? "");
+  if (endpoints.length > 1 && !enveloped) {
+    throw new UsageError("several CLIENTS endpoints need --enveloped (a plain request has no key: resent to another broker it could run twice)");
+  }
   for (const option of ["service", "timeout", "attempts", "routing-id-prefix", "key-prefix"] as const) {
     if (!enveloped && values[option] !== undefined) throw new UsageError(`--${option} needs --enveloped`);
   }
@@ -111,7 +121,7 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
   const service = values.service;
   if (service !== undefined && (service.length < 1 || service.length > MAX_NAME)) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
   return {
-    endpoint: endpoint("CLIENTS", positionals[0] ?? ""),
+    endpoints,
     clients: integer("--clients", values.clients, 1, 1, 10_000),
     count: integer("--count", values.count, 100, 1, 10_000_000),
     enveloped,
@@ -159,7 +169,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
     for (let i = 0; i < options.clients; i++) senders.push(createSender(options, curve, i));
   } catch (err) {
     for (const sender of senders) sender.close();
-    throw connectError(options.endpoint, err);
+    throw connectError(options.endpoints[0] ?? "", err);
   }
 
   let interrupted = false;
@@ -210,7 +220,7 @@ interface Sender {
 function createSender(options: ClientLoadOptions, curve: PeerKeys | undefined, index: number): Sender {
   if (options.enveloped) {
     const routingId = options.routingIdPrefix === undefined ? {} : { routingId: `${options.routingIdPrefix}${index + 1}` };
-    const client = new Client({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve, ...routingId });
+    const client = new Client({ endpoint: options.endpoints, deadline: options.deadline, logger: options.logger, curve, ...routingId });
     return {
       send: async (payload, number, onResend) => {
         const key = options.keyPrefix === undefined ? {} : { key: `${options.keyPrefix}${number}` };
@@ -228,7 +238,7 @@ function createSender(options: ClientLoadOptions, curve: PeerKeys | undefined, i
       close: () => client.close(),
     };
   }
-  const client = new PlainClient({ endpoint: options.endpoint, deadline: options.deadline, logger: options.logger, curve });
+  const client = new PlainClient({ endpoint: options.endpoints[0] ?? "", deadline: options.deadline, logger: options.logger, curve });
   return {
     send: async (payload) => {
       try {

@@ -8,9 +8,10 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Client, ClientTimeoutError, type Reply, type RequestCallOptions } from "../client";
-import { connectError, duration, endpoint, integer, parsing, UsageError } from "./peer-args";
+import { connectError, duration, endpointList, integer, parsing, UsageError } from "./peer-args";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve } from "./peer-curve";
 import { showFrame } from "./show";
+import { Logger } from "../server/logger";
 import { MAX_CORRELATION_ID, MAX_KEY, MAX_NAME } from "../protocol/limits";
 
 export const CLIENT_SEND_USAGE = `Usage: ztb client send [options] CLIENTS [PAYLOAD...]
@@ -19,6 +20,10 @@ Sends one enveloped request to the broker's CLIENTS endpoint and prints the repl
 line on stdout (UTF-8 text, or 0x followed by hex when not printable), the status on stderr.
 Each PAYLOAD argument is one frame; with no PAYLOAD, or "-", the frame is read from stdin.
 With --limits, sends no request: prints the broker's limits (-T, -t, --deadline, ...) as JSON.
+
+CLIENTS may list several brokers separated by commas, e.g. tcp://a:4161,tcp://b:4161: the request goes
+to the first; when that broker is gone (connection lost or refused, or silent to ZMTP heartbeats for
+3 s) it is sent again to the next, with the same idempotency key (--key, or a generated one).
 
 Options:
   --service NAME       service to request (default "default")
@@ -34,6 +39,7 @@ Options:
   --resend N           after a deadline, close the socket, open a new one and send again, up to N
                        times, waiting 100 ms doubling to 5 s between tries; each try uses the same
                        key (one is generated when --key is not given), so the work runs once
+                       (with several CLIENTS, each try starts again from the first)
   --routing-id ID      the socket's ZeroMQ routing id: a durable broker that restarts answers this
                        client once it reconnects (unique per client)
   --limits             print the broker's limits as JSON instead of sending a request
@@ -70,10 +76,11 @@ export async function runClientSend(argv: string[]): Promise<number> {
   }
   if (values.limits === true) {
     if (positionals.length !== 1) throw new UsageError("--limits takes CLIENTS and no PAYLOAD");
-    return printLimits(endpoint("CLIENTS", positionals[0] ?? ""), await peerCurve(values));
+    return printLimits(endpointList("CLIENTS", positionals[0] ?? ""), await peerCurve(values));
   }
   if (positionals.length < 1) throw new UsageError("expected CLIENTS [PAYLOAD...]");
   const [target, ...args] = positionals as [string, ...string[]];
+  const targets = endpointList("CLIENTS", target);
   const request: RequestCallOptions = {};
   if (values.service !== undefined) {
     if (values.service.length < 1 || values.service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
@@ -91,13 +98,12 @@ export async function runClientSend(argv: string[]): Promise<number> {
   if (values.key !== undefined) {
     if (values.key.length < 1 || values.key.length > MAX_KEY) throw new UsageError(`--key must be 1 to ${MAX_KEY} characters`);
     request.key = values.key;
-  } else if (resend > 0) request.key = randomUUID();
+  } else if (resend > 0 || targets.length > 1) request.key = randomUUID();
   const routingId = values["routing-id"];
   if (routingId !== undefined && (routingId.length < 1 || Buffer.byteLength(routingId) > 255 || routingId.startsWith("\0"))) {
     throw new UsageError("--routing-id must be 1 to 255 octets and not start with a zero octet");
   }
   if (args.filter((arg) => arg === "-").length > 1) throw new UsageError('stdin ("-") can be only one frame');
-  endpoint("CLIENTS", target);
 
   const stdin = args.length === 0 || args.includes("-") ? await readStdin() : undefined;
   const payload = args.length === 0 ? [stdin ?? Buffer.alloc(0)] : args.map((arg) => (arg === "-" ? (stdin ?? Buffer.alloc(0)) : Buffer.from(arg)));
@@ -105,7 +111,7 @@ export async function runClientSend(argv: string[]): Promise<number> {
   const curve = await peerCurve(values);
   let pause = RESEND_FIRST_PAUSE_MS;
   for (let attempt = 0; ; attempt++) {
-    const client = connect(target, curve, routingId);
+    const client = connect(targets, curve, routingId);
     try {
       return report(await client.request(payload, request));
     } catch (err) {
@@ -131,8 +137,9 @@ function defaultDeadline(request: RequestCallOptions): number {
   return Math.min(2 ** 31 - 1 - 1000, Math.max(base, request.timeout * request.attempts + 5000));
 }
 
-async function printLimits(target: string, curve: Awaited<ReturnType<typeof peerCurve>>): Promise<number> {
-  const client = connect(target, curve, undefined);
+async function printLimits(targets: string[], curve: Awaited<ReturnType<typeof peerCurve>>): Promise<number> {
+  const target = targets.join(",");
+  const client = connect(targets, curve, undefined);
   try {
     process.stdout.write(JSON.stringify(await client.limits({ deadline: 5000 })) + "\n");
     return 0;
@@ -154,13 +161,14 @@ async function printLimits(target: string, curve: Awaited<ReturnType<typeof peer
 const RESEND_FIRST_PAUSE_MS = 100;
 const RESEND_MAX_PAUSE_MS = 5000;
 
-function connect(target: string, curve: Awaited<ReturnType<typeof peerCurve>>, routingId: string | undefined): Client {
+function connect(targets: string[], curve: Awaited<ReturnType<typeof peerCurve>>, routingId: string | undefined): Client {
   try {
-    return new Client({ endpoint: target, curve, ...(routingId === undefined ? {} : { routingId }) });
+    return new Client({ endpoint: targets, curve, logger: new Logger("warn", "text"), ...(routingId === undefined ? {} : { routingId }) });
   } catch (err) {
-    throw connectError(target, err);
+    throw connectError(targets[0] ?? "", err);
   }
 }
+
 
 /** Prints the reply (frames on stdout, status on stderr) and returns the exit code. */
 function report(reply: Reply): number {

@@ -73,6 +73,17 @@ export function endpoint(name: string, text: string): string {
   return text;
 }
 
+/**
+ * One endpoint, or several separated by commas (a client's brokers to fail over between, in order): each checked as
+ * `endpoint` does, none empty or named twice.
+ */
+export function endpointList(name: string, text: string): string[] {
+  const list = text.split(",").map((item) => endpoint(name, item));
+  const twice = list.find((item, i) => list.indexOf(item) !== i);
+  if (twice !== undefined) throw new UsageError(`${name} endpoint "${twice}" is listed twice`);
+  return list;
+}
+
 export function looksLikeEndpoint(text: string): boolean {
   return /^[a-z][a-z0-9+]*:\/\//.test(text);
 }

@@ -85,7 +85,13 @@ function ago(ms: number): string {
 
 export function formatStatus(s: Snapshot): string {
   const b = s.broker;
-  const durability = b.durable === true ? `durable (fsync ${b.fsync ?? "?"})` : "in memory";
+  const cluster = b.cluster;
+  const durability =
+    cluster !== undefined
+      ? `cluster ${cluster.name} as ${cluster.broker} (NATS ${cluster.connected ? "connected" : "LOST: requests refused"})`
+      : b.durable === true
+        ? `durable (fsync ${b.fsync ?? "?"})`
+        : "in memory";
   const limits = `tries ${b.tries ?? "unlimited"}, timeout ${b.timeout === null ? "unlimited" : ago(b.timeout)}`;
   const memory = b.memory === undefined ? "" : `, memory ${Math.round(b.memory.rss / 2 ** 20)} of ${Math.round(b.memory.budget / 2 ** 20)} MiB${b.memory.shedding ? " (shedding load)" : ""}`;
   const c = s.counters;
@@ -109,7 +115,15 @@ export function formatStatus(s: Snapshot): string {
   ]);
   const out = lines.join("\n") + "\n";
   const workerTable = workers.length === 0 ? "no workers\n" : table(["WORKER", "NAME", "KIND", "STATE", "SERVICES", "HELD", "DONE", "FAILED", "LAST SEEN"], workers);
-  const services = (s.services ?? []).map((svc) => [svc.name, String(svc.queued), String(svc.workers)]);
-  const serviceTable = services.length === 0 ? "no services\n" : table(["SERVICE", "QUEUED", "WORKERS"], services);
+  const depth = cluster?.services ?? {};
+  const names = [...new Set([...(s.services ?? []).map((svc) => svc.name), ...Object.keys(depth)])];
+  const local = new Map((s.services ?? []).map((svc) => [svc.name, svc]));
+  // In a cluster the cluster-wide columns say what waits and runs in the shared queue; QUEUED is what waits here.
+  const services = names.map((name) => {
+    const row = [name, String(local.get(name)?.queued ?? 0), String(local.get(name)?.workers ?? 0)];
+    return cluster === undefined ? row : [...row, String(depth[name]?.waiting ?? "?"), String(depth[name]?.running ?? "?")];
+  });
+  const headers = cluster === undefined ? ["SERVICE", "QUEUED", "WORKERS"] : ["SERVICE", "QUEUED", "WORKERS", "CLUSTER WAITING", "CLUSTER RUNNING"];
+  const serviceTable = services.length === 0 ? "no services\n" : table(headers, services);
   return `${out}${workerTable}\n${serviceTable}`;
 }

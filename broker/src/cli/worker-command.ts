@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { Logger, LOG_FORMATS, LOG_LEVELS } from "../server/logger";
-import { LegacyWorker, Worker, type WorkerStatus } from "../worker";
+import { LEAVE_GRACE_MS, LegacyWorker, Worker, type WorkerStatus, type WorkerTask } from "../worker";
 import type { PayloadLike } from "../peer/frames";
 import { connectError, duration, endpoint, fraction, integer, looksLikeEndpoint, oneOf, parsing, UsageError } from "./peer-args";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
@@ -17,7 +17,8 @@ export const WORKER_USAGE = `Usage: ztb worker [options] WORKERS [ANSWERS] [DROP
 
 Runs a test worker that answers every task with its payload unchanged (an echo, like the 2010 prototype's
 testworker.py), printing each task as it arrives. DROP (0..1, default 0) is the fraction of tasks it silently
-drops, never answering, so the broker's timeout and retry can be seen.
+drops, never answering, so the broker's timeout and retry can be seen. When --delay outlasts half a task's
+timeout, the worker EXTENDs the task's deadline while it works.
 
   WORKERS   the broker's workers endpoint, e.g. tcp://localhost:4162
   ANSWERS   the broker's answers endpoint, e.g. tcp://localhost:4163 (used by --legacy only; accepted otherwise)
@@ -32,6 +33,9 @@ Options:
   --name NAME          worker name shown by the broker (default w-<pid>)
   --service NAME       service to serve (repeatable; default "default"; modern only)
   --heartbeat DURATION heartbeat interval announced to the broker, ${HEARTBEAT.min}ms..${HEARTBEAT.max / 1000}s (default 1000)
+  --grace DURATION     on SIGTERM or SIGINT: stop taking tasks, finish held ones for up to this long, give the
+                       rest back without using up their attempts, then leave (default 10s; a second signal
+                       exits at once; modern only)
   --quiet              do not print each task
   --log-level LEVEL    debug, info, warn or error (default warn); logs go to stderr
   --log-format FORMAT  text or json (default text)
@@ -50,6 +54,7 @@ const OPTIONS = {
   name: { type: "string" },
   service: { type: "string", multiple: true },
   heartbeat: { type: "string" },
+  grace: { type: "string" },
   quiet: { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -70,6 +75,8 @@ export interface WorkerCommandOptions {
   name: string;
   services: string[];
   heartbeat: number;
+  /** SIGTERM/SIGINT: how long held tasks may finish before they are given back (ms). */
+  grace: number;
   quiet: boolean;
   logger: Logger;
   curve: PeerCurveValues;
@@ -112,6 +119,7 @@ export function parseWorkerArgs(argv: string[]): WorkerCommandOptions | null {
     name,
     services: [...new Set(services)],
     heartbeat: duration("--heartbeat", values.heartbeat, 1000, HEARTBEAT.min, HEARTBEAT.max),
+    grace: duration("--grace", values.grace, LEAVE_GRACE_MS, 0, 3_600_000),
     quiet: values.quiet === true,
     logger: new Logger(
       oneOf("--log-level", values["log-level"], "warn", LOG_LEVELS),
@@ -149,7 +157,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
         heartbeat: options.heartbeat,
         logger: options.logger,
         curve,
-        handler: (task) => simulate.modern(task.id, task.attempt, task.attempts, task.payload, task.signal),
+        handler: (task) => simulate.modern(task),
       });
   worker.on("status", (status) => {
     const line = describeStatus(status, options.quiet);
@@ -166,7 +174,10 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   let signals = 0;
   const onSignal = (): void => {
     if (++signals > 1) process.exit(130);
-    void worker.close();
+    if (worker instanceof Worker) {
+      say(`leaving: finishing ${worker.held} held task(s) for up to ${options.grace} ms, then giving the rest back`);
+      void worker.leave(options.grace);
+    } else void worker.close();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -186,7 +197,8 @@ class Simulation {
     private readonly say: (line: string) => void,
   ) {}
 
-  async modern(id: string, attempt: number, attempts: number | null, payload: Uint8Array[], signal: AbortSignal): Promise<PayloadLike> {
+  async modern(task: WorkerTask): Promise<PayloadLike> {
+    const { id, attempt, attempts, payload, signal, timeout } = task;
     const label = `task ${id} attempt ${attempt}${attempts === null ? "" : `/${attempts}`}`;
     this.print(`${label}: ${preview(payload)}`);
     const drop = this.drops(payload);
@@ -195,6 +207,8 @@ class Simulation {
       // Never answer: hold the slot until the broker gives up on this attempt and sends CANCEL.
       await abortion(signal);
     }
+    // §Worker protocol rule 4: work that outlasts half the deadline keeps the attempt alive with EXTEND.
+    if (timeout !== null && this.options.delay >= timeout / 2) task.keepAlive();
     await sleep(this.options.delay, signal);
     if (Math.random() < this.options.failRate) {
       this.say(`failing ${label}`);

@@ -8,7 +8,14 @@
  * deadlines: the broker then answers failed/expired in time, and the local deadline only guards against a dead
  * broker). On expiry the request rejects with ClientTimeoutError and a best-effort CANCEL tells the broker to stop
  * working on it.
+ *
+ * Several endpoints (protocol/spec.md §Failing over): the client talks to one broker at a time and moves to the next
+ * in turn when that one is judged gone, sending every request in flight again. Every request then carries an
+ * idempotency key (a generated one when the caller gives none), so a broker that shares its queue with the dead one
+ * attaches the resend to the running task or answers it from the kept results instead of running it again; the
+ * deadline covers the whole request, failovers included.
  */
+import { randomUUID } from "node:crypto";
 import { decodeClientReply, encodeClient } from "../codec";
 import type { BrokerLimits, FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
 import { toFrames, type PayloadLike } from "../peer/frames";
@@ -20,8 +27,11 @@ import type { ClientStats } from "./pending";
 import { MAX_CORRELATION_ID, MAX_KEY } from "../protocol/limits";
 
 export interface ClientOptions {
-  /** The broker's clients endpoint, e.g. tcp://localhost:4161. */
-  endpoint: string;
+  /**
+   * The broker's clients endpoint, e.g. tcp://localhost:4161; or several brokers' endpoints, tried in this order, to
+   * fail over between (protocol/spec.md §Failing over).
+   */
+  endpoint: string | readonly string[];
   /** Default client-side deadline in ms (see the module comment); default 30000. */
   deadline?: number;
   /** How long an aborted request waits for the broker's `cancelled` reply before rejecting; default 1000 ms. */
@@ -35,6 +45,21 @@ export interface ClientOptions {
    * (protocol/spec.md §Durability). Two clients must never share one.
    */
   routingId?: string;
+  /** With several endpoints: how a broker is judged gone. Ignored with one endpoint. */
+  failover?: FailoverOptions;
+}
+
+/** protocol/spec.md §Failing over; the defaults suit brokers on a LAN. */
+export interface FailoverOptions {
+  /** ms from connecting to a completed ZMTP handshake before the broker is judged unreachable; default 2000. */
+  connectTimeout?: number;
+  /**
+   * ZMTP heartbeat interval in ms (ZMQ_HEARTBEAT_IVL): libzmq PINGs the broker, which answers below the application;
+   * a broker silent for `heartbeatTimeout` (ZMQ_HEARTBEAT_TIMEOUT) is judged gone. Defaults 1000 and 3000; an
+   * interval of 0 turns heartbeats off (then only a dropped connection is noticed).
+   */
+  heartbeatInterval?: number;
+  heartbeatTimeout?: number;
 }
 
 export interface RequestCallOptions {
@@ -61,7 +86,7 @@ export interface RequestCallOptions {
    * this key and service, or keeps its result, another request with the key gets that task's reply instead of a new
    * task — so resending after a deadline or a broker crash runs the work once. A keyed request is not cancelled when
    * its deadline passes (a resend is meant to find it); aborting it with `signal` cancels it for every request
-   * attached to it.
+   * attached to it. With several endpoints a request without one gets a generated key.
    */
   key?: string;
 }
@@ -81,7 +106,10 @@ export interface Reply {
   id: string;
   /** Codec error code when reason is "malformed". */
   error?: string;
-  /** True when an earlier task with the same key answered (no task was created for this request). */
+  /**
+   * True when an earlier task with the same key answered (no task was created for this request): after a failover,
+   * the broker found the task the first send created.
+   */
   duplicate?: boolean;
   /** The broker's limits, in the reply to `limits()`. */
   limits?: BrokerLimits;
@@ -93,22 +121,29 @@ const DEFAULT_DEADLINE_MS = 30_000;
 const DEADLINE_MARGIN_MS = 5_000;
 /** How much longer than a broker deadline the client waits for the broker's failed/expired reply. */
 const BROKER_DEADLINE_MARGIN_MS = 1_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 3_000;
 
 export class Client {
   readonly stats: ClientStats;
 
   private readonly connection: ClientConnection<Reply>;
 
-  /** Connects at once; throws if the endpoint is invalid (libzmq's EINVAL). */
+  /** Connects to the (first) endpoint at once; throws if it is invalid (libzmq's EINVAL) or none is given. */
   constructor(private readonly options: ClientOptions) {
-    const logger = options.logger ?? silentLogger;
+    const endpoints = typeof options.endpoint === "string" ? [options.endpoint] : [...options.endpoint];
+    const failover = options.failover ?? {};
+    const watch = {
+      connectTimeout: failover.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      heartbeatInterval: failover.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeout: failover.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    };
     this.connection = new ClientConnection(
-      options.endpoint,
-      logger,
+      { endpoints, curve: options.curve, routingId: options.routingId, watch },
+      options.logger ?? silentLogger,
       "client",
       (frames) => this.onFrames(frames),
-      options.curve,
-      options.routingId,
     );
     this.stats = this.connection.stats;
   }
@@ -118,12 +153,18 @@ export class Client {
     return this.connection.inFlight;
   }
 
+  /** The broker in use: the one endpoint, or with several the one failover has reached. */
+  get endpoint(): string {
+    return this.connection.endpoint;
+  }
+
   request(payload: PayloadLike, options: RequestCallOptions = {}): Promise<Reply> {
     const id = options.id ?? this.connection.ids.next();
     if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
     if (id.length < 1 || id.length > MAX_CORRELATION_ID) return Promise.reject(new RangeError(`request id must be 1..${MAX_CORRELATION_ID} characters`));
     if (this.connection.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
-    const key = options.key;
+    // Failing over resends: without a key, a broker sharing the dead one's queue would run the work again.
+    const key = options.key ?? (this.connection.failsOver ? randomUUID() : undefined);
     if (key !== undefined && (key.length < 1 || key.length > MAX_KEY)) return Promise.reject(new RangeError(`key must be 1..${MAX_KEY} characters`));
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));

@@ -9,6 +9,10 @@ export interface ClientStats {
   unmatched: number;
   /** Copies a durable broker sent again after a restart, of replies this client already had (dropped). */
   resent: number;
+  /** Brokers judged gone and left for the next endpoint (protocol/spec.md §Failing over; 0 with one endpoint). */
+  failovers: number;
+  /** Requests sent again to the next broker after a failover, with their key. */
+  resends: number;
 }
 
 type Fate = "answered" | "abandoned";

@@ -51,12 +51,12 @@ export class PlainClient {
   /** Connects at once; throws if the endpoint is invalid. */
   constructor(private readonly options: PlainClientOptions) {
     const logger = options.logger ?? silentLogger;
+    // One endpoint only: a plain request carries no key, so a resend to another broker could run it twice.
     this.connection = new ClientConnection(
-      options.endpoint,
+      { endpoints: [options.endpoint], curve: options.curve },
       logger,
       "plain-client",
       (frames) => this.onFrames(frames),
-      options.curve,
     );
     this.stats = this.connection.stats;
   }

@@ -1,17 +1,21 @@
 /**
- * Performs `ClusterRequest`s with the adapter and reports `ClusterEvent`s: the thin shell between a sans-I/O core
- * and JetStream. It holds the leased messages by lease id (the core holds only the ids), listens on this broker's
- * reply subject, handles the max-deliveries advisories that reach it, and reports the connection lost and back.
- * One `switch`, one adapter call per request.
+ * Performs the core's `ClusterRequest`s with the adapter and reports `ClusterEvent`s: the thin shell between the
+ * sans-I/O core and JetStream. It holds the leased messages by lease id (the core holds only the ids) and renews them,
+ * listens on this broker's reply subject and the cancel subject, handles the max-deliveries advisories that reach it,
+ * polls nothing on its own, and reports the connection lost and back. One `switch`, one adapter call per request.
  */
 import type { Subscription } from "@nats-io/transport-node";
+import { broadcastCancel, listenForCancels } from "./cancel-channel";
 import type { ClusterConnection } from "./connection";
 import { watchConnection } from "./connection-status";
+import { FetchError } from "./errors";
 import { takeExhausted, watchMaxDeliveries } from "./exhausted-tasks";
+import { scopedKey } from "./keys";
 import type { KeptResults } from "./kept-results";
 import type { LeasedTask } from "./leased-task";
 import { listenForReplies, sendReply } from "./reply-channel";
-import type { ClusterEvent, ClusterRequest, LeaseId } from "./seam";
+import { decodeReply, encodeReply } from "./reply-record";
+import type { ClusterEvent, ClusterReply, ClusterRequest, LeaseId } from "./seam";
 import type { WorkQueue } from "./work-queue";
 
 export interface ClusterDriverOptions {
@@ -38,26 +42,34 @@ function message(error: unknown): string {
 
 export class ClusterDriver {
   private readonly leases = new Map<LeaseId, LeasedTask>();
+  private readonly watches = new Map<string, () => void>();
   private readonly subscriptions: Subscription[];
   private readonly connectionWatch: { stop(): void };
   private readonly renewal: ReturnType<typeof setInterval>;
+  private closed = false;
 
   constructor(private readonly options: ClusterDriverOptions) {
-    const { conn, queue, brokerId, emit } = options;
-    this.connectionWatch = watchConnection(conn, emit);
+    const { conn, queue, brokerId } = options;
+    this.connectionWatch = watchConnection(conn, (change) => {
+      if (change.kind !== "cluster-closed") this.emit(change);
+    });
     this.renewal = setInterval(() => {
       for (const leased of this.leases.values()) leased.working();
     }, options.renewEvery ?? queue.settings.lease / 3);
     // The renewal alone must not keep a process alive that has nothing else to do.
     this.renewal.unref();
     this.subscriptions = [
-      listenForReplies(conn, queue.names, brokerId, (reply) => emit({ kind: "cluster-reply-received", reply })),
+      listenForReplies(conn, queue.names, brokerId, (bytes) => {
+        const reply = this.decode(bytes, "reply");
+        if (reply !== undefined) this.emit({ kind: "cluster-reply-received", reply });
+      }),
+      listenForCancels(conn, queue.names, (origin, task) => this.emit({ kind: "cluster-cancelled", origin, task })),
       watchMaxDeliveries(conn, queue.names, (advisory) => {
         takeExhausted(conn, queue.names, advisory.streamSeq).then(
           (task) => {
-            if (task !== null) emit({ kind: "cluster-exhausted", task, deliveries: advisory.deliveries });
+            if (task !== null) this.emit({ kind: "cluster-exhausted", task, deliveries: advisory.deliveries });
           },
-          (error: unknown) => emit({ kind: "cluster-warning", message: `exhausted task ${advisory.streamSeq}: ${message(error)}` }),
+          (error: unknown) => this.emit({ kind: "cluster-warning", message: `exhausted task ${advisory.streamSeq}: ${message(error)}` }),
         );
       }),
     ];
@@ -70,60 +82,92 @@ export class ClusterDriver {
 
   /** Starts the request; its outcome, if any, arrives through `emit`. Never throws. */
   perform(request: ClusterRequest): void {
-    const { conn, queue, results, emit } = this.options;
+    const { conn, queue, results, brokerId } = this.options;
     switch (request.kind) {
       case "cluster-publish":
         queue.publish(request.task).then(
-          (published) => emit({ kind: "cluster-published", task: request.task.task, seq: published.seq, duplicate: published.duplicate }),
-          (error: unknown) => emit({ kind: "cluster-publish-failed", task: request.task.task, error: message(error) }),
+          (published) => this.emit({ kind: "cluster-published", task: request.task.task, seq: published.seq, duplicate: published.duplicate }),
+          (error: unknown) => this.emit({ kind: "cluster-publish-failed", task: request.task.task, error: message(error) }),
         );
         return;
-      case "cluster-fetch":
-        queue.fetch(request.service, request.count, this.options.pullExpires).then(
-          ({ tasks, foreign }) => {
-            for (const error of foreign) emit({ kind: "cluster-warning", message: error.message });
-            for (const leased of tasks) this.leases.set(leased.leaseId, leased);
-            emit({
-              kind: "cluster-fetched",
-              service: request.service,
-              asked: request.count,
-              tasks: tasks.map((leased) => ({ lease: leased.leaseId, deliveryCount: leased.deliveryCount, task: leased.record })),
-            });
+      case "cluster-fetch": {
+        const { service, count } = request;
+        const onTask = (leased: LeasedTask): void => {
+          if (this.closed) return leased.nak();
+          this.leases.set(leased.leaseId, leased);
+          this.emit({ kind: "cluster-fetched", service, tasks: [{ lease: leased.leaseId, deliveryCount: leased.deliveryCount, task: leased.record }] });
+        };
+        queue.pull(service, count, this.options.pullExpires, onTask).then(
+          ({ delivered, foreign }) => {
+            for (const error of foreign) this.emit({ kind: "cluster-warning", message: error.message });
+            this.emit({ kind: "cluster-fetch-ended", service, unfilled: count - delivered });
           },
-          (error: unknown) => emit({ kind: "cluster-fetch-failed", service: request.service, asked: request.count, error: message(error) }),
+          (error: unknown) =>
+            this.emit({ kind: "cluster-fetch-failed", service, unfilled: count - (error instanceof FetchError ? error.delivered : 0), error: message(error) }),
         );
-        return;
-      case "cluster-ack": {
-        const leased = this.take(request.lease);
-        leased?.ack().catch((error: unknown) => emit({ kind: "cluster-ack-failed", lease: request.lease, error: message(error) }));
         return;
       }
+      case "cluster-settle": {
+        const leased = this.take(request.lease);
+        if (leased === undefined) return;
+        // Keep first, then settle: a task that left the queue always has its reply kept. If keeping fails the task is
+        // given back and runs again (at least once), rather than acked with nothing to answer a resend.
+        const keep = request.keep;
+        const kept = keep === undefined ? Promise.resolve() : results.put(scopedKey(keep.reply.service, keep.key), encodeReply(keep.reply));
+        kept.then(
+          () => {
+            if (!request.ack) return leased.term();
+            leased.ack().catch((error: unknown) => this.emit({ kind: "cluster-warning", message: message(error) }));
+          },
+          (error: unknown) => {
+            leased.nak();
+            this.emit({ kind: "cluster-warning", message: message(error) });
+          },
+        );
+        return;
+      }
+      case "cluster-keep":
+        results.put(scopedKey(request.reply.service, request.key), encodeReply(request.reply)).catch((error: unknown) => this.emit({ kind: "cluster-warning", message: message(error) }));
+        return;
       case "cluster-nak":
         this.take(request.lease)?.nak(request.delay);
         return;
-      case "cluster-term":
-        this.take(request.lease)?.term();
-        return;
-      case "cluster-working":
-        this.leases.get(request.lease)?.working();
-        return;
-      case "cluster-keep-result":
-        results.put(request.key, request.value).catch((error: unknown) => emit({ kind: "cluster-result-failed", key: request.key, error: message(error) }));
-        return;
-      case "cluster-lookup-result":
-        results.get(request.key).then(
-          (value) => emit({ kind: "cluster-result", key: request.key, value }),
-          (error: unknown) => emit({ kind: "cluster-result-failed", key: request.key, error: message(error) }),
-        );
+      case "cluster-drop":
+        this.take(request.lease);
         return;
       case "cluster-reply":
-        sendReply(conn, queue.names, request.origin, request.reply);
+        sendReply(conn, queue.names, request.origin, encodeReply(request.reply));
+        return;
+      case "cluster-await-result": {
+        const key = scopedKey(request.service, request.key);
+        if (this.watches.has(key)) return;
+        const stop = results.watch(
+          key,
+          (bytes) => {
+            this.watches.delete(key);
+            const reply = this.decode(bytes, "kept result");
+            if (reply !== undefined) this.emit({ kind: "cluster-result", service: request.service, key: request.key, reply });
+          },
+          (error) => {
+            this.watches.delete(key);
+            this.emit({ kind: "cluster-warning", message: error.message });
+          },
+        );
+        this.watches.set(key, stop);
+        return;
+      }
+      case "cluster-stop-awaiting": {
+        const key = scopedKey(request.service, request.key);
+        this.watches.get(key)?.();
+        this.watches.delete(key);
+        return;
+      }
+      case "cluster-cancel":
+        if (request.seq !== undefined) void queue.remove(request.seq);
+        broadcastCancel(conn, queue.names, brokerId, request.task);
         return;
       case "cluster-depth":
-        queue.depth(request.service).then(
-          (depth) => emit({ kind: "cluster-depth", service: request.service, ...depth }),
-          (error: unknown) => emit({ kind: "cluster-warning", message: message(error) }),
-        );
+        void this.depth(request.services);
         return;
       default: {
         const never: never = request;
@@ -132,11 +176,41 @@ export class ClusterDriver {
     }
   }
 
-  /** Stops listening and renewing; leases still held come back to the queue after their AckWait (or nak them first). */
+  /** Stops pulling, listening and renewing. Held leases are given back (nak) so other brokers run them at once. */
   close(): void {
+    this.closed = true;
     clearInterval(this.renewal);
     this.connectionWatch.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
+    for (const stop of this.watches.values()) stop();
+    this.watches.clear();
+    for (const leased of this.leases.values()) leased.nak();
+    this.leases.clear();
+  }
+
+  private emit(event: ClusterEvent): void {
+    if (!this.closed) this.options.emit(event);
+  }
+
+  private decode(bytes: Uint8Array, what: string): ClusterReply | undefined {
+    try {
+      return decodeReply(bytes);
+    } catch (error) {
+      this.emit({ kind: "cluster-warning", message: `a ${what} that is not ztb's: ${message(error)}` });
+      return undefined;
+    }
+  }
+
+  private async depth(services: string[]): Promise<void> {
+    const depth: Record<string, { waiting: number; running: number }> = {};
+    for (const service of services) {
+      try {
+        depth[service] = await this.options.queue.depth(service);
+      } catch {
+        // A service never served has no consumer yet only if depth could not create it: skip it this time.
+      }
+    }
+    this.emit({ kind: "cluster-depth", depth });
   }
 
   private take(lease: LeaseId): LeasedTask | undefined {

@@ -62,7 +62,14 @@ export class TaskTooLargeError extends ClusterError {
 export class PublishError extends ClusterError {}
 
 /** A fetch (pull request) failed: the consumer or stream vanished, or the connection was lost. */
-export class FetchError extends ClusterError {}
+export class FetchError extends ClusterError {
+  /** Tasks handed over before the pull failed. */
+  readonly delivered: number;
+  constructor(message: string, options?: ErrorOptions & { delivered?: number }) {
+    super(message, options);
+    this.delivered = options?.delivered ?? 0;
+  }
+}
 
 /** An acknowledgement was not confirmed by the server (the message will come back after its lease). */
 export class AckError extends ClusterError {}

@@ -68,4 +68,34 @@ export class KeptResults {
       throw new KeptResultsError(`cannot read the result of key ${JSON.stringify(key)}: ${(error as Error).message}`, { cause: error });
     }
   }
+
+  /**
+   * Calls `onValue` once with the kept value of `key`: the one there now, or the first put later (a resend waiting
+   * for a task another broker runs). Returns a stop function; errors end the watch and are reported to `onError`.
+   */
+  watch(key: string, onValue: (value: Uint8Array) => void, onError: (error: Error) => void): () => void {
+    let stopped = false;
+    let stop = (): void => {
+      stopped = true;
+    };
+    this.kv.watch({ key: resultKey(key) }).then(
+      async (watcher) => {
+        stop = () => {
+          stopped = true;
+          watcher.stop();
+        };
+        if (stopped) return watcher.stop();
+        for await (const entry of watcher) {
+          if (stopped) break;
+          if (entry.operation === "PUT") {
+            stopped = true;
+            watcher.stop();
+            onValue(entry.value);
+          }
+        }
+      },
+      (error: unknown) => onError(new KeptResultsError(`cannot watch the result of key ${JSON.stringify(key)}: ${(error as Error).message}`, { cause: error })),
+    );
+    return () => stop();
+  }
 }

@@ -18,3 +18,11 @@ export function msgIdFor(source: { key: string } | { generated: string }): strin
 export function resultKey(key: string): string {
   return `k.${base64url(key)}`;
 }
+
+/**
+ * A key is one task per key *and service* (spec §Idempotent requests), while a Msg-Id and a bucket key are one
+ * namespace: both are derived from this pair (JSON keeps it injective whatever the two hold).
+ */
+export function scopedKey(service: string, key: string): string {
+  return JSON.stringify([service, key]);
+}

@@ -41,6 +41,8 @@ export interface ClusterNames {
   taskSubject(service: string): string;
   consumer(service: string): string;
   replySubject(brokerId: string): string;
+  /** Cancels broadcast to every broker (core NATS): the one holding the task stops it. */
+  readonly cancelSubject: string;
   /** `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.*`: every service's consumer. */
   readonly maxDeliveriesSubject: string;
 }
@@ -63,6 +65,7 @@ export function clusterNames(cluster: string): ClusterNames {
       }
       return `ztb.${cluster}.reply.${brokerId}`;
     },
+    cancelSubject: `ztb.${cluster}.cancel`,
     maxDeliveriesSubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`,
   };
 }

@@ -20,21 +20,12 @@
  * | `Ztb-Frames` | number of payload frames |
  */
 import { headers, type MsgHdrs } from "@nats-io/transport-node";
+import type { ClusterTask } from "../core/cluster";
 import { TaskDecodeError } from "./errors";
 
 export const TASK_FORMAT = "1";
 
-export interface ClusterTask {
-  readonly task: string;
-  readonly service: string;
-  readonly key: string | null;
-  readonly timeout: number | null;
-  readonly attempts: number | null;
-  readonly origin: string;
-  readonly client: string | null;
-  readonly accepted: number;
-  readonly payload: readonly Uint8Array[];
-}
+export type { ClusterTask };
 
 const H = {
   format: "Ztb-Format",

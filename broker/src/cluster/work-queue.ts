@@ -19,7 +19,7 @@ import { LeasedTask } from "./leased-task";
 import type { ClusterNames } from "./names";
 import { consumerDifferences, desiredConsumer, desiredStream, streamDifferences, type WorkQueueSettings } from "./stream-settings";
 import { decodeTask, encodeFrames, encodeHeaders, type ClusterTask } from "./task-record";
-import { msgIdFor } from "./keys";
+import { msgIdFor, scopedKey } from "./keys";
 
 /** Room kept for the subject, the headers and the protocol line when checking a task against `max_payload`. */
 const ENVELOPE_ALLOWANCE = 4096;
@@ -95,6 +95,7 @@ export class WorkQueue {
         );
       }
     }
+    await checkConsumers(conn, names, settings);
     return new WorkQueue(conn, names, settings);
   }
 
@@ -108,7 +109,7 @@ export class WorkQueue {
     if (body.length > limit) {
       throw new TaskTooLargeError(body.length, limit, `task ${task.task} is ${body.length} octets, the cluster takes at most ${limit}`);
     }
-    const msgId = task.key === null ? msgIdFor({ generated: nuid.next() }) : msgIdFor({ key: task.key });
+    const msgId = task.key === null ? msgIdFor({ generated: nuid.next() }) : msgIdFor({ key: scopedKey(task.service, task.key) });
     try {
       const ack = await this.conn.js.publish(this.names.taskSubject(task.service), body, {
         msgID: msgId,
@@ -160,38 +161,101 @@ export class WorkQueue {
    * queue has fewer. Foreign messages are terminated and reported, never given to a worker.
    */
   async fetch(service: string, count: number, expires = 1000): Promise<Fetched> {
+    const tasks: LeasedTask[] = [];
+    const { foreign } = await this.pull(service, count, expires, (leased) => tasks.push(leased));
+    return { tasks, foreign };
+  }
+
+  /**
+   * `fetch`, handing each task to `onTask` the moment it arrives rather than when the pull ends: a pull for n slots
+   * that gets fewer than n tasks stays open until `expires`, and the tasks it did get must run (and have their
+   * lease renewed) meanwhile. Resolves with how many tasks arrived when the pull ends.
+   */
+  async pull(service: string, count: number, expires: number, onTask: (leased: LeasedTask) => void): Promise<{ delivered: number; foreign: TaskDecodeError[] }> {
     if (!Number.isInteger(count) || count < 1) throw new FetchError(`fetch of ${count} tasks: ask for 1 or more`);
     const consumer = await this.consumer(service);
-    const tasks: LeasedTask[] = [];
     const foreign: TaskDecodeError[] = [];
+    let delivered = 0;
     try {
       const messages = await consumer.fetch({ max_messages: count, expires: Math.max(1000, expires) });
       for await (const msg of messages) {
+        let leased: LeasedTask;
         try {
-          tasks.push(new LeasedTask(decodeTask(msg.headers, msg.data), msg));
+          leased = new LeasedTask(decodeTask(msg.headers, msg.data), msg);
         } catch (error) {
           if (!(error instanceof TaskDecodeError)) throw error;
           msg.term();
           foreign.push(error);
+          continue;
         }
+        delivered++;
+        onTask(leased);
       }
     } catch (error) {
-      // Tasks already received stay leased by this broker and come back after the lease. The consumer is looked up
-      // again next time: it may have been deleted (then it is created anew).
+      // Tasks already handed over stay leased by this broker. The consumer is looked up again next time: it may
+      // have been deleted (then it is created anew).
       this.consumers.delete(service);
-      throw new FetchError(`fetch from ${this.names.consumer(service)} failed: ${(error as Error).message}`, { cause: error });
+      throw new FetchError(`fetch from ${this.names.consumer(service)} failed: ${(error as Error).message}`, { cause: error, delivered });
     }
-    return { tasks, foreign };
+    return { delivered, foreign };
   }
 
-  /** Cluster-wide depth of one service (from its consumer: every broker's view is the same). */
+  /**
+   * Cluster-wide depth of one service (from its consumer: every broker's view is the same). A service nobody serves
+   * yet has no consumer, and asking must not make one (clients name services): its waiting tasks are counted on the
+   * stream's subject instead.
+   */
   async depth(service: string): Promise<QueueDepth> {
-    const consumer = await this.consumer(service);
+    const name = this.names.consumer(service);
     try {
-      const info = await consumer.info(false);
+      const cached = this.consumers.get(service);
+      const info = cached !== undefined ? await cached.info(false) : await this.conn.jsm.consumers.info(this.names.stream, name);
       return { waiting: info.num_pending, running: info.num_ack_pending };
     } catch (error) {
-      throw new StreamSetupError(`cannot read consumer ${this.names.consumer(service)}: ${(error as Error).message}`, { cause: error });
+      if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) {
+        throw new StreamSetupError(`cannot read consumer ${name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const subject = this.names.taskSubject(service);
+    try {
+      const info = await this.conn.jsm.streams.info(this.names.stream, { subjects_filter: subject });
+      return { waiting: info.state.subjects?.[subject] ?? 0, running: 0 };
+    } catch (error) {
+      throw new StreamSetupError(`cannot read stream ${this.names.stream}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Takes a waiting task out of the stream (a cancelled request); false when it was already gone. */
+  async remove(seq: number): Promise<boolean> {
+    try {
+      return await this.conn.jsm.streams.deleteMessage(this.names.stream, seq, false);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Consumers are made per service on first use, so a broker started with another `-t` or `--lease` than the cluster's
+ * would only be caught at its first pull: every consumer already there is checked at start instead.
+ */
+async function checkConsumers(conn: ClusterConnection, names: ClusterNames, settings: WorkQueueSettings): Promise<void> {
+  let infos: ConsumerInfo[];
+  try {
+    infos = await conn.jsm.consumers.list(names.stream).next();
+  } catch (error) {
+    throw new StreamSetupError(`cannot list the consumers of ${names.stream}: ${(error as Error).message}`, { cause: error });
+  }
+  for (const info of infos) {
+    const want = desiredConsumer(names, "", settings);
+    const differences = consumerDifferences(info, { ...want, filter_subject: info.config.filter_subject });
+    if (differences.length > 0) {
+      throw new StreamConflictError(
+        names.stream,
+        differences,
+        `consumer ${info.name} of stream ${names.stream} exists with other settings (${differences.join("; ")}): ` +
+          `every broker of a cluster needs the same -t and --lease`,
+      );
     }
   }
 }

@@ -47,8 +47,11 @@ export function decodeAdmin(frames: Frame[], bounds: MessageBounds = DEFAULT_BOU
     case "RETRY":
       return { type: "retry", path, task: jsonAt(frames, j, validators.taskAction, "RETRY query", d, limit).task };
     case "DRAIN": {
-      const { worker, drain } = jsonAt(frames, j, validators.drain, "DRAIN query", d, limit);
-      return drain === undefined ? { type: "drain", path, worker } : { type: "drain", path, worker, drain };
+      const { worker, drain, retire } = jsonAt(frames, j, validators.drain, "DRAIN query", d, limit);
+      const msg: Extract<AdminRequest, { type: "drain" }> = { type: "drain", path, worker };
+      if (drain !== undefined) msg.drain = drain;
+      if (retire === true) msg.retire = retire;
+      return msg;
     }
     case "DELETE":
       return { type: "delete", path, target: jsonAt(frames, j, validators.deleteQuery, "DELETE query", d, limit) };
@@ -93,7 +96,7 @@ export function encodeAdmin(msg: AdminRequest): Frame[] {
         ...msg.path,
         SIG,
         COMMAND_FRAME.DRAIN,
-        jsonFrame(msg.drain === undefined ? { worker: msg.worker } : { worker: msg.worker, drain: msg.drain }),
+        jsonFrame({ worker: msg.worker, drain: msg.drain, retire: msg.retire }),
       ];
     case "delete":
       return [...msg.path, SIG, COMMAND_FRAME.DELETE, jsonFrame(msg.target)];

@@ -12,6 +12,6 @@ export { PEER_GONE_FRAME } from "./octets";
 export { frameView } from "./frame-view";
 export { claimedCommand, isClientSignature, isPlainFailure, oneHopPath, onlyHop } from "./envelope";
 export { decodeClient, encodeClientReply, encodeClient, decodeClientReply } from "./clients";
-export { decodeWorker, encodeToWorker, encodeWorker, decodeToWorker } from "./workers";
+export { decodeWorker, encodeToWorker, encodeWorker, decodeToWorker, salvageToWorker } from "./workers";
 export { decodeAnswer, encodeAnswer } from "./answers";
 export { decodeAdmin, encodeAdminReply, encodeAdmin, decodeAdminReply } from "./admin";

@@ -106,8 +106,8 @@ export function decodeWorker(frames: Frame[], bounds: MessageBounds = DEFAULT_BO
     case "RESULT":
       return { type: "result", task: taskIdAt(frames, ARG, d, true), payload: frames.slice(ARG + 1) };
     case "FAIL": {
-      const [task, { message, retryable }] = taskAndDetailAt(frames, d, validators.fail, "FAIL detail", LIMIT);
-      return { type: "fail", task, message, retryable };
+      const [task, { message, retryable, returned }] = taskAndDetailAt(frames, d, validators.fail, "FAIL detail", LIMIT);
+      return returned === true ? { type: "fail", task, message, retryable, returned } : { type: "fail", task, message, retryable };
     }
     case "HEARTBEAT":
       return heartbeatAt(frames, d);
@@ -172,8 +172,10 @@ export function encodeWorker(msg: WorkerMessage): Frame[] {
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.READY, jsonFrame(msg.options)];
     case "result":
       return [EMPTY_FRAME, SIG, COMMAND_FRAME.RESULT, msg.task, ...msg.payload];
-    case "fail":
-      return [EMPTY_FRAME, SIG, COMMAND_FRAME.FAIL, msg.task, jsonFrame({ message: msg.message, retryable: msg.retryable })];
+    case "fail": {
+      const detail = msg.returned === true ? { message: msg.message, retryable: msg.retryable, returned: true } : { message: msg.message, retryable: msg.retryable };
+      return [EMPTY_FRAME, SIG, COMMAND_FRAME.FAIL, msg.task, jsonFrame(detail)];
+    }
     case "heartbeat":
       return heartbeatFrames(msg.interval);
     case "disconnect":
@@ -217,4 +219,23 @@ export function decodeToWorker(frames: Frame[]): BrokerToWorker {
     default:
       throw malformed("ZTB_ERR_UNKNOWN_COMMAND", "not a broker-to-worker command", frames, d, true);
   }
+}
+
+/**
+ * Peer side, §JSON members (enumerated values may grow): the forward-compatible reading of a broker message that
+ * `decodeToWorker` refused. A CANCEL whose JSON is unreadable or names a reason this revision does not know still
+ * cancels its task, read as `cancelled`; such a DISCONNECT reads as one without JSON (treated like `shutdown`).
+ * Returns undefined for anything else, which stays malformed.
+ */
+export function salvageToWorker(frames: Frame[]): BrokerToWorker | undefined {
+  try {
+    const d = delimiterIndex(frames);
+    if (d !== 0 || !isSignature(afterDelimiter(frames, d), "worker", frames, d)) return undefined;
+    const command = findCommand(FROM_BROKER, need(frames, 2, "command", d, true));
+    if (command === "CANCEL" && frames.length === ARG + 2) return { type: "cancel", task: taskIdAt(frames, ARG, d, true), reason: "cancelled" };
+    if (command === "DISCONNECT" && frames.length === ARG + 1) return { type: "disconnect" };
+  } catch {
+    // Not even the frames around the JSON are right: malformed as decodeToWorker said.
+  }
+  return undefined;
 }

@@ -17,9 +17,29 @@ export const WORKER_CHECKS = {
   "task.opaque-id": { title: "a binary task id is echoed octet for octet", spec: "§Task ids" },
   "task.capacity": { title: "the worker accepts as many TASKs at once as its capacity", spec: "§Capacity" },
   "task.fail": { title: "FAIL carries a reason (message, retryable) for a task it holds", spec: "§Worker protocol › Modern workers, rule 3; §JSON members › FAIL" },
+  "task.other-service": {
+    title: "a TASK for a service the worker did not announce is answered FAIL retryable",
+    spec: "§Worker protocol › Modern workers, rule 7",
+  },
+  "task.repeat-id": {
+    title: "the same task id after CANCEL timeout is run again and answered; capacity stays right",
+    spec: "§Worker protocol › Modern workers, rule 6; §Capacity",
+  },
+  "extend.deadline": {
+    title: "EXTEND names a held task, is schema-valid and arrives before the attempt's deadline",
+    spec: "§Worker protocol › Modern workers, rule 4; §JSON members › EXTEND",
+  },
   "cancel.honoured": {
     title: "CANCEL frees the slot and the cancelled task is not answered late",
     spec: "§Worker protocol › Modern workers, rule 5; §Capacity",
+  },
+  "cancel.unknown-reason": {
+    title: "a CANCEL with a reason of a later revision still frees the slot",
+    spec: "§JSON members (enumerated values may grow); §Capacity",
+  },
+  "broker.malformed": {
+    title: "malformed broker messages (the spec's invalid vectors) do not stop the worker: its next TASK is answered",
+    spec: "§Versioning and error handling › What the receiver does",
   },
   "liveness.broker-silent": {
     title: "a silent broker is declared dead after 3 x its interval; the worker reconnects with READY",
@@ -33,7 +53,19 @@ export const WORKER_CHECKS = {
     title: "after DISCONNECT shutdown the worker is silent on that connection and reconnects",
     spec: "§DISCONNECT",
   },
+  "disconnect.protocol-error": {
+    title: "after DISCONNECT protocol-error the worker is silent on that connection and reconnects with back-off",
+    spec: "§DISCONNECT; §Reconnecting",
+  },
+  "leave.graceful": {
+    title: "on SIGTERM the worker announces bye+finish, answers or gives back (FAIL returned) what it holds, then says bye",
+    spec: "§Leaving without losing work",
+  },
   "disconnect.bye": { title: "a worker that stops (SIGTERM) sends DISCONNECT first", spec: "§DISCONNECT; §Implementing a worker" },
+  "disconnect.draining": {
+    title: "after DISCONNECT draining the worker stops: no READY again",
+    spec: "§DISCONNECT",
+  },
   "schema.messages": {
     title: "every message the worker sent is valid ZTB/1",
     spec: "§Formal grammar; §Versioning and error handling",
@@ -93,11 +125,19 @@ export const MODERN_ONLY: readonly WorkerCheckId[] = [
   "task.opaque-id",
   "task.capacity",
   "task.fail",
+  "task.other-service",
+  "task.repeat-id",
+  "extend.deadline",
   "cancel.honoured",
+  "cancel.unknown-reason",
+  "broker.malformed",
   "liveness.broker-silent",
   "reconnect.restart",
   "disconnect.shutdown",
+  "disconnect.protocol-error",
+  "leave.graceful",
   "disconnect.bye",
+  "disconnect.draining",
 ];
 export const LEGACY_ONLY: readonly WorkerCheckId[] = ["legacy.ready", "legacy.answer-id", "legacy.opaque-id", "legacy.asks-again"];
 

@@ -161,3 +161,31 @@ export function plainReplyInput(failure: boolean): { payload: Frame[]; scenario:
   }
   throw new Error("no matching plain reply in protocol/examples/scenarios");
 }
+
+interface VectorFile {
+  endpoint: string;
+  direction: string;
+  command: string;
+  frames: Matcher[];
+  error?: string;
+}
+
+export interface InvalidInput {
+  name: string;
+  command: string;
+  /** The vector's frames, its example task id (`k3f9q2-…`) replaced by `id`. */
+  frames(id: Frame): Frame[];
+}
+
+/** The spec's invalid vectors of messages a broker could send a modern worker (protocol/examples/invalid). */
+export function invalidToWorker(): InvalidInput[] {
+  const dir = join(scenariosDir(), "..", "invalid");
+  const inputs: InvalidInput[] = [];
+  for (const name of readdirSync(dir).filter((file) => file.endsWith(".json")).sort()) {
+    const vector = JSON.parse(readFileSync(join(dir, name), "utf8")) as VectorFile;
+    if (vector.endpoint !== "workers" || vector.direction !== "from-broker") continue;
+    const matchers = vector.frames.map((m): Matcher => ("text" in m && m.text.startsWith("k3f9q2-") ? { ref: "id" } : m));
+    inputs.push({ name: name.replace(/\.json$/, ""), command: vector.command, frames: (id) => framesOf(matchers, id) });
+  }
+  return nonEmpty(inputs, "invalid from-broker vector");
+}

@@ -11,7 +11,7 @@ import { framesHex, showId } from "./hex";
 import { Inbox, type Seen } from "./inbox";
 import { PeerProcess, type Endpoints } from "./peer-process";
 import type { Report } from "./report";
-import { taskInputs, workerMessage, type TaskInput } from "./scenario-inputs";
+import { invalidToWorker, taskInputs, workerMessage, type TaskInput } from "./scenario-inputs";
 import { ANY_LOOPBACK_PORT, bindAnswers, bindClients, delay, type Endpoint } from "./sockets";
 import { WorkersRouter } from "./workers-router";
 import { inHeartbeatRange, LIVENESS } from "../protocol/limits";
@@ -25,8 +25,18 @@ export interface WorkerCheckOptions {
 
 /** How long a worker may take to start and send its first message (interpreters, JIT warm-up). */
 export const START_MS = 10_000;
-/** How long each TASK may take to be answered. */
+/** How long each TASK may take to be answered, at least (3 x the slowest answer seen, plus a second, when longer). */
 const ANSWER_MS = 3000;
+/** The first TASK of a run may be slow (a worker warming up, or slow work): it gets as long as starting did. */
+const FIRST_ANSWER_MS = START_MS;
+/** The attempt timeout of the EXTEND check's TASK: a worker whose work outlasts half of it should EXTEND. */
+const EXTEND_TIMEOUT_MS = 400;
+/** A service no worker under test announces (rule 7). */
+const OTHER_SERVICE = "ztb-conformance-unannounced";
+/** How long a retired worker is watched for a new READY (its back-off is at most 5 s). */
+const DRAINING_WATCH_MS = 2500;
+/** A leaving worker may finish held tasks for its grace period (`ztb worker`: 10 s) before it says bye. */
+const LEAVE_WATCH_MS = 12_000;
 /** An answer this long after its CANCEL was sent did not cross it: the worker kept working on a cancelled task. */
 const CANCEL_LATE_MS = 1000;
 /** Messages from a connection this soon after the checker's DISCONNECT were already on their way. */
@@ -43,6 +53,8 @@ type Msg<T extends WorkerMessage["type"]> = Extract<WorkerMessage, { type: T }>;
 interface SentTask {
   id: Frame;
   at: number;
+  /** TASKs sent with this id (a later attempt after CANCEL timeout, rule 6): each may be answered once. */
+  sends?: number;
   cancelledAt?: number;
   answers: Seen<WorkerMessage>[];
 }
@@ -80,6 +92,7 @@ class ModernRun {
     private readonly others: Endpoint[],
     private readonly endpoints: Endpoints,
     private readonly proc: PeerProcess,
+    private second: PeerProcess | undefined = undefined,
   ) {
     for (const id of LEGACY_ONLY) this.results.notApplicable(id, "a legacy check (run with --legacy)");
   }
@@ -102,10 +115,16 @@ class ModernRun {
     const phases: [WorkerCheckId, () => Promise<boolean>][] = [
       ["heartbeat.interval", () => this.heartbeatPhase()],
       ["task.answer-id", () => this.taskPhase()],
+      ["task.other-service", () => this.otherServicePhase()],
+      ["extend.deadline", () => this.extendPhase()],
       ["cancel.honoured", () => this.cancelPhase()],
+      ["cancel.unknown-reason", () => this.unknownCancelPhase()],
+      ["task.repeat-id", () => this.repeatPhase()],
+      ["broker.malformed", () => this.malformedPhase()],
       ["liveness.broker-silent", () => this.silencePhase()],
       ["reconnect.restart", () => this.restartPhase()],
-      ["disconnect.shutdown", () => this.shutdownPhase()],
+      ["disconnect.shutdown", () => this.disconnectPhase("disconnect.shutdown", "shutdown")],
+      ["disconnect.protocol-error", () => this.disconnectPhase("disconnect.protocol-error", "protocol-error")],
       ["disconnect.bye", () => this.byePhase()],
     ];
     for (const [id, phase] of phases) {
@@ -118,10 +137,12 @@ class ModernRun {
         return;
       }
     }
+    await this.drainingPhase();
   }
 
   async close(): Promise<void> {
     await this.proc.stop();
+    await this.second?.stop();
     await this.router.close();
     for (const endpoint of this.others) await endpoint.close();
   }
@@ -231,7 +252,7 @@ class ModernRun {
 
   private async taskPhase(): Promise<boolean> {
     const first = this.sendTask(this.textId(), this.input(0));
-    await this.answered([first], ANSWER_MS);
+    await this.answered([first], FIRST_ANSWER_MS);
     this.judgeAnswers();
     if (!this.results.failed("task.answer-id")) {
       this.results.pass("task.answer-id", `TASK ${showId(first)} (from scenario ${this.input(0).scenario}) answered with ${this.answerOf(first)}`);
@@ -239,14 +260,14 @@ class ModernRun {
 
     const binary = this.binaryId();
     this.sendTask(binary, this.input(1));
-    await this.answered([binary], ANSWER_MS);
+    await this.answered([binary], this.answerWindow());
     const echoed = this.tasks.get(key(binary))?.answers[0];
     if (echoed === undefined) this.results.fail("task.opaque-id", `no RESULT or FAIL naming task ${showId(binary)}${this.instead()}`, this.misnamedHex());
     else this.results.pass("task.opaque-id", `${showId(binary)} echoed`);
 
     const burst = this.burst();
     const ids = burst.map((_, i) => this.sendTask(this.textId(), this.input(2 + i)));
-    const done = await this.answered(ids, ANSWER_MS);
+    const done = await this.answered(ids, this.answerWindow());
     const capacity = this.ready?.capacity ?? 1;
     if (done) this.results.pass("task.capacity", `${ids.length} TASK(s) sent at once (capacity ${capacity}) all answered`);
     else {
@@ -266,7 +287,7 @@ class ModernRun {
     if (sent !== undefined) sent.cancelledAt = cancelledAt;
     await delay(150);
     const after = this.burst().map((_, i) => this.sendTask(this.textId(), this.input(3 + i)));
-    const done = await this.answered(after, ANSWER_MS);
+    const done = await this.answered(after, this.answerWindow());
     await delay(Math.max(0, cancelledAt + CANCEL_LATE_MS + 100 - this.clock()));
     this.scan();
     const answers = sent?.answers ?? [];
@@ -277,7 +298,7 @@ class ModernRun {
       this.results.fail(
         "cancel.honoured",
         `after CANCEL of task ${showId(id)}, ${after.length} new TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered` +
-          (this.misnamed.length > 0 ? this.instead() : ` within ${ANSWER_MS} ms: the cancelled task still holds a slot`),
+          (this.misnamed.length > 0 ? this.instead() : ` within ${this.answerWindow()} ms: the cancelled task still holds a slot`),
         this.misnamedHex(),
       );
     } else {
@@ -329,42 +350,246 @@ class ModernRun {
     return this.reregistered(again, "reconnect.restart");
   }
 
-  private async shutdownPhase(): Promise<boolean> {
+  /** DISCONNECT shutdown or protocol-error: silent on the old connection, READY on a new one (after a back-off). */
+  private async disconnectPhase(id: WorkerCheckId, reason: "shutdown" | "protocol-error"): Promise<boolean> {
     const old = this.peer;
     const mark = this.inbox.mark;
-    this.router.send(old, { type: "disconnect", detail: { reason: "shutdown" } });
+    const detail = reason === "protocol-error" ? { reason, message: "ZTB_ERR_SCHEMA: sent by ztb conformance" } : { reason };
+    this.router.send(old, { type: "disconnect", detail });
     this.router.forget(old);
     const at = this.clock();
     const again = await this.inbox.next((seen) => seen.msg?.type === "ready" && seen.peer !== old, 6500, mark);
     await delay(Math.max(0, at + CROSSING_MS + 500 - this.clock()));
     const stray = this.inbox.log.slice(mark).find((seen) => seen.peer === old && seen.at - at > CROSSING_MS);
     if (stray !== undefined) {
-      this.results.fail("disconnect.shutdown", `sent ${describe(stray)} on the old connection ${stray.at - at} ms after DISCONNECT`, [framesHex(stray.frames)]);
+      this.results.fail(id, `sent ${describe(stray)} on the old connection ${stray.at - at} ms after DISCONNECT`, [framesHex(stray.frames)]);
     } else if (again === undefined) {
-      this.results.fail("disconnect.shutdown", "no READY on a new connection within 6.5 s of DISCONNECT shutdown");
+      this.results.fail(id, `no READY on a new connection within 6.5 s of DISCONNECT ${reason}`);
     } else {
-      this.results.pass("disconnect.shutdown", `silent on the old connection, READY on a new one ${again.at - at} ms later`);
+      this.results.pass(id, `silent on the old connection, READY on a new one ${again.at - at} ms later`);
     }
-    return again === undefined ? false : this.reregistered(again, "disconnect.shutdown");
+    return again === undefined ? false : this.reregistered(again, id);
   }
 
-  private async byePhase(): Promise<boolean> {
-    const mark = this.inbox.mark;
-    const at = this.clock();
-    this.proc.signal("SIGTERM");
-    const bye = await Promise.race([
-      this.inbox.next((seen) => seen.msg?.type === "disconnect" || claims(seen.frames, "DISCONNECT"), 3000, mark),
-      this.proc.ended.then(() => delay(100)).then(() => this.inbox.log.slice(mark).find((seen) => claims(seen.frames, "DISCONNECT"))),
-    ]);
-    if (bye === undefined) {
-      this.results.fail("disconnect.bye", this.proc.running ? "no DISCONNECT within 3 s of SIGTERM" : `the command ${this.proc.describeExit()} without DISCONNECT`);
-    } else if (bye.msg?.type === "disconnect") {
-      const reason = bye.msg.detail?.reason;
-      this.results.pass("disconnect.bye", `DISCONNECT ${reason === undefined ? "without a reason" : JSON.stringify({ reason })} ${bye.at - at} ms after SIGTERM`);
+  /** §Worker protocol rule 7: a TASK of another service is answered FAIL retryable (which also shows FAIL). */
+  private async otherServicePhase(): Promise<boolean> {
+    const input = this.input(0);
+    const id = this.sendTask(this.textId(), { ...input, header: { ...input.header, service: OTHER_SERVICE } });
+    await this.answered([id], this.answerWindow());
+    const answer = this.tasks.get(key(id))?.answers[0];
+    if (answer?.msg?.type === "fail" && answer.msg.retryable) {
+      this.results.pass("task.other-service", `TASK for service "${OTHER_SERVICE}" answered ${describe(answer)}`);
+    } else if (answer === undefined) {
+      this.results.fail("task.other-service", `no answer to a TASK for service "${OTHER_SERVICE}"${this.instead()}: its slot stays taken`);
     } else {
-      this.results.fail("disconnect.bye", `DISCONNECT is not valid: ${bye.error?.message ?? "?"}`, [framesHex(bye.frames)]);
+      const what = answer.msg?.type === "fail" ? "FAIL retryable: false (it is not the task's fault)" : `${describe(answer)}: it ran a task of a service it does not serve`;
+      this.results.fail("task.other-service", `TASK for service "${OTHER_SERVICE}" answered ${what}`, [framesHex(answer.frames)]);
     }
     return true;
+  }
+
+  /**
+   * §Worker protocol rule 4: a TASK with a short timeout. A worker whose work outlasts half of it should EXTEND, each
+   * EXTEND before the deadline then in force (the previous EXTEND's, or the TASK's from when it was sent).
+   */
+  private async extendPhase(): Promise<boolean> {
+    const input = this.input(0);
+    const id = this.sendTask(this.textId(), { ...input, header: { ...input.header, timeout: EXTEND_TIMEOUT_MS } });
+    const sentAt = this.clock();
+    await this.answered([id], this.answerWindow() + EXTEND_TIMEOUT_MS);
+    const answer = this.tasks.get(key(id))?.answers[0];
+    const extensions = this.inbox.log.filter(
+      (seen) => seen.at >= sentAt && (answer === undefined || seen.at <= answer.at) && claims(seen.frames, "EXTEND"),
+    );
+    let deadline = sentAt + EXTEND_TIMEOUT_MS;
+    for (const seen of extensions) {
+      if (seen.msg?.type !== "extend") {
+        this.results.fail("extend.deadline", `EXTEND is not valid: ${seen.error?.message ?? "?"}`, [framesHex(seen.frames)]);
+        return true;
+      }
+      if (key(seen.msg.task) !== key(id)) {
+        this.results.fail("extend.deadline", `EXTEND names task ${showId(seen.msg.task)}, which the worker does not hold`, [framesHex(seen.frames)]);
+        return true;
+      }
+      if (seen.at > deadline) {
+        this.results.fail("extend.deadline", `EXTEND ${seen.at - sentAt} ms after the TASK, ${seen.at - deadline} ms after the deadline it meant to move`, [framesHex(seen.frames)]);
+        return true;
+      }
+      deadline = seen.at + seen.msg.timeout;
+    }
+    const first = extensions[0];
+    if (first !== undefined) {
+      this.results.pass("extend.deadline", `${extensions.length} EXTEND(s), the first ${first.at - sentAt} ms after a TASK with timeout ${EXTEND_TIMEOUT_MS} ms`);
+    } else if (answer !== undefined && answer.at > deadline) {
+      this.results.skip("extend.deadline", `answered ${answer.at - sentAt} ms after a TASK with timeout ${EXTEND_TIMEOUT_MS} ms, without EXTEND (rule 4 advises one)`);
+    } else {
+      this.results.skip("extend.deadline", `not observed: the worker answered within the ${EXTEND_TIMEOUT_MS} ms timeout (run it with slower work to see EXTEND)`);
+    }
+    return true;
+  }
+
+  /** §JSON members: a CANCEL whose reason this revision does not define (the spec's invalid vector) frees the slot. */
+  private async unknownCancelPhase(): Promise<boolean> {
+    const vector = invalidToWorker().find((input) => input.command === "CANCEL");
+    if (vector === undefined) {
+      this.results.skip("cancel.unknown-reason", "no invalid CANCEL vector in protocol/examples/invalid");
+      return true;
+    }
+    const id = this.sendTask(this.textId(), this.input(0));
+    this.router.sendRaw(this.peer, vector.frames(id));
+    const sent = this.tasks.get(key(id));
+    if (sent !== undefined) sent.cancelledAt = this.clock();
+    await delay(150);
+    const after = this.burst().map((_, i) => this.sendTask(this.textId(), this.input(3 + i)));
+    const done = await this.answered(after, this.answerWindow());
+    if (done) this.results.pass("cancel.unknown-reason", `after ${vector.name} for task ${showId(id)}, ${after.length} TASK(s) sent all answered`);
+    else this.results.fail("cancel.unknown-reason", `after ${vector.name} for task ${showId(id)}, ${after.length} TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered: the slot was not freed`, this.misnamedHex());
+    return true;
+  }
+
+  /** Rule 6: TASK, CANCEL timeout, the same id again (attempt 2): answered, and the capacity is still right. */
+  private async repeatPhase(): Promise<boolean> {
+    const input = this.input(0);
+    const id = this.sendTask(this.textId(), input);
+    this.router.send(this.peer, { type: "cancel", task: id, reason: "timeout" });
+    await delay(100);
+    const sent = this.tasks.get(key(id));
+    if (sent === undefined) return true;
+    const againAt = this.clock();
+    sent.sends = 2;
+    this.router.send(this.peer, { type: "task", task: id, header: { ...input.header, attempt: input.header.attempt + 1 }, payload: input.payload });
+    const answeredAgain = (): boolean => {
+      this.scan();
+      return sent.answers.some((seen) => seen.at >= againAt);
+    };
+    if (!answeredAgain()) await this.inbox.next(answeredAgain, this.answerWindow(), this.inbox.mark);
+    if (!answeredAgain()) {
+      this.results.fail("task.repeat-id", `task ${showId(id)} sent again after CANCEL timeout was not answered within ${this.answerWindow()} ms`);
+      return true;
+    }
+    const after = this.burst().map((_, i) => this.sendTask(this.textId(), this.input(4 + i)));
+    if (await this.answered(after, this.answerWindow())) {
+      this.results.pass("task.repeat-id", `task ${showId(id)} answered again as attempt ${input.header.attempt + 1}; ${after.length} TASK(s) after it all answered`);
+    } else {
+      this.results.fail("task.repeat-id", `after task ${showId(id)} came again, ${after.length} TASK(s) (capacity ${this.ready?.capacity ?? 1}) were not all answered`, this.misnamedHex());
+    }
+    return true;
+  }
+
+  /** The spec's invalid broker-to-worker vectors, then a TASK: the worker logs and drops them, or reconnects. */
+  private async malformedPhase(): Promise<boolean> {
+    const vectors = invalidToWorker().filter((input) => input.command !== "CANCEL" && input.command !== "DISCONNECT");
+    const old = this.peer;
+    const mark = this.inbox.mark;
+    for (const vector of vectors) this.router.sendRaw(old, vector.frames(this.textId()));
+    await delay(300);
+    const parted = this.inbox.log.slice(mark).some((seen) => seen.peer === old && seen.msg?.type === "disconnect");
+    if (parted) {
+      this.router.forget(old);
+      const again = await this.inbox.next((seen) => seen.msg?.type === "ready" && seen.peer !== old, 6500, mark);
+      if (again === undefined) {
+        this.results.fail("broker.malformed", "after DISCONNECT protocol-error the worker did not register again within 6.5 s");
+        return false;
+      }
+      if (!this.reregistered(again, "broker.malformed")) return false;
+    }
+    const id = this.sendTask(this.textId(), this.input(0));
+    const names = vectors.map((vector) => vector.name).join(", ");
+    if (await this.answered([id], this.answerWindow())) {
+      this.results.pass("broker.malformed", `after ${names}: ${parted ? "DISCONNECT protocol-error and a new READY (allowed), then" : "still connected,"} the next TASK was answered`);
+    } else {
+      this.results.fail("broker.malformed", `after ${names}, the next TASK was not answered${this.instead()}`);
+    }
+    return true;
+  }
+
+  /**
+   * SIGTERM with a task in hand: a 1.1 worker announces DISCONNECT bye+finish, answers or gives back what it holds (a
+   * TASK crossing the announcement included), then says bye (§Leaving without losing work). A plain bye passes
+   * disconnect.bye and leaves leave.graceful skipped: the 1.0 way, whose held tasks are re-queued as worker lost.
+   */
+  private async byePhase(): Promise<boolean> {
+    const mark = this.inbox.mark;
+    const held = this.sendTask(this.textId(), this.input(0));
+    await delay(50);
+    const at = this.clock();
+    this.proc.signal("SIGTERM");
+    const isDisconnect = (seen: Seen<WorkerMessage>): boolean => seen.msg?.type === "disconnect" || claims(seen.frames, "DISCONNECT");
+    const first = await Promise.race([
+      this.inbox.next(isDisconnect, 3000, mark),
+      this.proc.ended.then(() => delay(100)).then(() => this.inbox.log.slice(mark).find(isDisconnect)),
+    ]);
+    if (first === undefined) {
+      this.results.fail("disconnect.bye", this.proc.running ? "no DISCONNECT within 3 s of SIGTERM" : `the command ${this.proc.describeExit()} without DISCONNECT`);
+      this.results.skip("leave.graceful", "no DISCONNECT");
+      return true;
+    }
+    if (first.msg?.type !== "disconnect") {
+      this.results.fail("disconnect.bye", `DISCONNECT is not valid: ${first.error?.message ?? "?"}`, [framesHex(first.frames)]);
+      this.results.skip("leave.graceful", "no valid DISCONNECT");
+      return true;
+    }
+    const reason = first.msg.detail?.reason;
+    if (first.msg.detail?.finish !== true) {
+      this.results.pass("disconnect.bye", `DISCONNECT ${reason === undefined ? "without a reason" : JSON.stringify({ reason })} ${first.at - at} ms after SIGTERM`);
+      this.results.skip("leave.graceful", "the worker left at once (a plain DISCONNECT, the 1.0 way): what it held is re-queued as worker lost");
+      return true;
+    }
+    // A TASK crossing the announcement, as a broker may have sent one before it read it; only within the capacity.
+    const crossing = (this.ready?.capacity ?? 1) > 1 ? this.sendTask(this.textId(), this.input(1)) : undefined;
+    const from = this.inbox.log.indexOf(first) + 1;
+    const last = await this.inbox.next(isDisconnect, LEAVE_WATCH_MS, from);
+    if (last === undefined || last.msg?.type !== "disconnect" || last.msg.detail?.finish === true) {
+      const why = last === undefined ? `no DISCONNECT bye within ${LEAVE_WATCH_MS} ms of announcing it` : `the second DISCONNECT is ${describe(last)}`;
+      this.results.fail("leave.graceful", why);
+      this.results.fail("disconnect.bye", why);
+      return true;
+    }
+    this.scan();
+    const fates: string[] = [];
+    for (const id of crossing === undefined ? [held] : [held, crossing]) {
+      const answer = this.tasks.get(key(id))?.answers.find((seen) => seen.at <= last.at);
+      if (answer === undefined && id === crossing) {
+        // It may still have been on its way when the worker, holding nothing, said bye: the broker gives it back.
+        fates.push("crossing task not read before bye (the broker gives it back)");
+        continue;
+      }
+      if (answer === undefined) {
+        this.results.fail("leave.graceful", `said bye still holding task ${showId(id)}, neither answered nor given back (FAIL returned)`, [framesHex(last.frames)]);
+        this.results.pass("disconnect.bye", `DISCONNECT bye ${last.at - at} ms after SIGTERM`);
+        return true;
+      }
+      const returned = answer.msg?.type === "fail" && answer.msg.returned === true;
+      fates.push(`${id === held ? "held" : "crossing"} task ${returned ? "given back" : answer.msg?.type === "result" ? "answered" : describe(answer)}`);
+    }
+    this.results.pass("leave.graceful", `bye+finish ${first.at - at} ms after SIGTERM; ${fates.join(", ")}; bye ${last.at - first.at} ms later`);
+    this.results.pass("disconnect.bye", `DISCONNECT bye ${last.at - at} ms after SIGTERM`);
+    return true;
+  }
+
+  /** A second run of the command: after DISCONNECT draining it must not register again (§DISCONNECT). */
+  private async drainingPhase(): Promise<void> {
+    const mark = this.inbox.mark;
+    this.second = new PeerProcess(this.options.command, this.endpoints);
+    const proc = this.second;
+    const ready = await Promise.race([
+      this.inbox.next((seen) => seen.msg?.type === "ready", START_MS, mark),
+      proc.ended.then(() => undefined),
+    ]);
+    if (ready === undefined) {
+      this.results.skip("disconnect.draining", `the command, started again, sent no READY within ${START_MS / 1000} s`);
+      return;
+    }
+    this.router.send(ready.peer, { type: "disconnect", detail: { reason: "draining" } });
+    this.router.forget(ready.peer);
+    const at = this.clock();
+    const again = await this.inbox.next((seen) => seen.msg?.type === "ready", DRAINING_WATCH_MS, this.inbox.mark);
+    if (again !== undefined) {
+      this.results.fail("disconnect.draining", `READY again ${again.at - at} ms after DISCONNECT draining: a retired worker must not come back`, [framesHex(again.frames)]);
+    } else {
+      const exited = await proc.exitWithin(500);
+      this.results.pass("disconnect.draining", `no READY within ${DRAINING_WATCH_MS} ms of DISCONNECT draining${exited === undefined ? "" : "; the command exited"}`);
+    }
   }
 
   private reregistered(seen: Seen<WorkerMessage>, after: WorkerCheckId): boolean {
@@ -457,6 +682,16 @@ class ModernRun {
     return this.misnamed.slice(0, 3).map((seen) => framesHex(seen.frames));
   }
 
+  /** How long to wait for answers: ANSWER_MS, or 3 x the slowest answer seen so far plus a second when longer. */
+  private answerWindow(): number {
+    let slowest = 0;
+    for (const sent of this.tasks.values()) {
+      const answer = sent.answers[0];
+      if (answer !== undefined && sent.cancelledAt === undefined) slowest = Math.max(slowest, answer.at - sent.at);
+    }
+    return Math.max(ANSWER_MS, 3 * slowest + 1000);
+  }
+
   private answerOf(id: Frame): string {
     const seen = this.tasks.get(key(id))?.answers[0];
     return seen === undefined ? "nothing" : describe(seen);
@@ -471,7 +706,7 @@ class ModernRun {
       this.results.fail("task.answer-id", `${command} names task ${task} but ${was}`, [framesHex(seen.frames)]);
     }
     for (const sent of this.tasks.values()) {
-      const twice = sent.answers[1];
+      const twice = sent.answers[sent.sends ?? 1];
       if (twice !== undefined) this.results.fail("task.answer-id", `task ${showId(sent.id)} answered twice`, [framesHex(twice.frames)]);
     }
     const first = [...this.tasks.values()][0];

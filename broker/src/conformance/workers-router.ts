@@ -66,6 +66,13 @@ export class WorkersRouter {
     this.post(Buffer.from(peer, "hex"), encodeToWorker(msg));
   }
 
+  /** Sends frames as they are: the spec's invalid vectors, played to see that the worker survives them. */
+  sendRaw(peer: string, frames: Frame[]): void {
+    const registration = this.registered.get(peer);
+    if (registration !== undefined) registration.lastSent = this.clock();
+    this.post(Buffer.from(peer, "hex"), frames);
+  }
+
   /** Stops talking to a connection: no heartbeats, no answers. */
   mute(peer: string): void {
     const registration = this.registered.get(peer);
@@ -118,7 +125,8 @@ export class WorkersRouter {
       return;
     }
     if (msg.type === "disconnect") {
-      this.registered.delete(peer);
+      // bye+finish announces a departure but keeps the connection (§Leaving without losing work).
+      if (msg.detail?.finish !== true) this.registered.delete(peer);
       return;
     }
     if (msg.type === "legacy-ready" || msg.type === "peer-gone" || this.registered.has(peer)) return;

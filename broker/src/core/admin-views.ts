@@ -39,7 +39,7 @@ export function workerView(worker: Worker): WorkerView {
     id: worker.id,
     name: worker.name,
     kind: worker.kind,
-    state: worker.draining ? "draining" : worker.held > 0 ? "busy" : "idle",
+    state: worker.draining || worker.leaving ? "draining" : worker.held > 0 ? "busy" : "idle",
     services: [...worker.services],
     capacity: worker.capacity,
     held: worker.held,
@@ -50,6 +50,8 @@ export function workerView(worker: Worker): WorkerView {
     heartbeat: worker.heartbeat,
   };
   if (worker.quarantinedUntil !== undefined) view.quarantinedUntil = worker.quarantinedUntil;
+  if (worker.retiring) view.retiring = true;
+  if (worker.leaving) view.leaving = true;
   return view;
 }
 

@@ -5,6 +5,7 @@
  * `BrokerCore.tick(now)` when `nextDeadline()` is reached, and performs every `Output` in order. The core owns every
  * scheduling rule and never touches a socket, a timer, the clock or a random source.
  */
+import type { ClusterEvent, ClusterRequest } from "./cluster";
 import type { JournalRecord, RecoveredState } from "./journal";
 import type { CoreMetrics } from "./metrics";
 import type { MessageBounds } from "../protocol/limits";
@@ -28,7 +29,7 @@ export type PeerKey = string;
 export type Endpoint = "clients" | "workers" | "answers" | "admin";
 
 /** The broker's limits and policies: what the command line sets and the core enforces (the rest of CoreConfig is derived at start). */
-export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info" | "journal" | "bounds">;
+export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info" | "journal" | "cluster" | "bounds">;
 
 export interface CoreConfig {
   /** Max attempts per task (-t); null = unlimited. */
@@ -61,6 +62,11 @@ export interface CoreConfig {
   maxMemory?: number;
   /** Present in durable mode: the core then emits `journal` outputs (§Durability). */
   journal?: { fsync: FsyncPolicy };
+  /**
+   * Cluster mode (§Cluster mode): accepted requests go to a queue shared by several brokers, and this broker's workers
+   * are fed from it; `broker` is this broker's id in the cluster (its reply address), `name` the cluster's.
+   */
+  cluster?: { name: string; broker: string };
   /** If non-empty, the only services accepted (others get unknown-service). */
   services: string[];
   /** Random per boot: prefix of generated task ids so ids never repeat across restarts. */
@@ -87,7 +93,9 @@ export type Input =
   /** Durable mode, first input only: the journal's content; the core applies the recovery rules (§Durability). */
   | { kind: "recover"; state: RecoveredState }
   /** The broker's resident memory in bytes, sampled by the shell (with `maxMemory`; §Limits, load shedding). */
-  | { kind: "memory"; rss: number };
+  | { kind: "memory"; rss: number }
+  /** Cluster mode: an outcome of a `cluster` output, or news from the shared queue. */
+  | { kind: "cluster"; event: ClusterEvent };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -101,6 +109,8 @@ export type Output =
    * (write-ahead; §Durability, the ordering rule).
    */
   | { kind: "journal"; record: JournalRecord }
+  /** Cluster mode: something for the shared queue to do (the shell's cluster driver performs it). */
+  | { kind: "cluster"; request: ClusterRequest }
   /** Emitted once, after shutdown, when nothing is pending any more: the shell may close its sockets. */
   | { kind: "stopped" };
 
@@ -117,5 +127,5 @@ export interface BrokerCoreApi {
   metrics(): CoreMetrics;
 }
 
-export type { JournalRecord, RecoveredState };
+export type { ClusterEvent, ClusterRequest, JournalRecord, RecoveredState };
 export type { AdminRequest, BrokerToWorker, ClientMessage, ClientReply, LegacyAnswer, WorkerMessage };

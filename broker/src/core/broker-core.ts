@@ -48,6 +48,7 @@ import type {
 } from "../protocol/messages";
 import { inspection, taskView, workerView } from "./admin-views";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, LogLevel, Output, PeerKey } from "./api";
+import type { ClusterEvent, ClusterReply, ClusterRequest, ClusterTask, FetchedTask } from "./cluster";
 import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
@@ -77,6 +78,11 @@ export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 export const REDELIVERY_WINDOW = 10_000;
 /** Rate limit of the log lines about bad messages (per endpoint and kind, §What the receiver does). */
 export const LOG_INTERVAL = 1000;
+/**
+ * Cluster mode (§Cluster mode): the shared queue's depth is asked for this often, ms (for monitors and `--max-queue`);
+ * a failed pull is tried again after `retry` ms.
+ */
+export const CLUSTER = { depthEvery: 2000, retry: 1000, depthServices: 64, returned: 10_000 } as const;
 
 const DEFAULT_SERVICE = "default";
 const EMPTY_FRAME = new Uint8Array(0);
@@ -91,7 +97,9 @@ type CoreTimer =
   | { kind: "kept" }
   | { kind: "quarantine"; worker: Worker }
   | { kind: "unseen" }
-  | { kind: "expiry"; task: Task };
+  | { kind: "expiry"; task: Task }
+  | { kind: "cluster-depth" }
+  | { kind: "cluster-retry" };
 
 /** One service: its FIFO of waiting tasks and its LRU of workers with a free slot (rules 1–2). */
 interface Service {
@@ -156,6 +164,15 @@ function clientRecord(client: ClientRef): ClientRecord {
   return client.correlation === undefined ? record : { ...record, correlation: client.correlation };
 }
 
+/**
+ * §Durability, recovery rule 5: a routing id libzmq made up (its first octet is zero; a client cannot choose one that
+ * is) names a connection, not a client, and the next broker process may give the same id to another peer. Such a
+ * client's requests still run after a restart, but their replies go to nobody: it resends with its key.
+ */
+function madeUpId(peer: PeerKey): boolean {
+  return peer.length === 0 || peer.charCodeAt(0) === 0;
+}
+
 function clientRef(record: ClientRecord): ClientRef {
   return { peer: record.peer, path: record.path, enveloped: record.enveloped, correlation: record.correlation };
 }
@@ -179,6 +196,17 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
 }
 
 /** min(requested, limit) where either may be absent (rule 3, §Client protocol REQUEST clamping). */
+/** REPLY `message` of a cluster request failed by a shutdown: it may still run on another broker. */
+const CLUSTER_SHUTDOWN_MESSAGE =
+  "the broker is shutting down; the request stays in the cluster's queue: resend it with its key to another broker for its reply";
+
+/** A plain copy of the depth map (views must not share the core's objects). */
+function structuredCopy(depth: Record<string, { waiting: number; running: number }>): Record<string, { waiting: number; running: number }> {
+  const copy: Record<string, { waiting: number; running: number }> = {};
+  for (const [name, value] of Object.entries(depth)) copy[name] = { waiting: value.waiting, running: value.running };
+  return copy;
+}
+
 function clamp(requested: number | undefined, limit: number | null): number | null {
   if (limit === null) return requested ?? null;
   return requested === undefined ? limit : Math.min(requested, limit);
@@ -235,6 +263,26 @@ export class BrokerCore implements BrokerCoreApi {
   private heldAtSample = 0;
   private shedding = false;
   private readonly parked = new Map<PeerKey, Output[]>();
+  /** Cluster mode: this broker's id in the cluster (undefined: not in a cluster). */
+  private readonly clusterId: string | undefined;
+  /** Cluster mode: the NATS server lost, while it is (new requests are refused meanwhile). */
+  private clusterLost: string | null = null;
+  /** Cluster mode: per service, free slots asked for in pulls not yet answered. */
+  private readonly asked = new Map<string, number>();
+  /** Cluster mode: leased tasks by `<origin broker>\n<origin task id>` (for a cancel from the origin). */
+  private readonly leasedByRef = new Map<string, Task>();
+  private clusterDepth: Record<string, { waiting: number; running: number }> = {};
+  /**
+   * Cluster mode: tasks this broker gave back, by `<origin>\n<id>`, with the workers that held them here: if the task
+   * comes back to this broker, rule 4 still prefers another worker and rule 8 still accepts a late answer from them.
+   * Bounded (the oldest entries go first): a task that comes back after that is simply new here.
+   */
+  private readonly returned = new Map<string, { holders: string[]; avoid: Worker | undefined }>();
+  /** Cluster mode: requests of this broker's clients not answered yet (not listed among its tasks). */
+  private readonly requests = new Set<Task>();
+  /** Services this broker's clients asked for since the last depth poll (their depth is polled too). */
+  private readonly askedFor = new Set<string>();
+  private retryTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
 
   constructor(
     private readonly config: CoreConfig,
@@ -247,6 +295,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.keepResults = config.keepResults ?? KEEP_RESULTS_MS;
     this.maxKept = config.maxKept ?? MAX_KEPT;
     this.durable = config.journal !== undefined;
+    this.clusterId = config.cluster?.broker;
+    if (this.clusterId !== undefined) this.timers.add(startedAt, { kind: "cluster-depth" });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -278,6 +328,9 @@ export class BrokerCore implements BrokerCoreApi {
         break;
       case "memory":
         this.onMemory(input.rss);
+        break;
+      case "cluster":
+        this.onCluster(input.event);
         break;
       default:
         return input satisfies never;
@@ -320,6 +373,16 @@ export class BrokerCore implements BrokerCoreApi {
         ...(this.config.maxMemory === undefined
           ? {}
           : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
+        ...(this.config.cluster === undefined
+          ? {}
+          : {
+              cluster: {
+                name: this.config.cluster.name,
+                broker: this.config.cluster.broker,
+                connected: this.clusterLost === null,
+                services: structuredCopy(this.clusterDepth),
+              },
+            }),
       },
       counters: copyCounters(this.counters),
       workers: [...this.workers.all()].map(workerView),
@@ -333,7 +396,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   inspect(task: string): TaskInspection | undefined {
-    const found = this.tasks.get(task);
+    const found = this.visibleTask(task);
     return found === undefined ? undefined : inspection(found);
   }
 
@@ -402,6 +465,7 @@ export class BrokerCore implements BrokerCoreApi {
       const budget = this.config.maxMemory ?? 0;
       return this.reject(client, "queue-full", `the broker is at ${Math.round((100 * this.estimatedMemory()) / budget)} % of its memory budget (--max-memory)`);
     }
+    if (this.clusterId !== undefined) return this.publish(client, service, options, payload, this.clusterId);
     const svc = this.service(service);
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
@@ -549,11 +613,13 @@ export class BrokerCore implements BrokerCoreApi {
       svc.queue.popFront();
       this.dispatch(task, worker);
     }
+    this.askCluster(svc);
     this.maybeForget(svc);
   }
 
   /** A worker gained a free slot: fill it from its services, oldest waiting task first. */
   private offer(worker: Worker): void {
+    if (worker.retiring && worker.held === 0 && !worker.gone) return this.retire(worker);
     while (this.phase === "running" && this.isFree(worker)) {
       let best: Service | undefined;
       let bestSeq = Number.POSITIVE_INFINITY;
@@ -565,8 +631,14 @@ export class BrokerCore implements BrokerCoreApi {
           bestSeq = task.seq;
         }
       }
-      if (best === undefined) return;
+      if (best === undefined) break;
       this.pump(best);
+    }
+    if (this.clusterId !== undefined) {
+      for (const name of worker.services) {
+        const svc = this.services.get(name);
+        if (svc !== undefined) this.askCluster(svc);
+      }
     }
   }
 
@@ -574,6 +646,7 @@ export class BrokerCore implements BrokerCoreApi {
     return (
       !worker.gone &&
       !worker.draining &&
+      !worker.leaving &&
       worker.quarantinedUntil === undefined &&
       worker.held < worker.capacity &&
       this.phase === "running"
@@ -635,6 +708,10 @@ export class BrokerCore implements BrokerCoreApi {
   private setState(task: Task, state: TaskState): void {
     const from = task.state;
     if (from === state) return;
+    if (task.cluster?.role === "origin") {
+      task.state = state;
+      return;
+    }
     if (from === "queued") {
       this.counters.queued--;
       const svc = this.services.get(task.service);
@@ -668,6 +745,7 @@ export class BrokerCore implements BrokerCoreApi {
   /** Rule 4: re-queue at the front (avoiding this worker) while attempts remain, else fail with this reason. */
   private attemptEnded(task: Task, reason: AttemptEnd, worker: Worker, message?: string): void {
     const exhausted = task.maxAttempts !== null && task.attempts >= task.maxAttempts;
+    if (task.cluster?.role === "leased" && !exhausted) return this.giveBack(task, reason, worker);
     if (exhausted) return this.finish(task, "failed", reason, message);
     if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
     this.counters.retried++;
@@ -683,9 +761,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.timers.remove(task.expiry);
     task.expiry = undefined;
     this.setState(task, state);
-    if (state === "succeeded") this.counters.succeeded++;
-    else if (state === "failed") this.counters.failed++;
-    else this.counters.cancelled++;
+    // A leased task is another request's attempt: the broker holding its client counts how it ended.
+    if (task.cluster?.role !== "leased") this.countFinished(state);
     task.finishedAt = this.now;
     task.reason = reason;
     task.message = message;
@@ -701,15 +778,24 @@ export class BrokerCore implements BrokerCoreApi {
     const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
     this.journal({ op: "finish", finish: this.withOutcome(finish, task) });
     const detail = this.outcome(task);
+    if (task.cluster?.role === "origin" && task.cluster.awaiting) detail.duplicate = true;
     for (const client of this.clientsOf(task)) {
       if (client.correlation !== undefined) {
         const key = correlationKey(client.peer, client.path, client.correlation);
         if (this.byCorrelation.get(key) === task) this.byCorrelation.delete(key);
       }
-      this.reply(client, { ...detail }, task.reply ?? []);
+      // §Idempotent requests rule 1: a request attached by its key is answered as a duplicate.
+      this.reply(client, client === task.client ? { ...detail } : { ...detail, duplicate: true }, task.reply ?? []);
     }
     task.waiters = undefined;
+    if (task.cluster !== undefined) this.clusterFinished(task);
     this.trim(state);
+  }
+
+  private countFinished(state: "succeeded" | "failed" | "cancelled"): void {
+    if (state === "succeeded") this.counters.succeeded++;
+    else if (state === "failed") this.counters.failed++;
+    else this.counters.cancelled++;
   }
 
   private clientsOf(task: Task): ClientRef[] {
@@ -817,6 +903,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
   private cancelTask(task: Task): boolean {
     if (task.state === "queued") {
+      // The request may be in the shared queue or running on another broker: it leaves both.
+      if (task.cluster?.role === "origin") this.clusterOut({ kind: "cluster-cancel", task: task.id, seq: task.cluster.seq });
       this.finish(task, "cancelled", "cancelled", "cancelled");
       return true;
     }
@@ -886,10 +974,13 @@ export class BrokerCore implements BrokerCoreApi {
       case "result":
         return this.onResult(worker, msg.task, msg.payload);
       case "fail":
-        return this.onFail(worker, msg.task, msg.message, msg.retryable);
+        return this.onFail(worker, msg.task, msg.message, msg.retryable, msg.returned === true);
       case "extend":
         return this.onExtend(worker, msg.task, msg.timeout);
       case "disconnect":
+        if (msg.detail?.finish === true) return this.onLeaving(worker);
+        if (msg.detail?.reason === "protocol-error") this.log("warn", "worker-protocol-error", { worker: worker.id, message: msg.detail.message ?? null });
+        if (worker.leaving) this.crossedLeaving(worker);
         return this.lose(worker, msg.detail?.reason ?? "bye");
       default:
         return msg satisfies never;
@@ -986,7 +1077,7 @@ export class BrokerCore implements BrokerCoreApi {
     }
     this.dirtyWorkers.delete(worker);
     if (this.monitors.size > 0) this.removedWorkers.push(worker.id);
-    this.log(why === "bye" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
+    this.log(why === "bye" || why === "retired" ? "info" : "warn", "worker-lost", { worker: worker.id, name: worker.name, why, tasks: worker.attempts.size });
     for (const attempt of [...worker.attempts.values()]) {
       this.closeAttempt(attempt);
       this.attemptEnded(attempt.task, "worker-lost", worker, `worker ${worker.name} was lost during attempt ${attempt.number} (${why})`);
@@ -1006,7 +1097,7 @@ export class BrokerCore implements BrokerCoreApi {
    * when it names a recovered task that is still live, first answer wins. The worker is still told unknown-worker.
    */
   private orphanAnswer(taskFrame: Frame, payload: Frame[]): void {
-    const task = this.tasks.byFrame(taskFrame);
+    const task = this.runningHere(taskFrame);
     if (task === undefined || !task.orphan || (task.state !== "queued" && task.state !== "running")) return;
     this.log("info", "orphan-answer", { task: task.id });
     this.accept(task, payload, undefined);
@@ -1014,7 +1105,7 @@ export class BrokerCore implements BrokerCoreApi {
 
   /** Rule 8 / §Worker protocol: which of this worker's attempts a RESULT/FAIL/EXTEND is about, if any. */
   private attemptOf(worker: Worker, taskFrame: Frame, command: string): { task: Task; attempt: Attempt | undefined } | undefined {
-    const task = this.tasks.byFrame(taskFrame);
+    const task = this.runningHere(taskFrame);
     if (task === undefined) {
       this.counters.late++;
       this.log("debug", "late", { worker: worker.id, command });
@@ -1042,7 +1133,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.offer(worker);
   }
 
-  private onFail(worker: Worker, taskFrame: Frame, message: string, retryable: boolean): void {
+  private onFail(worker: Worker, taskFrame: Frame, message: string, retryable: boolean, returned: boolean): void {
     const found = this.attemptOf(worker, taskFrame, "FAIL");
     if (found === undefined) return;
     const { task, attempt } = found;
@@ -1052,6 +1143,7 @@ export class BrokerCore implements BrokerCoreApi {
       return;
     }
     this.closeAttempt(attempt);
+    if (returned && worker.leaving) return this.givenBack(task, worker, message);
     worker.failed++;
     if (retryable) this.attemptEnded(task, "worker-failed", worker, message);
     else this.finish(task, "failed", "worker-failed", message);
@@ -1071,9 +1163,47 @@ export class BrokerCore implements BrokerCoreApi {
     attempt.timer = this.timers.add(attempt.deadline, attempt);
   }
 
+  /** §Leaving without losing work, step 1: no new task; held tasks run on and may be given back. */
+  private onLeaving(worker: Worker): void {
+    if (worker.leaving) return;
+    worker.leaving = true;
+    this.log("info", "worker-leaving", { worker: worker.id, name: worker.name, tasks: worker.attempts.size });
+    this.markWorker(worker);
+    this.updateIdle(worker, false);
+  }
+
+  /**
+   * §Leaving without losing work, step 3: a leaving worker's FAIL `returned` ends the attempt without counting it —
+   * the task goes back to the front of its queue (rule 4's "skip this worker" included) with its attempt number
+   * unchanged. The attempt is already closed.
+   */
+  private givenBack(task: Task, worker: Worker, message: string): void {
+    task.attempts--;
+    if (this.phase !== "running" && !this.durable) return this.finish(task, "failed", "shutdown", "the broker is shutting down");
+    this.counters.retried++;
+    task.avoid = worker;
+    this.setState(task, "queued");
+    this.log("info", "task-given-back", { task: task.id, attempt: task.attempts + 1, worker: worker.id, message });
+    this.enqueue(task, this.service(task.service), "front");
+  }
+
+  /** A leaving worker's final DISCONNECT: what it still holds crossed its announcement, and is given back. */
+  private crossedLeaving(worker: Worker): void {
+    for (const attempt of [...worker.attempts.values()]) {
+      this.closeAttempt(attempt);
+      this.givenBack(attempt.task, worker, "sent as the worker announced it was leaving");
+    }
+  }
+
+  /** Admin DRAIN retire (since 1.1): once the worker holds nothing, DISCONNECT draining, and it is forgotten. */
+  private retire(worker: Worker): void {
+    this.toWorker(worker, { type: "disconnect", detail: { reason: "draining", message: "retired by an operator" } });
+    this.lose(worker, "retired");
+  }
+
   /** A legacy worker's answer on the PULL socket: it names only the task (§Worker protocol, legacy). */
   private onAnswer(msg: LegacyAnswer): void {
-    const task = this.tasks.byFrame(msg.task);
+    const task = this.runningHere(msg.task);
     const legacy = task?.lastLegacy;
     if (task !== undefined && legacy === undefined && task.orphan) {
       if (task.state === "queued" || task.state === "running") this.accept(task, msg.payload, undefined);
@@ -1167,13 +1297,13 @@ export class BrokerCore implements BrokerCoreApi {
         return this.toAdmin(peer, { type: "task", path, inspection: found });
       }
       case "cancel": {
-        const task = this.tasks.get(msg.task);
+        const task = this.visibleTask(msg.task);
         if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
         if (!this.cancelTask(task)) return error("bad-state", `task ${task.id} is ${task.state}`);
         return this.toAdmin(peer, { type: "ack", path, body: {} });
       }
       case "retry": {
-        const task = this.tasks.get(msg.task);
+        const task = this.visibleTask(msg.task);
         if (task === undefined) return error("unknown-task", `no task ${msg.task}`);
         if (task.state !== "failed" && task.state !== "cancelled") return error("bad-state", `task ${task.id} is ${task.state}`);
         if (this.phase !== "running") return error("bad-state", "the broker is shutting down");
@@ -1198,13 +1328,18 @@ export class BrokerCore implements BrokerCoreApi {
         this.journal({ op: "accept", task: this.taskRecord(retry) });
         this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
         this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
+        if (this.clusterId !== undefined) return this.toCluster(retry, this.clusterId);
         this.enqueue(retry, svc, "back");
         return;
       }
       case "drain": {
         const worker = this.workers.get(msg.worker);
         if (worker === undefined) return error("unknown-worker", `no worker ${msg.worker}`);
+        if (msg.retire === true && worker.kind === "legacy") {
+          return error("bad-state", `worker ${worker.id} is a legacy worker: it cannot be told to leave (drain it and stop its process)`);
+        }
         worker.draining = msg.drain ?? true;
+        worker.retiring = msg.retire === true;
         this.markWorker(worker);
         this.updateIdle(worker, false);
         this.toAdmin(peer, { type: "ack", path, body: {} });
@@ -1214,7 +1349,7 @@ export class BrokerCore implements BrokerCoreApi {
       case "delete": {
         const target = msg.target;
         if ("task" in target) {
-          const task = this.tasks.get(target.task);
+          const task = this.visibleTask(target.task);
           if (task === undefined) return error("unknown-task", `no task ${target.task}`);
           if (task.state === "queued" || task.state === "running") {
             return error("bad-state", `task ${task.id} is ${task.state}: cancel it first`);
@@ -1264,7 +1399,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   private markTask(task: Task): void {
-    if (this.monitors.size > 0) this.dirtyTasks.add(task);
+    if (this.monitors.size > 0 && task.listed) this.dirtyTasks.add(task);
   }
 
   private markWorker(worker: Worker): void {
@@ -1358,6 +1493,15 @@ export class BrokerCore implements BrokerCoreApi {
       case "expiry":
         timer.task.expiry = undefined;
         return this.onExpiry(timer.task);
+      case "cluster-depth":
+        this.timers.add(this.now + CLUSTER.depthEvery, timer);
+        this.clusterOut({ kind: "cluster-depth", services: [...new Set([...this.services.keys(), ...this.askedFor])] });
+        this.askedFor.clear();
+        return;
+      case "cluster-retry":
+        this.retryTimer = undefined;
+        for (const svc of [...this.services.values()]) this.askCluster(svc);
+        return;
       case "unseen":
         // Clients of recovered tasks that never came back: their parked replies are dropped, as for a gone peer.
         this.unseen.clear();
@@ -1482,7 +1626,12 @@ export class BrokerCore implements BrokerCoreApi {
     // Durable (§Durability): queued tasks stay in the journal for the next start, unanswered; in memory they would
     // be lost, so their clients get failed/shutdown now (rule 10).
     if (!this.durable) {
-      for (const task of this.tasks.inState("queued")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+      for (const task of this.tasks.inState("queued")) {
+        if (task.cluster?.role === "leased") this.giveBack(task, "shutdown", undefined);
+        else this.finish(task, "failed", "shutdown", "the broker is shutting down");
+      }
+      // Cluster mode: the requests of this broker's clients stay in the shared queue and may still run elsewhere.
+      for (const task of [...this.requests]) this.finish(task, "failed", "shutdown", CLUSTER_SHUTDOWN_MESSAGE);
     }
     if (this.counters.running > 0) this.graceTimer = this.timers.add(this.now + Math.max(0, grace), { kind: "grace" });
   }
@@ -1491,7 +1640,15 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.phase === "stopped") return;
     // Durable: what still runs stays running in the journal, and the next start counts the attempt (recovery rule 2).
     if (!this.durable) {
-      for (const task of this.tasks.inState("running")) this.finish(task, "failed", "shutdown", "the broker is shutting down");
+      for (const task of this.tasks.inState("running")) {
+        if (task.cluster?.role !== "leased") this.finish(task, "failed", "shutdown", "the broker is shutting down");
+        else {
+          const attempt = task.current;
+          // Its worker hears DISCONNECT shutdown below; the task runs again on another broker.
+          if (attempt !== undefined) this.closeAttempt(attempt);
+          this.giveBack(task, "shutdown", undefined);
+        }
+      }
     }
     this.phase = "stopped";
     for (const worker of [...this.workers.all()]) {
@@ -1505,6 +1662,290 @@ export class BrokerCore implements BrokerCoreApi {
     this.clearEvents();
     this.log("info", "stopped", {});
     this.out.push({ kind: "stopped" });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Cluster mode (§Cluster mode): requests go to the shared queue, workers are fed from it, outcomes go to the origin
+
+  /**
+   * A task id from a monitor: in cluster mode a request of this broker's own client that also runs here has the same
+   * id twice (the request, kept only to answer its client, and the task this broker runs): views show the latter.
+   */
+  private visibleTask(id: string): Task | undefined {
+    const task = this.tasks.get(id);
+    if (task?.cluster?.role !== "origin") return task;
+    return this.leasedByRef.get(`${this.clusterId ?? ""}\n${id}`) ?? task;
+  }
+
+  /** The task a worker's message names: in cluster mode never the request of this broker's client, but its run here. */
+  private runningHere(frame: Frame): Task | undefined {
+    const task = this.tasks.byFrame(frame);
+    if (task?.cluster?.role !== "origin") return task;
+    return this.leasedByRef.get(`${this.clusterId ?? ""}\n${task.id}`);
+  }
+
+  private clusterOut(request: ClusterRequest): void {
+    this.out.push({ kind: "cluster", request });
+  }
+
+  /** A request of this broker's client becomes a task in the shared queue (it is accepted once stored). */
+  private publish(client: ClientRef, service: string, options: { timeout?: number; attempts?: number; key?: string }, payload: Frame[], broker: string): void {
+    if (this.clusterLost !== null) {
+      return this.reject(client, "unavailable", `the cluster is unreachable (NATS server ${this.clusterLost} lost): the request was not stored`);
+    }
+    const waiting = this.clusterDepth[service]?.waiting ?? 0;
+    if (this.config.maxQueue !== null && waiting >= this.config.maxQueue) {
+      return this.reject(client, "queue-full", `service "${service}" has ${waiting} tasks waiting in the cluster`);
+    }
+    const task = this.tasks.create({
+      service,
+      origin: client.enveloped ? "enveloped" : "plain",
+      client,
+      payload,
+      maxAttempts: clamp(options.attempts, this.config.tries),
+      timeout: clamp(options.timeout, this.config.timeout),
+      createdAt: this.now,
+      key: options.key,
+    });
+    this.counters.requests++;
+    this.heldBytes += task.size;
+    if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
+    // Bounded: a poll asks for at most this many services a client named (invented names cannot grow it).
+    if (this.askedFor.size < CLUSTER.depthServices) this.askedFor.add(service);
+    this.correlate(client, task);
+    this.toCluster(task, broker);
+  }
+
+  private toCluster(task: Task, broker: string): void {
+    // A request of this broker's client is not one of the tasks it shows (those are the tasks it runs, whoever asked):
+    // it is kept only to answer its client, by id, correlation and key.
+    task.cluster = { role: "origin", seq: undefined, awaiting: false };
+    this.tasks.detach(task);
+    this.requests.add(task);
+    this.clusterOut({
+      kind: "cluster-publish",
+      task: {
+        task: task.id,
+        service: task.service,
+        key: task.key ?? null,
+        timeout: task.timeout,
+        attempts: task.maxAttempts,
+        origin: broker,
+        client: task.client === undefined ? null : task.id,
+        accepted: task.createdAt,
+        payload: task.payload,
+      },
+    });
+  }
+
+  /** Rule 1, one level up: pull as many tasks as this broker's workers of `svc` have free slots not yet asked for. */
+  private askCluster(svc: Service): void {
+    if (this.clusterId === undefined || this.phase !== "running" || this.clusterLost !== null || svc.idle.size === 0) return;
+    let free = 0;
+    for (const worker of svc.idle.values()) free += Math.max(0, worker.capacity - worker.held);
+    const asked = this.asked.get(svc.name) ?? 0;
+    const want = free - svc.queued - asked;
+    if (want <= 0) return;
+    this.asked.set(svc.name, asked + want);
+    this.clusterOut({ kind: "cluster-fetch", service: svc.name, count: want });
+  }
+
+  private onCluster(event: ClusterEvent): void {
+    switch (event.kind) {
+      case "cluster-published": {
+        const task = this.tasks.get(event.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") return;
+        task.cluster.seq = event.seq;
+        // A resend of a key whose task is already queued or running (its first broker may be gone): answered when
+        // that task's reply is kept.
+        if (event.duplicate && task.key !== undefined) {
+          task.cluster.awaiting = true;
+          this.clusterOut({ kind: "cluster-await-result", service: task.service, key: task.key });
+        }
+        return;
+      }
+      case "cluster-publish-failed": {
+        const task = this.tasks.get(event.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") return;
+        this.finish(task, "failed", "unavailable", `not stored in the cluster: ${event.error}`);
+        return;
+      }
+      case "cluster-fetched":
+        this.answeredPull(event.service, event.tasks.length);
+        for (const fetched of event.tasks) this.lease(fetched);
+        return this.askService(event.service);
+      case "cluster-fetch-ended":
+        this.answeredPull(event.service, event.unfilled);
+        return this.askService(event.service);
+      case "cluster-fetch-failed":
+        this.answeredPull(event.service, event.unfilled);
+        this.logLimited("cluster", "cluster-fetch-failed", { service: event.service, message: event.error }, "warn");
+        this.retryTimer ??= this.timers.add(this.now + CLUSTER.retry, { kind: "cluster-retry" });
+        return;
+      case "cluster-reply-received": {
+        const task = this.tasks.get(event.reply.task);
+        if (task?.cluster?.role !== "origin" || task.state !== "queued") {
+          this.counters.late++;
+          return;
+        }
+        return this.answerFromCluster(task, event.reply);
+      }
+      case "cluster-result": {
+        const task = this.keys.get(keyOf(event.service, event.key));
+        if (task?.cluster?.role !== "origin" || !task.cluster.awaiting || task.state !== "queued") return;
+        return this.answerFromCluster(task, event.reply);
+      }
+      case "cluster-cancelled": {
+        const task = this.leasedByRef.get(`${event.origin}\n${event.task}`);
+        if (task !== undefined) this.cancelTask(task);
+        return;
+      }
+      case "cluster-exhausted":
+        return this.answerLost(event.task, event.deliveries, undefined);
+      case "cluster-depth":
+        this.clusterDepth = event.depth;
+        return;
+      case "cluster-disconnected":
+        this.clusterLost = event.server;
+        this.log("warn", "cluster-lost", { server: event.server });
+        return;
+      case "cluster-reconnected":
+        this.clusterLost = null;
+        this.log("info", "cluster-back", { server: event.server });
+        for (const svc of [...this.services.values()]) this.askCluster(svc);
+        return;
+      case "cluster-warning":
+        this.logLimited("cluster", "cluster-warning", { message: event.message }, "warn");
+        return;
+      default:
+        return event satisfies never;
+    }
+  }
+
+  private answeredPull(service: string, count: number): void {
+    const left = (this.asked.get(service) ?? 0) - count;
+    if (left > 0) this.asked.set(service, left);
+    else this.asked.delete(service);
+  }
+
+  private askService(name: string): void {
+    const svc = this.services.get(name);
+    if (svc !== undefined) this.askCluster(svc);
+  }
+
+  /**
+   * One delivery of a task to this broker: it runs here as attempt `deliveryCount` (attempts are counted per
+   * delivery), or goes back at once when no worker of its service is left (or the broker is stopping).
+   */
+  private lease(fetched: FetchedTask): void {
+    const { task: spec, lease, deliveryCount } = fetched;
+    if (spec.attempts !== null && deliveryCount > spec.attempts) return this.answerLost(spec, deliveryCount - 1, lease);
+    const held = this.leasedByRef.get(`${spec.origin}\n${spec.task}`);
+    if (held?.cluster?.role === "leased") {
+      // Delivered again while still here (this broker stalled past its lease): it keeps running under the new lease.
+      this.clusterOut({ kind: "cluster-drop", lease: held.cluster.lease });
+      held.cluster.lease = lease;
+      return;
+    }
+    const svc = this.services.get(spec.service);
+    if (this.phase !== "running" || svc === undefined || svc.workers === 0) {
+      this.clusterOut({ kind: "cluster-nak", lease, delay: 0 });
+      return;
+    }
+    const task = this.tasks.createForeign({
+      service: spec.service,
+      origin: "cluster",
+      client: undefined,
+      payload: [...spec.payload],
+      maxAttempts: spec.attempts,
+      timeout: spec.timeout,
+      createdAt: this.now,
+      key: undefined,
+    }, spec.task);
+    task.attempts = deliveryCount - 1;
+    task.cluster = { role: "leased", lease, from: spec.origin, ref: spec.task, key: spec.key };
+    const ref = `${spec.origin}\n${spec.task}`;
+    this.leasedByRef.set(ref, task);
+    const before = this.returned.get(ref);
+    if (before !== undefined) {
+      this.returned.delete(ref);
+      if (before.holders.length > 0) task.holders = [...before.holders];
+      if (before.avoid !== undefined && !before.avoid.gone) task.avoid = before.avoid;
+    }
+    this.counters.queued++;
+    this.heldBytes += task.size;
+    this.enqueue(task, svc, "back");
+  }
+
+  /** Rule 4 in cluster mode: an attempt that ended with attempts left goes back to the shared queue. */
+  private giveBack(task: Task, reason: AttemptEnd | "shutdown", worker: Worker | undefined): void {
+    const hold = task.cluster;
+    if (hold?.role !== "leased") return;
+    this.counters.retried++;
+    this.log("info", "task-retried", { task: task.id, attempt: task.attempts, reason, worker: worker?.id ?? null });
+    this.clusterOut({ kind: "cluster-nak", lease: hold.lease, delay: 0 });
+    const ref = `${hold.from}\n${hold.ref}`;
+    this.leasedByRef.delete(ref);
+    this.returned.delete(ref);
+    this.returned.set(ref, { holders: task.holders ?? [], avoid: worker });
+    if (this.returned.size > CLUSTER.returned) this.returned.delete(this.returned.keys().next().value ?? "");
+    this.setState(task, "cancelled");
+    this.markRemovedTask(task);
+    this.tasks.forget(task);
+    this.heldBytes -= task.size;
+  }
+
+  /** The terminal transition's cluster half: a leased task's outcome is kept, settled, and sent to its origin. */
+  private clusterFinished(task: Task): void {
+    const hold = task.cluster;
+    if (hold === undefined) return;
+    if (hold.role === "origin") {
+      this.requests.delete(task);
+      if (hold.awaiting && task.key !== undefined) this.clusterOut({ kind: "cluster-stop-awaiting", service: task.service, key: task.key });
+      if (task.keptUntil === 0) this.forgetTask(task);
+      return;
+    }
+    this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);
+    const detail: ClusterReply["detail"] = { status: task.state === "succeeded" ? "succeeded" : "failed", attempts: task.attempts };
+    if (task.reason !== undefined) detail.reason = task.reason;
+    if (task.message !== undefined) detail.message = task.message;
+    if (task.workerName !== undefined) detail.worker = task.workerName;
+    const reply: ClusterReply = { task: hold.ref, service: task.service, detail, payload: task.reply ?? [] };
+    this.clusterOut({ kind: "cluster-settle", lease: hold.lease, ack: task.state === "succeeded", keep: hold.key === null ? undefined : { key: hold.key, reply } });
+    this.replyToOrigin(hold.from, reply);
+  }
+
+  /** Attempts exhausted with the last holder gone: the client gets failed/worker-lost (kept, for resends). */
+  private answerLost(spec: ClusterTask, attempts: number, lease: string | undefined): void {
+    const reply: ClusterReply = {
+      task: spec.task,
+      service: spec.service,
+      detail: { status: "failed", reason: "worker-lost", message: `the broker holding attempt ${attempts} was lost, and no attempts remain`, attempts },
+      payload: [],
+    };
+    const keep = spec.key === null ? undefined : { key: spec.key, reply };
+    if (lease !== undefined) this.clusterOut({ kind: "cluster-settle", lease, ack: false, keep });
+    else if (keep !== undefined) this.clusterOut({ kind: "cluster-keep", ...keep });
+    this.log("warn", "task-exhausted", { task: spec.task, origin: spec.origin, attempts });
+    this.replyToOrigin(spec.origin, reply);
+  }
+
+  private replyToOrigin(origin: string, reply: ClusterReply): void {
+    if (origin !== this.clusterId) return this.clusterOut({ kind: "cluster-reply", origin, reply });
+    const task = this.tasks.get(reply.task);
+    if (task?.cluster?.role === "origin" && task.state === "queued") this.answerFromCluster(task, reply);
+    else this.counters.late++;
+  }
+
+  /** The origin's half: the first outcome of its request that reaches it answers every client waiting for it. */
+  private answerFromCluster(task: Task, reply: ClusterReply): void {
+    const { detail } = reply;
+    task.attempts = detail.attempts;
+    task.workerName = detail.worker;
+    task.reply = [...reply.payload];
+    for (const frame of task.reply) this.heldBytes += frame.length;
+    const state = detail.status === "succeeded" ? "succeeded" : detail.reason === "cancelled" ? "cancelled" : "failed";
+    this.finish(task, state, detail.reason, detail.message);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -1556,7 +1997,7 @@ export class BrokerCore implements BrokerCoreApi {
         service: record.service,
         origin: record.origin,
         key: record.key,
-        client: record.client === undefined ? undefined : clientRef(record.client),
+        client: record.client === undefined || madeUpId(record.client.peer) ? undefined : clientRef(record.client),
         payload: [...record.payload],
         maxAttempts: record.maxAttempts,
         timeout: record.timeout,
@@ -1564,7 +2005,8 @@ export class BrokerCore implements BrokerCoreApi {
         state: wasLive ? "queued" : record.state,
         attempts: record.attempts,
       });
-      if (record.waiters !== undefined && record.waiters.length > 0) task.waiters = record.waiters.map(clientRef);
+      const waiters = record.waiters?.filter((waiter) => !madeUpId(waiter.peer)) ?? [];
+      if (waiters.length > 0) task.waiters = waiters.map(clientRef);
       this.heldBytes += task.size;
       for (const frame of record.reply ?? []) this.heldBytes += frame.length;
       if (wasLive) {
@@ -1653,7 +2095,7 @@ export class BrokerCore implements BrokerCoreApi {
    * Task endings (scope "tasks") are limited the same way: a mass failure is one line a second, not one per task.
    */
   private logLimited(
-    scope: Endpoint | "tasks",
+    scope: Endpoint | "tasks" | "cluster",
     event: string,
     fields: Record<string, string | number | boolean | null>,
     level: LogLevel = "warn",

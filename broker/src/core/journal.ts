@@ -22,7 +22,7 @@ export interface ClientRecord {
 export interface TaskRecord {
   readonly seq: number;
   readonly service: string;
-  readonly origin: "plain" | "enveloped" | "admin";
+  readonly origin: "plain" | "enveloped" | "admin" | "cluster";
   readonly key?: string;
   readonly client?: ClientRecord;
   readonly waiters?: readonly ClientRecord[];

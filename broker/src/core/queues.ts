@@ -130,4 +130,9 @@ export class LruSet<K> {
     it.next();
     return it.next().value;
   }
+
+  /** Every key, least recently used first. */
+  values(): IterableIterator<K> {
+    return this.keys.keys();
+  }
 }

@@ -26,6 +26,22 @@ export interface ClientRef {
   readonly correlation: string | undefined;
 }
 
+/**
+ * What cluster mode adds to a task. `origin`: this broker's client waits for it; it is in the shared queue (`seq` once
+ * stored) and its reply comes from whichever broker runs it. `leased`: a delivery of another (or this) broker's
+ * request, run by this broker's workers under `lease`; its outcome goes to `ref` at broker `from`.
+ */
+export type ClusterHold =
+  | { readonly role: "origin"; seq: number | undefined; awaiting: boolean }
+  | {
+      readonly role: "leased";
+      /** The current delivery's lease (a task delivered here again while still here keeps running under the new one). */
+      lease: string;
+      readonly from: string;
+      readonly ref: string;
+      readonly key: string | null;
+    };
+
 /** One dispatch of a task to a worker (rule 3: each dispatch is one attempt). */
 export interface Attempt {
   /** An attempt is its own deadline's timer data (one object less per dispatch). */
@@ -59,7 +75,7 @@ export interface Task {
   /** Creation order: the FIFO position of a task across services. */
   readonly seq: number;
   readonly service: string;
-  readonly origin: "plain" | "enveloped" | "admin";
+  readonly origin: "plain" | "enveloped" | "admin" | "cluster";
   readonly client: ClientRef | undefined;
   readonly payload: Frame[];
   readonly size: number;
@@ -89,6 +105,8 @@ export interface Task {
   reason: FailureReason | undefined;
   message: string | undefined;
   reply: Frame[] | undefined;
+  /** Cluster mode (§Cluster mode): a request of this broker's client in the shared queue, or a task leased from it. */
+  cluster: ClusterHold | undefined;
   /** The neighbours in this task's state list; owned by TaskTable. */
   statePrev: Task | undefined;
   stateNext: Task | undefined;
@@ -133,10 +151,14 @@ export class TaskTable {
   /** `<boot-nonce>-` as octets, to match id frames without decoding them. */
   private readonly prefix: Uint8Array;
   private readonly byState = new Map<TaskState, StateList>();
+  /** Cluster mode: tasks whose id another broker gave them (its clients' requests, run here), by that id. */
+  private readonly foreign = new Map<string, Task>();
+  private readonly prefixText: string;
   private counter = 0;
 
   constructor(private readonly bootNonce: string) {
-    this.prefix = asciiFrame(`${bootNonce}-`);
+    this.prefixText = `${bootNonce}-`;
+    this.prefix = asciiFrame(this.prefixText);
   }
 
   get size(): number {
@@ -144,6 +166,7 @@ export class TaskTable {
   }
 
   get(id: string): Task | undefined {
+    if (this.foreign.size > 0 && !id.startsWith(this.prefixText)) return this.foreign.get(id);
     // asciiFrame keeps only the low byte of each character: anything beyond ASCII can never be one of our ids.
     for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0x7e) return undefined;
     return this.byFrame(asciiFrame(id));
@@ -156,8 +179,8 @@ export class TaskTable {
   byFrame(frame: Frame): Task | undefined {
     const start = this.prefix.length;
     const digits = frame.length - start;
+    for (let i = 0; i < start; i++) if (frame[i] !== this.prefix[i]) return this.foreignByFrame(frame);
     if (digits < 1 || digits > MAX_COUNTER_DIGITS || frame[start] === 0x30) return undefined;
-    for (let i = 0; i < start; i++) if (frame[i] !== this.prefix[i]) return undefined;
     let seq = 0;
     for (let i = start; i < frame.length; i++) {
       const value = digit36(frame[i] as number);
@@ -173,6 +196,25 @@ export class TaskTable {
   }
 
   /**
+   * Cluster mode: a task with the id another broker of the cluster gave it (the id its client and its worker see).
+   * It still takes a creation counter here, for its place in this broker's order. The id must not be in use here.
+   */
+  createForeign(init: NewTask, id: string): Task {
+    if (this.foreign.has(id)) throw new Error(`task ${id} is here already`);
+    this.counter++;
+    const task = this.insert(init, this.counter, "queued", 0, id);
+    this.foreign.set(id, task);
+    return task;
+  }
+
+  private foreignByFrame(frame: Frame): Task | undefined {
+    if (this.foreign.size === 0) return undefined;
+    let id = "";
+    for (const octet of frame) id += String.fromCharCode(octet);
+    return this.foreign.get(id);
+  }
+
+  /**
    * Puts back a task read from the journal, with its own counter (so its id is the one it had), in `state`; later
    * `create`s continue after the highest counter restored. Restore in the order each state's list should have.
    */
@@ -182,8 +224,8 @@ export class TaskTable {
     return this.insert(init, init.seq, init.state, init.attempts);
   }
 
-  private insert(init: NewTask, seq: number, state: TaskState, attempts: number): Task {
-    const id = `${this.bootNonce}-${seq.toString(36)}`;
+  private insert(init: NewTask, seq: number, state: TaskState, attempts: number, given?: string): Task {
+    const id = given ?? `${this.bootNonce}-${seq.toString(36)}`;
     let size = 0;
     for (const frame of init.payload) size += frame.length;
     // An explicit literal, not a spread: V8 then gives every task one fast hidden class (a spread of this many
@@ -218,6 +260,7 @@ export class TaskTable {
       reason: undefined,
       message: undefined,
       reply: undefined,
+      cluster: undefined,
       statePrev: undefined,
       stateNext: undefined,
     };
@@ -250,6 +293,7 @@ export class TaskTable {
   forget(task: Task): void {
     this.detach(task);
     this.bySeq.delete(task.seq);
+    if (this.foreign.get(task.id) === task) this.foreign.delete(task.id);
   }
 
   /** Listed tasks of `state`, or of every state (tasks kept only for their key are not counted). */

@@ -21,6 +21,10 @@ export interface Worker {
   /** Open attempts by task id (a legacy worker's attempt outlives its slot until the answer or the deadline). */
   readonly attempts: Map<string, Attempt>;
   draining: boolean;
+  /** Admin DRAIN retire (since 1.1): DISCONNECT draining goes out once the worker holds nothing. */
+  retiring: boolean;
+  /** The worker announced DISCONNECT bye with finish (since 1.1): no new task; its give-backs count no attempt. */
+  leaving: boolean;
   /** Attempt timeouts in a row (reset by any answer or FAIL): rule 11's count. */
   timeouts: number;
   /** Set while quarantined (rule 11): no task is sent to it until then. */
@@ -66,6 +70,8 @@ export class WorkerTable {
       held: 0,
       attempts: new Map(),
       draining: false,
+      retiring: false,
+      leaving: false,
       timeouts: 0,
       quarantinedUntil: undefined,
       quarantineTimer: undefined,

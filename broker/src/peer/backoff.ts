@@ -13,6 +13,7 @@ export class Backoff {
   private readonly initial: number;
   private readonly max: number;
   private failures = 0;
+  private beforeReset = 0;
 
   constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
     this.initial = Math.max(1, options.initial ?? 100);
@@ -26,7 +27,17 @@ export class Backoff {
     return Math.max(1, Math.round(base * (1 - 0.2 * this.random())));
   }
 
+  /** The broker accepted us: start again from the first delay (the count before is kept for `undoReset`). */
   reset(): void {
+    if (this.failures > 0) this.beforeReset = this.failures;
     this.failures = 0;
+  }
+
+  /**
+   * §Reconnecting: a worker disconnected for `protocol-error` continues from the delay it had before the last reset,
+   * so one refused right after each registration slows down instead of reconnecting every `initial` ms.
+   */
+  undoReset(): void {
+    this.failures = Math.max(this.failures, this.beforeReset);
   }
 }

@@ -92,3 +92,24 @@ export const DEFAULT_MAX_UNSENT = 32 * 1024 * 1024;
 
 /** `--max-unsent-total`: octets the send queues hold for all peers together. */
 export const DEFAULT_MAX_UNSENT_TOTAL = 256 * 1024 * 1024;
+
+/**
+ * Every `timeout` of the protocol — REQUEST, TASK header, EXTEND — is 1..MAX_TIMEOUT ms (§JSON members, since 1.1):
+ * 2^31 - 1, the largest delay a signed 32-bit millisecond timer takes, so any language's timer or poll call can
+ * wait for it. `-T` is bounded by it too.
+ */
+export const MAX_TIMEOUT = 2_147_483_647;
+
+/** §Heartbeating: announced intervals are used only within this range (a value outside is ignored); HEARTBEAT's. */
+export const HEARTBEAT_MIN = HEARTBEAT.min;
+export const HEARTBEAT_MAX = HEARTBEAT.max;
+
+/**
+ * §Heartbeating rule 3: until a worker has heard from the broker it waits LIVENESS × min(own interval, this), the
+ * broker's default interval, so a worker with a long interval retries a broker that is down within seconds.
+ */
+export const REGISTRATION_INTERVAL_CAP = 2500;
+
+/** §Reconnecting: the back-off's first delay and ceiling, in ms. */
+export const BACKOFF_FIRST = 100;
+export const BACKOFF_MAX = 5000;

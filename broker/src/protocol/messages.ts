@@ -23,6 +23,7 @@ export const FAILURE_REASONS = [
   "unknown-service",
   "cancelled",
   "shutdown",
+  "unavailable",
   "expired",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
@@ -133,13 +134,16 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 export interface DisconnectDetail {
   reason: DisconnectReason;
   message?: string;
+  /** Since 1.1, worker-sent with `bye`: the worker leaves once it holds nothing (§Leaving without losing work). */
+  finish?: true;
 }
 
 /** Worker -> broker on the workers endpoint. `peer-gone` is libzmq's disconnect notification, not a peer's message. */
 export type WorkerMessage =
   | { type: "ready"; options: ReadyOptions }
   | { type: "result"; task: Frame; payload: Frame[] }
-  | { type: "fail"; task: Frame; message: string; retryable: boolean }
+  /** `returned` (since 1.1): a leaving worker gives the task back without counting the attempt. */
+  | { type: "fail"; task: Frame; message: string; retryable: boolean; returned?: true }
   | { type: "heartbeat"; interval: number }
   | { type: "disconnect"; detail?: DisconnectDetail }
   | { type: "extend"; task: Frame; timeout: number }
@@ -177,7 +181,7 @@ export interface TaskView {
   attempt: number;
   attempts: number | null;
   worker: string | null;
-  origin: "plain" | "enveloped" | "admin";
+  origin: "plain" | "enveloped" | "admin" | "cluster";
   createdAt: number;
   dispatchedAt?: number;
   finishedAt?: number;
@@ -202,6 +206,10 @@ export interface WorkerView {
   heartbeat: number | null;
   /** While quarantined after repeated attempt timeouts (rule 11): when it becomes eligible again. */
   quarantinedUntil?: number;
+  /** Since 1.1: an admin retirement (DRAIN retire) waits for the worker's tasks. */
+  retiring?: true;
+  /** Since 1.1: the worker announced it leaves (DISCONNECT bye with finish). */
+  leaving?: true;
 }
 
 export interface Counters {
@@ -240,6 +248,17 @@ export interface BrokerInfo {
   deadline?: number | null;
   /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
   memory?: { budget: number; rss: number; shedding: boolean };
+  /** Since 1.1, in cluster mode (§Cluster mode): the cluster, this broker's id in it, and the shared queue's depth per service. */
+  cluster?: ClusterInfo;
+}
+
+export interface ClusterInfo {
+  name: string;
+  broker: string;
+  /** False while NATS is unreachable: new requests are refused with `unavailable`. */
+  connected: boolean;
+  /** Cluster-wide, a moment old: tasks waiting in the shared queue and tasks held by some broker, per service. */
+  services: Record<string, { waiting: number; running: number }>;
 }
 
 /** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */
@@ -296,7 +315,7 @@ export type AdminRequest =
   | { type: "inspect"; path: RoutingPath; task: string }
   | { type: "cancel"; path: RoutingPath; task: string }
   | { type: "retry"; path: RoutingPath; task: string }
-  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean }
+  | { type: "drain"; path: RoutingPath; worker: string; drain?: boolean; retire?: true }
   | { type: "delete"; path: RoutingPath; target: DeleteTarget }
   | { type: "peer-gone" };
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Pull } from "zeromq";
-import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
+import type { BrokerCoreApi, ClusterEvent, ClusterRequest, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
 import type { FsyncPolicy } from "../protocol/messages";
 import { BrokerCore, MEMORY } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
@@ -61,8 +61,20 @@ export interface BrokerServerOptions extends SchedulingConfig {
   journal?: { store: JournalStore; fsync: FsyncPolicy; crashAfterCommits?: number };
   /** `--max-memory`: the core sheds load near it; the shell samples the resident memory every MEMORY_SAMPLE_MS. */
   maxMemory?: number;
+  /**
+   * Cluster mode (protocol/spec.md §Cluster mode): the cluster's name, this broker's id in it, and a function that
+   * starts the driver with the function it reports events to.
+   */
+  cluster?: { name: string; broker: string; start: (emit: (event: ClusterEvent) => void) => ClusterShell };
   /** A journal commit failed: nothing more is sent; the owner should report `err` and exit. */
   onJournalFailure?: (err: unknown) => void;
+}
+
+/** Cluster mode's I/O half (broker/src/cluster's ClusterDriver): performs the core's requests, reports events. */
+export interface ClusterShell {
+  perform(request: ClusterRequest): void;
+  /** Stops pulling and gives back what it holds. */
+  close(): void;
 }
 
 /** How often the resident memory is sampled for `--max-memory` (the core adds what it took in since). */
@@ -99,6 +111,7 @@ export class BrokerServer {
   private commit: GroupCommit | undefined;
   private store: JournalStore | undefined;
   private memorySampler: NodeJS.Timeout | undefined;
+  private cluster: ClusterShell | undefined;
 
   /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
   get endpoints(): EndpointSet | undefined {
@@ -172,6 +185,7 @@ export class BrokerServer {
     if (options.maxKept !== undefined) config.maxKept = options.maxKept;
     if (options.maxMemory !== undefined) config.maxMemory = options.maxMemory;
     if (options.journal !== undefined) config.journal = { fsync: options.journal.fsync };
+    if (options.cluster !== undefined) config.cluster = { name: options.cluster.name, broker: options.cluster.broker };
     const startedAt = Date.now();
     this.core = options.createCore ? options.createCore(config, startedAt) : new BrokerCore(config, startedAt);
     if (options.journal !== undefined) {
@@ -184,6 +198,8 @@ export class BrokerServer {
       // Before any message: the journal's tasks are the core's first input (the recovery rules live in the core).
       this.feed({ kind: "recover", state: this.store.read() });
     }
+
+    if (options.cluster !== undefined) this.cluster = options.cluster.start((event) => this.feed({ kind: "cluster", event }));
 
     const bounds: MessageBounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     this.loops = [
@@ -240,6 +256,7 @@ export class BrokerServer {
     this.timer.stop();
     clearInterval(this.memorySampler);
     this.commit?.flush();
+    this.cluster?.close();
     await Promise.all(this.channels.map((channel) => channel.queue?.drained()));
     for (const channel of this.channels) {
       channel.socket.linger = CLOSE_LINGER_MS;
@@ -313,6 +330,9 @@ export class BrokerServer {
         }
         case "stopped":
           this.resolveStopped();
+          break;
+        case "cluster":
+          this.cluster?.perform(output.request);
           break;
         case "journal":
           // Only durable mode emits records, and there GroupCommit takes them; nothing to do without a store.

@@ -13,7 +13,7 @@ export class NonRetryableError extends Error {
 export class TaskCancelledError extends Error {
   override readonly name = "TaskCancelledError";
   constructor(
-    readonly reason: "timeout" | "answered" | "cancelled" | "disconnected" | "closed",
+    readonly reason: "timeout" | "answered" | "cancelled" | "disconnected" | "closed" | "given-back" | "replaced",
     options?: { cause?: unknown },
   ) {
     super(`task cancelled (${reason})`, options);

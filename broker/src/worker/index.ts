@@ -1,5 +1,6 @@
 /** Public entry point of the worker library (protocol/spec.md §Worker <-> broker). */
 export { Worker } from "./worker";
+export { LEAVE_GRACE_MS } from "./worker";
 export type { TaskHandler, WorkerOptions, WorkerStopReason, WorkerTask } from "./worker";
 export { LegacyWorker } from "./legacy-worker";
 export type { LegacyTask, LegacyTaskHandler, LegacyWorkerOptions } from "./legacy-worker";

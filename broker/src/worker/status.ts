@@ -10,7 +10,9 @@ export type WorkerDisconnectReason =
   /** libzmq reported the TCP/IPC connection gone. */
   | "connection-lost"
   /** `close()` was called. */
-  | "closed";
+  | "closed"
+  /** `leave()` finished (or the broker refused it as a revision before 1.1). */
+  | "left";
 
 export type WorkerStatus =
   /** The socket is connected (libzmq's connect event). */

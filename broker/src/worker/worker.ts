@@ -5,19 +5,22 @@
  * Connection life cycle: every (re)connection is a NEW socket (so a new routing id on the broker) followed by READY.
  * Reconnects, with back-off, happen when the broker falls silent for 3 of its announced intervals, when libzmq reports
  * the connection gone, and on DISCONNECT {unknown-worker | protocol-error | shutdown} (a restarted broker gets the
- * worker back). DISCONNECT {draining | bye} stops the worker: the broker asked it to leave.
+ * worker back). DISCONNECT {draining | bye} stops the worker: the broker asked it to leave. `leave()` leaves without
+ * losing work (§Leaving without losing work).
  * Tasks still running when a connection ends are aborted and their results dropped: the broker has re-queued them.
+ * The rules themselves (heartbeats, liveness, slots, EXTEND timing) live in session-rules.ts; this is their I/O shell.
  */
 import { Dealer } from "zeromq";
-import { decodeToWorker, encodeWorker } from "../codec";
+import { decodeToWorker, encodeWorker, salvageToWorker } from "../codec";
+import { CAPACITY, HEARTBEAT, MAX_FAIL_MESSAGE, MAX_NAME, MAX_SERVICES, MAX_TIMEOUT } from "../protocol/limits";
 import type { BrokerToWorker, CancelReason, DisconnectDetail, Frame, WorkerMessage } from "../protocol/messages";
-import { CAPACITY, HEARTBEAT, LIVENESS, MAX_FAIL_MESSAGE, MAX_NAME, MAX_SERVICES } from "../protocol/limits";
 import { Backoff, type BackoffOptions } from "../peer/backoff";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import { SendQueue } from "../peer/send-queue";
 import { applyClientSecurity, type PeerKeys } from "../security/curve-client";
 import { errorMessage, isRetryable, TaskCancelledError, truncateUtf8 } from "./errors";
+import { extendDue, Liveness, Slots } from "./session-rules";
 import { StatusEvents, type WorkerDisconnectReason, type WorkerStatus } from "./status";
 
 export interface WorkerTask {
@@ -33,6 +36,13 @@ export interface WorkerTask {
   timeout: number | null;
   /** Aborted (with a TaskCancelledError) when the broker cancels the task or the connection ends. */
   signal: AbortSignal;
+  /** EXTEND this attempt's deadline to now + `ms` (1..MAX_TIMEOUT); false once the task is no longer held. */
+  extend(ms: number): boolean;
+  /**
+   * Keep this attempt alive while the handler works, as §Worker protocol rule 4 advises: EXTEND by the task's
+   * `timeout` each time half of it has passed. Does nothing for a task without a deadline. Stops when the task ends.
+   */
+  keepAlive(): void;
 }
 
 /** Resolve with the answer frames; throw to FAIL (retryable unless the error is a NonRetryableError). */
@@ -56,26 +66,29 @@ export interface WorkerOptions {
   curve?: PeerKeys;
 }
 
-/** Why `stopped` resolved. */
-export type WorkerStopReason = "closed" | "draining" | "bye";
+/** Why `stopped` resolved: `left` after `leave()` (or a broker too old for it), else as named. */
+export type WorkerStopReason = "closed" | "draining" | "bye" | "left";
 
 interface Running {
   readonly key: string;
+  readonly task: Frame;
   readonly controller: AbortController;
   /** Set when CANCEL arrived: the slot is free and the result only matters after a timeout (first answer wins). */
   cancelled?: CancelReason;
+  /** keepAlive(): the EXTEND timer. */
+  extendTimer?: NodeJS.Timeout;
 }
 
 interface Session {
   readonly socket: Dealer;
   readonly queue: SendQueue;
-  readonly tasks: Map<string, Running>;
-  lastSent: number;
-  lastReceived: number;
-  accepted: boolean;
+  readonly slots: Slots<Running>;
+  readonly liveness: Liveness;
 }
 
 const DISCONNECT_GRACE_MS = 500;
+/** `leave()`'s default: how long held tasks may run on before they are given back. */
+export const LEAVE_GRACE_MS = 10_000;
 
 export class Worker extends StatusEvents {
   readonly name: string;
@@ -88,7 +101,7 @@ export class Worker extends StatusEvents {
   private readonly backoff: Backoff;
   private readonly logger: PeerLogger;
   private session: Session | undefined;
-  private brokerHeartbeat: number | null = null;
+  private leaving: { timer: NodeJS.Timeout; done: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnects = 0;
@@ -115,7 +128,7 @@ export class Worker extends StatusEvents {
 
   /** Tasks this worker holds (TASK received, no RESULT/FAIL sent, not cancelled). */
   get held(): number {
-    return this.session?.tasks.size ?? 0;
+    return this.session?.slots.size ?? 0;
   }
 
   /** Connects and sends READY. Throws at once if the endpoint is invalid (libzmq's EINVAL). */
@@ -136,19 +149,53 @@ export class Worker extends StatusEvents {
    * held (answered, cancelled, or the connection was replaced).
    */
   extend(taskId: string, ms: number): boolean {
-    checkRange("extend timeout", ms, 1, 3_600_000);
+    checkRange("extend timeout", ms, 1, MAX_TIMEOUT);
     const session = this.session;
-    if (session === undefined || !session.tasks.has(taskId)) return false;
+    if (session === undefined || session.slots.get(taskId) === undefined) return false;
     this.send(session, { type: "extend", task: idFrame(taskId), timeout: ms });
     return true;
   }
 
+  /**
+   * Leaves without losing work (§Leaving without losing work): announces DISCONNECT bye+finish, lets held tasks finish
+   * for up to `graceMs`, gives back what is left (and any TASK that crossed the announcement) with FAIL returned,
+   * then says bye and closes. Resolves when the worker has stopped; `stopped` resolves with "left".
+   */
+  async leave(graceMs: number = LEAVE_GRACE_MS): Promise<void> {
+    const session = this.session;
+    if (this.state !== "running" || this.leaving !== undefined) return this.stopped.then(() => undefined);
+    if (session === undefined) {
+      this.finish("left");
+      return;
+    }
+    this.logger.info("worker-leaving", { held: session.slots.size, graceMs });
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      this.leaving = { timer, done: resolve };
+      this.send(session, { type: "disconnect", detail: { reason: "bye", finish: true } });
+      if (session.slots.size === 0) resolve();
+    });
+    clearTimeout(timer);
+    const last = this.session;
+    if (this.state !== "running" || last === undefined) return;
+    for (const [key, running] of last.slots.runs()) this.giveBack(last, key, running);
+    await this.part(last, "left");
+  }
   /** Graceful stop: aborts running handlers, sends DISCONNECT {bye} so the broker re-queues at once, closes. */
   async close(): Promise<void> {
     if (this.state === "stopped") return;
     const session = this.session;
-    this.finish("closed");
-    if (session === undefined) return;
+    if (session === undefined) {
+      this.finish("closed");
+      return;
+    }
+    await this.part(session, "closed");
+  }
+
+  /** Stops for good after a last DISCONNECT bye, with a short linger so that bye is not discarded (§Reconnecting). */
+  private async part(session: Session, reason: WorkerStopReason): Promise<void> {
+    this.finish(reason);
     session.socket.linger = DISCONNECT_GRACE_MS;
     const bye = session.queue.send(encodeWorker({ type: "disconnect", detail: { reason: "bye" } }));
     await Promise.race([bye.catch(() => undefined), delay(DISCONNECT_GRACE_MS)]);
@@ -162,14 +209,11 @@ export class Worker extends StatusEvents {
   private open(): void {
     const socket = new Dealer({ linger: 0 });
     if (this.options.curve) applyClientSecurity(socket, this.options.curve);
-    const now = Date.now();
     const session: Session = {
       socket,
       queue: new SendQueue(socket),
-      tasks: new Map(),
-      lastSent: now,
-      lastReceived: now,
-      accepted: false,
+      slots: new Slots<Running>(this.capacity, this.services),
+      liveness: new Liveness(this.heartbeat, Date.now()),
     };
     this.session = session;
     socket.events.on("connect", () => {
@@ -197,6 +241,11 @@ export class Worker extends StatusEvents {
   /** Ends `session` (aborting its tasks) and opens a new one after the back-off delay. */
   private reconnect(session: Session, reason: WorkerDisconnectReason, message?: string): void {
     if (this.session !== session || this.state !== "running") return;
+    if (this.leaving !== undefined) {
+      // Leaving: the broker has re-queued what we held (worker lost); do not come back.
+      this.finish("left", message);
+      return;
+    }
     this.endSession(session, reason, message, true);
     const wait = this.backoff.next();
     this.reconnects++;
@@ -210,11 +259,12 @@ export class Worker extends StatusEvents {
 
   private endSession(session: Session, reason: WorkerDisconnectReason, message: string | undefined, again: boolean): void {
     this.session = undefined;
-    for (const task of session.tasks.values()) {
-      task.controller.abort(new TaskCancelledError(reason === "closed" ? "closed" : "disconnected"));
+    for (const [, task] of session.slots.runs()) {
+      clearInterval(task.extendTimer);
+      task.controller.abort(new TaskCancelledError(reason === "closed" || reason === "left" ? "closed" : "disconnected"));
     }
-    session.tasks.clear();
-    if (reason !== "closed") {
+    session.slots.clear();
+    if (reason !== "closed" && reason !== "left") {
       session.queue.close();
       session.socket.close();
     }
@@ -228,6 +278,10 @@ export class Worker extends StatusEvents {
     this.state = "stopped";
     clearTimeout(this.timer);
     clearTimeout(this.reconnectTimer);
+    if (this.leaving !== undefined) {
+      clearTimeout(this.leaving.timer);
+      this.leaving.done();
+    }
     if (this.session !== undefined) this.endSession(this.session, reason, message, false);
     this.resolveStopped(reason);
   }
@@ -236,7 +290,6 @@ export class Worker extends StatusEvents {
     try {
       for await (const frames of session.socket) {
         if (this.session !== session) return;
-        session.lastReceived = Date.now();
         this.onFrames(session, frames);
       }
     } catch (error) {
@@ -250,27 +303,31 @@ export class Worker extends StatusEvents {
 
   private onFrames(session: Session, frames: Frame[]): void {
     let msg: BrokerToWorker;
+    const liveness = session.liveness;
+    // Anything from the broker, even malformed, proves it alive (§Heartbeating rule 2).
+    const first = liveness.received(Date.now());
     try {
       msg = decodeToWorker(frames);
     } catch (error) {
-      // A broker speaking garbage: log it and carry on; heartbeats decide whether the broker is alive.
-      this.logger.warn("worker-malformed-message", { error: errorMessage(error), code: errorCode(error) });
-      return;
+      // §JSON members: a CANCEL or DISCONNECT with a reason of a later revision (or unreadable JSON) still acts.
+      const salvaged = salvageToWorker(frames);
+      this.logger.warn("worker-malformed-message", { error: errorMessage(error), code: errorCode(error), read: salvaged?.type ?? null });
+      if (salvaged === undefined) return;
+      msg = salvaged;
     }
-    // Any message but DISCONNECT after READY means the broker took us (it normally sends HEARTBEAT at once).
-    if (!session.accepted && msg.type !== "disconnect") {
-      session.accepted = true;
+    if (msg.type === "heartbeat" && !liveness.announced(msg.interval) && liveness.broker !== msg.interval) {
+      this.logger.warn("worker-broker-interval-ignored", { interval: msg.interval });
+    }
+    // Any message but DISCONNECT after READY means the broker took us (it normally sends HEARTBEAT at once);
+    // an out-of-range interval counts too (§Heartbeating rule 5).
+    if (first && msg.type !== "disconnect") {
       this.backoff.reset();
-      if (msg.type === "heartbeat") this.brokerHeartbeat = msg.interval;
-      this.logger.info("worker-ready", { name: this.name, brokerHeartbeat: this.brokerHeartbeat });
-      this.emit({ type: "ready", brokerHeartbeat: this.brokerHeartbeat });
+      this.logger.info("worker-ready", { name: this.name, brokerHeartbeat: liveness.broker });
+      this.emit({ type: "ready", brokerHeartbeat: liveness.broker });
     }
+    this.schedule();
     switch (msg.type) {
       case "heartbeat":
-        if (this.brokerHeartbeat !== msg.interval) {
-          this.brokerHeartbeat = msg.interval;
-          this.schedule();
-        }
         return;
       case "task":
         this.onTask(session, msg);
@@ -298,23 +355,52 @@ export class Worker extends StatusEvents {
       this.finish(reason, detail?.message);
       return;
     }
+    // Leaving, the worker does not come back; a protocol-error here is a broker before 1.1 refusing `finish`.
+    if (this.leaving !== undefined) {
+      this.finish("left", detail?.message);
+      return;
+    }
+    if (reason === "protocol-error") {
+      this.logger.error("worker-protocol-error", { message: detail?.message ?? null });
+      this.backoff.undoReset();
+    }
     this.reconnect(session, reason, detail?.message);
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Tasks
-
   private onTask(session: Session, msg: Extract<BrokerToWorker, { type: "task" }>): void {
     const key = idKey(msg.task);
-    if (session.tasks.size >= this.capacity) {
-      // The broker must not exceed our capacity (§Capacity); refuse rather than overload, retryable elsewhere.
-      this.logger.warn("worker-over-capacity", { task: key, held: session.tasks.size });
-      this.send(session, { type: "fail", task: msg.task, message: "worker over capacity", retryable: true });
+    const { service, attempt, attempts, timeout } = msg.header;
+    const admission = session.slots.admit(key, service);
+    switch (admission.action) {
+      case "not-served":
+        // §Worker protocol rule 7: answer it, retryable, so it runs elsewhere.
+        this.logger.warn("worker-service-not-served", { task: key, service });
+        this.send(session, { type: "fail", task: msg.task, message: `service ${service} is not served by this worker`, retryable: true });
+        return;
+      case "duplicate":
+        // Rule 6: the broker sends CANCEL before the same id again; keep the run we have and answer once.
+        this.logger.warn("worker-duplicate-task", { task: key });
+        return;
+      case "over-capacity":
+        // The broker must not exceed our capacity (§Capacity); refuse rather than overload, retryable elsewhere.
+        this.logger.warn("worker-over-capacity", { task: key, held: session.slots.size });
+        this.send(session, { type: "fail", task: msg.task, message: "worker over capacity", retryable: true });
+        return;
+      case "run":
+        if (admission.abandon !== undefined) this.stopRun(admission.abandon, "replaced");
+        break;
+      default:
+        return admission satisfies never;
+    }
+    if (this.leaving !== undefined) {
+      // It crossed our announcement: give it back, no attempt counted (§Leaving without losing work).
+      this.send(session, { type: "fail", task: msg.task, message: "worker leaving", retryable: true, returned: true });
       return;
     }
-    const running: Running = { key, controller: new AbortController() };
-    session.tasks.set(key, running);
-    const { service, attempt, attempts, timeout } = msg.header;
+    const running: Running = { key, task: msg.task, controller: new AbortController() };
+    session.slots.take(key, running);
     this.emit({ type: "task", id: key, service, attempt, attempts, timeout, payload: msg.payload });
     const task: WorkerTask = {
       id: key,
@@ -324,6 +410,8 @@ export class Worker extends StatusEvents {
       attempts,
       timeout,
       signal: running.controller.signal,
+      extend: (ms) => this.session === session && session.slots.get(key) === running && this.extend(key, ms),
+      keepAlive: () => this.keepAlive(session, running, timeout),
     };
     let result: Promise<PayloadLike>;
     try {
@@ -332,81 +420,110 @@ export class Worker extends StatusEvents {
       result = Promise.reject(error);
     }
     result.then(
-      (answer) => this.onResult(session, running, msg.task, answer),
-      (error: unknown) => this.onHandlerError(session, running, msg.task, error),
+      (answer) => this.onResult(session, running, answer),
+      (error: unknown) => this.onHandlerError(session, running, error),
     );
   }
 
-  private onCancel(session: Session, key: string, reason: CancelReason): void {
-    const running = session.tasks.get(key);
-    if (running === undefined) return;
-    // The broker freed the slot when it sent CANCEL (§Capacity): free ours now, whatever the handler does.
-    session.tasks.delete(key);
-    running.cancelled = reason;
-    this.emit({ type: "cancelled", id: key, reason });
+  /** Rule 4's guidance: EXTEND by the task's own timeout each time half of it has passed, while the run holds its slot. */
+  private keepAlive(session: Session, running: Running, timeout: number | null): void {
+    if (timeout === null || running.extendTimer !== undefined) return;
+    const every = (extendDue(0, timeout) ?? timeout) || 1;
+    running.extendTimer = setInterval(() => {
+      if (this.session !== session || session.slots.get(running.key) !== running) {
+        clearInterval(running.extendTimer);
+        return;
+      }
+      this.send(session, { type: "extend", task: running.task, timeout });
+    }, every);
+  }
+
+  private stopRun(running: Running, reason: "replaced" | "given-back" | CancelReason): void {
+    clearInterval(running.extendTimer);
     running.controller.abort(new TaskCancelledError(reason));
   }
 
-  private onResult(session: Session, running: Running, task: Frame, answer: PayloadLike): void {
+  private onCancel(session: Session, key: string, reason: CancelReason): void {
+    // The broker freed the slot when it sent CANCEL (§Capacity): free ours now, whatever the handler does. After a
+    // timeout the run lingers: its answer may still win (rule 5), until the same id arrives again (rule 6).
+    const running = session.slots.cancel(key, reason === "timeout");
+    if (running === undefined) return;
+    running.cancelled = reason;
+    this.emit({ type: "cancelled", id: key, reason });
+    this.stopRun(running, reason);
+    this.leftHolding(session);
+  }
+
+  /** A leaving worker gives a held task back: FAIL returned, the attempt is not counted. */
+  private giveBack(session: Session, key: string, running: Running): void {
+    if (!session.slots.finished(key, running)) return;
+    this.stopRun(running, "given-back");
+    this.send(session, { type: "fail", task: running.task, message: "worker leaving", retryable: true, returned: true });
+  }
+
+  private onResult(session: Session, running: Running, answer: PayloadLike): void {
+    clearInterval(running.extendTimer);
     if (this.session !== session) return;
-    if (session.tasks.get(running.key) === running) {
-      session.tasks.delete(running.key);
-    } else if (running.cancelled !== "timeout") {
-      // Answered elsewhere or cancelled by the client: nobody wants it. After a timeout it may still win (rule 6).
-      return;
-    }
+    // Answered elsewhere or cancelled by the client, or replaced: nobody wants it. After a timeout it may still win.
+    if (!session.slots.finished(running.key, running)) return;
     let frames: Frame[];
     try {
       frames = toFrames(answer);
     } catch (error) {
-      this.onHandlerError(session, running, task, error);
+      this.failRun(session, running, error);
       return;
     }
-    this.send(session, { type: "result", task, payload: frames });
+    this.send(session, { type: "result", task: running.task, payload: frames });
+    this.leftHolding(session);
   }
 
-  private onHandlerError(session: Session, running: Running, task: Frame, error: unknown): void {
-    if (this.session !== session || session.tasks.get(running.key) !== running) return;
-    session.tasks.delete(running.key);
+  private onHandlerError(session: Session, running: Running, error: unknown): void {
+    clearInterval(running.extendTimer);
+    if (this.session !== session || session.slots.get(running.key) !== running) return;
+    session.slots.finished(running.key, running);
+    this.failRun(session, running, error);
+  }
+
+  private failRun(session: Session, running: Running, error: unknown): void {
     const message = truncateUtf8(errorMessage(error), MAX_FAIL_MESSAGE);
     const retryable = isRetryable(error);
     this.logger.debug("worker-task-failed", { task: running.key, message, retryable });
-    this.send(session, { type: "fail", task, message, retryable });
+    this.send(session, { type: "fail", task: running.task, message, retryable });
+    this.leftHolding(session);
+  }
+
+  /** While leaving: once nothing is held, the grace period ends early. */
+  private leftHolding(session: Session): void {
+    if (this.leaving !== undefined && session.slots.size === 0) this.leaving.done();
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // Sending, heartbeats and broker liveness (§Worker: HEARTBEAT)
+  // Sending, heartbeats and broker liveness (§Heartbeating; the rules are session-rules.ts's Liveness)
 
   private send(session: Session, msg: WorkerMessage): void {
-    session.lastSent = Date.now();
+    session.liveness.sent(Date.now());
     session.queue.post(encodeWorker(msg), (error) => {
       if (this.session === session) this.logger.warn("worker-send-failed", { type: msg.type, error: errorMessage(error) });
     });
-  }
-
-  /** Until the broker announces its interval, ours stands in for it (a broker that never answers READY is dead). */
-  private get brokerInterval(): number {
-    return this.brokerHeartbeat ?? this.heartbeat;
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
     const session = this.session;
     if (session === undefined || this.state !== "running") return;
-    const due = Math.min(session.lastSent + this.heartbeat, session.lastReceived + LIVENESS * this.brokerInterval);
-    this.timer = setTimeout(() => this.tick(), Math.max(5, due - Date.now()));
+    this.timer = setTimeout(() => this.tick(), Math.max(5, session.liveness.nextDeadline() - Date.now()));
   }
 
   private tick(): void {
     const session = this.session;
     if (session === undefined || this.state !== "running") return;
-    const now = Date.now();
-    if (now - session.lastReceived >= LIVENESS * this.brokerInterval) {
-      this.logger.warn("worker-broker-silent", { silentMs: now - session.lastReceived });
+    const due = session.liveness.due(Date.now());
+    if (due.action === "dead") {
+      this.logger.warn("worker-broker-silent", { silentMs: due.silentMs });
       this.reconnect(session, "broker-silent");
       return;
     }
-    if (now - session.lastSent >= this.heartbeat) this.send(session, { type: "heartbeat", interval: this.heartbeat });
+    if (due.action === "heartbeat") this.send(session, { type: "heartbeat", interval: this.heartbeat });
     this.schedule();
   }
 }

@@ -61,7 +61,8 @@ class WorkerBuildsVectors(unittest.TestCase):
         self.check("RESULT", lambda f: zw.build_result(f[3], f[4:]))
 
     def test_fail(self):
-        self.check("FAIL", lambda f: zw.build_fail(f[3], body_json(f, 4)["message"], body_json(f, 4)["retryable"]))
+        self.check("FAIL", lambda f: zw.build_fail(f[3], body_json(f, 4)["message"], body_json(f, 4)["retryable"],
+                                                   body_json(f, 4).get("returned", False)))
 
     def test_extend(self):
         self.check("EXTEND", lambda f: zw.build_extend(f[3], body_json(f, 4)["timeout"]))
@@ -74,11 +75,23 @@ class WorkerBuildsVectors(unittest.TestCase):
             if len(frames) == 3:
                 return zw.build_disconnect(None)
             j = body_json(frames, 3)
-            return zw.build_disconnect(j["reason"], j.get("message"))
+            return zw.build_disconnect(j["reason"], j.get("message"), j.get("finish", False))
         self.check("DISCONNECT", build)
 
 
 class WorkerParsesBrokerMessages(unittest.TestCase):
+
+    def test_unknown_reasons_are_salvaged(self):
+        """Spec "JSON members": CANCEL/DISCONNECT with a reason of a later revision still act."""
+        cancel = [b"", b"ZTBW01", b"CANCEL", b"t-1", b'{"reason":"preempted"}']
+        with self.assertRaises(zw.ProtocolError):
+            zw.parse_broker_message(cancel)
+        msg = zw.salvage_broker_message(cancel)
+        self.assertEqual((msg.command, msg.task_id, msg.reason), ("CANCEL", b"t-1", "cancelled"))
+        msg = zw.salvage_broker_message([b"", b"ZTBW01", b"DISCONNECT", b"{bad"])
+        self.assertEqual((msg.command, msg.reason), ("DISCONNECT", None))
+        self.assertIsNone(zw.salvage_broker_message([b"", b"ZTBW01", b"TASK", b"t-1", b"{bad"]))
+        self.assertIsNone(zw.salvage_broker_message([b"", b"ZTBW01", b"CANCEL", b"", b"{}"]))
 
     def test_valid_vectors_parse(self):
         seen = 0
@@ -166,7 +179,9 @@ class WorkerRefusesToBuildInvalid(unittest.TestCase):
         with self.assertRaises(ValueError):
             zw.build_extend(b"t", 0)
         with self.assertRaises(ValueError):
-            zw.build_extend(b"t", 3600001)
+            zw.build_extend(b"t", zw.MAX_TIMEOUT + 1)
+        with self.assertRaises(ValueError):
+            zw.build_disconnect("shutdown", finish=True)
         with self.assertRaises(ValueError):
             zw.build_disconnect("later")
         self.assertEqual(len(json.loads(zw.build_fail(b"t", "e" * 5000, True)[4])["message"]), 1024)
@@ -277,3 +292,32 @@ class ClientParsesReplies(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClientFailsOverInTurn(unittest.TestCase):
+    """spec "Failing over": which broker next, and how long to wait (no sockets)."""
+
+    def test_round_then_backoff(self):
+        rotation = zc.EndpointRotation(["a", "b", "c"], rand=lambda: 0.0)
+        moves = [rotation.advance() for _ in range(6)]
+        self.assertEqual(moves, [("b", 0.0), ("c", 0.0), ("a", 0.1), ("b", 0.2), ("c", 0.4), ("a", 0.8)])
+
+    def test_a_reply_resets_the_round_and_the_backoff(self):
+        rotation = zc.EndpointRotation(["a", "b"], rand=lambda: 0.0)
+        for _ in range(5):
+            rotation.advance()
+        rotation.answered()
+        self.assertEqual(rotation.advance(), ("a", 0.0))
+        self.assertEqual(rotation.advance(), ("b", 0.1))
+
+    def test_backoff_has_a_ceiling(self):
+        rotation = zc.EndpointRotation(["a"], rand=lambda: 0.0)
+        delays = [rotation.advance()[1] for _ in range(12)]
+        self.assertEqual(max(delays), 5.0)
+
+    def test_endpoint_lists(self):
+        self.assertEqual(zc.endpoint_list("tcp://a:1,tcp://b:2"), ["tcp://a:1", "tcp://b:2"])
+        self.assertEqual(zc.endpoint_list(["tcp://a:1"]), ["tcp://a:1"])
+        for bad in ("", "tcp://a:1,", "tcp://a:1,tcp://a:1", []):
+            with self.assertRaises(ValueError):
+                zc.endpoint_list(bad)

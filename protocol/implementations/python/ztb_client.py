@@ -13,7 +13,12 @@ Library use::
     print(reply.status, reply.reason, reply.frames)
 
 Each try uses a fresh DEALER socket (so a stale reply can never be taken for a new one); after a client-side timeout
-the enveloped client sends CANCEL for its request before closing, so the broker does not keep running it. Needs pyzmq:
+the enveloped client sends CANCEL for its request before closing, so the broker does not keep running it.
+
+Several brokers (spec "Failing over"): ``Client(["tcp://a:4161", "tcp://b:4161"])`` (or one comma-separated string)
+talks to one at a time; when that one is judged gone (connection lost or refused, security handshake failed, no
+handshake within `connect_timeout`, or silent to ZMTP heartbeats) the request goes to the next endpoint in turn with
+the same correlation id and idempotency key (generated when none is given), within the same `wait`. Needs pyzmq:
 on Debian `apt-get install python3-zmq`, then run with /usr/bin/python3 (a pyenv python3 first on PATH may lack it).
 """
 
@@ -193,14 +198,72 @@ class ClientTimeout(Exception):
 _ids = itertools.count(1)
 
 
-class Client:
-    """Sends one request at a time; a fresh DEALER socket per try (spec "Reliability": close, reopen, resend)."""
+def endpoint_list(endpoints) -> list[str]:
+    """One endpoint, a comma-separated string of several, or a sequence: the brokers in the order to try them."""
+    items = endpoints.split(",") if isinstance(endpoints, str) else list(endpoints)
+    if not items or any(not e for e in items):
+        raise ValueError("endpoints must be non-empty")
+    if len(set(items)) != len(items):
+        raise ValueError("an endpoint is listed twice")
+    return items
 
-    def __init__(self, endpoint: str, context=None):
+
+class EndpointRotation:
+    """The brokers in turn (spec "Failing over"): moving on is free until every endpoint has been tried since the
+    last reply; after that each move waits a back-off, 100 ms doubling to 5 s, minus up to 20 % jitter. Pure: the
+    client sleeps the delay it is given."""
+
+    def __init__(self, endpoints: Sequence[str], rand=random.random):
+        self.endpoints = list(endpoints)
+        self._index = 0
+        self._tried = 1
+        self._failures = 0
+        self._rand = rand
+
+    @property
+    def current(self) -> str:
+        return self.endpoints[self._index]
+
+    def advance(self) -> tuple[str, float]:
+        """The current broker is judged gone: the next endpoint and the seconds to wait before connecting."""
+        self._index = (self._index + 1) % len(self.endpoints)
+        self._tried += 1
+        if self._tried <= len(self.endpoints):
+            return self.current, 0.0
+        base = min(5.0, 0.1 * 2 ** min(self._failures, 30))
+        self._failures += 1
+        return self.current, base * (1 - 0.2 * self._rand())
+
+    def answered(self) -> None:
+        self._tried = 1
+        self._failures = 0
+
+
+class Client:
+    """Sends one request at a time; a fresh DEALER socket per try (spec "Reliability": close, reopen, resend).
+
+    With several endpoints it fails over between them (spec "Failing over"); `failovers` counts brokers left.
+    """
+
+    def __init__(self, endpoint, context=None, connect_timeout: float = 2.0, heartbeat_ivl: int = 1000,
+                 heartbeat_timeout: int = 3000):
         import zmq  # imported here so the codec above works without pyzmq
         self._zmq = zmq
-        self.endpoint = endpoint
+        self._rotation = EndpointRotation(endpoint_list(endpoint))
         self._ctx = context or zmq.Context.instance()
+        self.connect_timeout = connect_timeout
+        self.heartbeat_ivl = heartbeat_ivl
+        self.heartbeat_timeout = heartbeat_timeout
+        self.failovers = 0
+
+    @property
+    def endpoint(self) -> str:
+        """The broker in use (with several endpoints: the one failing over has reached)."""
+        return self._rotation.current
+
+    @property
+    def fails_over(self) -> bool:
+        return len(self._rotation.endpoints) > 1
 
     def request(self, payload: Sequence[bytes], service: Optional[str] = None, timeout: Optional[int] = None,
                 attempts: Optional[int] = None, id: Optional[str] = None, wait: float = 30.0,
@@ -212,7 +275,7 @@ class Client:
         task, so it runs once whatever happens to the broker; a try that times out is then not cancelled.
         """
         corr = id or f"py-{os.getpid()}-{next(_ids)}"
-        if key is None and resend > 0:
+        if key is None and (resend > 0 or self.fails_over):
             key = f"py-{uuid.uuid4().hex}"
         message = build_request(request_options(service, timeout, attempts, corr, key, deadline), payload)
 
@@ -229,35 +292,89 @@ class Client:
         return self._exchange(build_plain(payload), parse_plain_reply, None, wait, resend)
 
     def _exchange(self, message, accept, cancel, wait: float, resend: int) -> Reply:
-        zmq = self._zmq
         backoff = 0.1
         for attempt in range(resend + 1):
             if attempt:
                 time.sleep(backoff * (1 - 0.2 * random.random()))
                 backoff = min(backoff * 2, 5.0)
-            sock = self._ctx.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 0)
-            try:
-                sock.connect(self.endpoint)
-                sock.send_multipart(message)
-                end = time.monotonic() + wait
-                while (left := end - time.monotonic()) > 0:
-                    if not sock.poll(int(left * 1000) + 1):
-                        continue
-                    frames = sock.recv_multipart()
-                    try:
-                        reply = accept(frames)
-                    except ProtocolError as exc:
-                        print(f"ztb_client: malformed reply dropped: {exc}", file=sys.stderr)
-                        continue
-                    if reply is not None:
-                        return reply
-                if cancel is not None:  # give up on it at the broker too (best effort)
-                    sock.setsockopt(zmq.LINGER, PARTING_LINGER_MS)
-                    sock.send_multipart(cancel, zmq.NOBLOCK)
-            finally:
-                sock.close()
+            reply = self._try(message, accept, cancel, time.monotonic() + wait)
+            if reply is not None:
+                return reply
         raise ClientTimeout(f"no reply within {wait:g} s ({resend + 1} tr{'y' if resend == 0 else 'ies'})")
+
+    def _try(self, message, accept, cancel, end: float) -> Optional[Reply]:
+        """One try until `end`: the message goes to the current broker, and to the next each time one is judged gone."""
+        while True:
+            reply, gone = self._send_and_wait(self._rotation.current, message, accept, cancel, end)
+            if not gone:
+                return reply
+            left = self._rotation.current
+            endpoint, delay = self._rotation.advance()
+            self.failovers += 1
+            print(f"ztb_client: broker {left} gone ({gone}); sending to {endpoint}", file=sys.stderr)
+            if time.monotonic() + delay >= end:
+                return None
+            time.sleep(delay)
+
+    def _send_and_wait(self, endpoint: str, message, accept, cancel, end: float) -> tuple[Optional[Reply], Optional[str]]:
+        """(reply, None), or (None, reason) when the broker is judged gone, or (None, None) when `end` passed."""
+        zmq = self._zmq
+        from zmq.utils.monitor import recv_monitor_message
+        sock = self._ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        monitor = None
+        watched = self.fails_over
+        if watched:
+            sock.setsockopt(zmq.HEARTBEAT_IVL, self.heartbeat_ivl)
+            sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, self.heartbeat_timeout)
+            # Before connect: a monitor does not replay what happened before it existed.
+            monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | GONE_EVENTS)
+        try:
+            sock.connect(endpoint)
+            sock.send_multipart(message)
+            poller = zmq.Poller()
+            poller.register(sock, zmq.POLLIN)
+            if monitor is not None:
+                poller.register(monitor, zmq.POLLIN)
+            handshake_by = time.monotonic() + self.connect_timeout if watched else None
+            while (left := end - time.monotonic()) > 0:
+                if handshake_by is not None:
+                    if time.monotonic() >= handshake_by:
+                        return None, "no handshake"
+                    left = min(left, handshake_by - time.monotonic())
+                ready = dict(poller.poll(int(left * 1000) + 1))
+                if monitor is not None and monitor in ready:
+                    event = recv_monitor_message(monitor)["event"]
+                    if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                        handshake_by = None
+                    elif event & GONE_EVENTS:
+                        return None, GONE_EVENTS_NAMES.get(event, "gone")
+                if sock not in ready:
+                    continue
+                frames = sock.recv_multipart()
+                try:
+                    reply = accept(frames)
+                except ProtocolError as exc:
+                    print(f"ztb_client: malformed reply dropped: {exc}", file=sys.stderr)
+                    continue
+                if reply is not None:
+                    self._rotation.answered()
+                    return reply, None
+            if cancel is not None:  # give up on it at the broker too (best effort)
+                sock.setsockopt(zmq.LINGER, PARTING_LINGER_MS)
+                sock.send_multipart(cancel, zmq.NOBLOCK)
+            return None, None
+        finally:
+            if monitor is not None:
+                sock.disable_monitor()
+                monitor.close(0)
+            sock.close()
+
+
+# libzmq monitor events that judge a broker gone (spec "Failing over"); the values are libzmq's ZMQ_EVENT_* bits.
+GONE_EVENTS_NAMES = {0x0004: "refused", 0x0200: "disconnected", 0x0800: "handshake failed",
+                     0x2000: "handshake failed", 0x4000: "handshake failed"}
+GONE_EVENTS = sum(GONE_EVENTS_NAMES)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -281,7 +398,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(
         description="Send one ZTB/1 request and print the reply. Exit 0 success, 1 failure reply, 3 no reply in time.")
     p.add_argument("--clients", default=os.environ.get("ZTB_CLIENTS_ENDPOINT") or "tcp://127.0.0.1:4161",
-                   help="broker clients endpoint (default: $ZTB_CLIENTS_ENDPOINT, else tcp://127.0.0.1:4161)")
+                   help="broker clients endpoint, or several separated by commas to fail over between "
+                        "(enveloped only; default: $ZTB_CLIENTS_ENDPOINT, else tcp://127.0.0.1:4161)")
     p.add_argument("--plain", action="store_true", help="the prototype's plain mode (no options, no reason)")
     p.add_argument("--service", help="service name (enveloped; default: the broker's \"default\")")
     p.add_argument("--timeout", type=int, metavar="MS", help="per-attempt timeout asked of the broker (enveloped)")
@@ -306,7 +424,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.wait = args.deadline + 1000 if args.deadline is not None else 30000
     if args.wait < 1 or args.resend < 0:
         p.error("--wait must be >= 1 and --resend >= 0")
-    client = Client(args.clients)
+    try:
+        client = Client(args.clients)
+    except ValueError as exc:
+        p.error(f"--clients: {exc}")
+    if args.plain and client.fails_over:
+        p.error("--plain takes one --clients endpoint (a plain request has no key: resent elsewhere it could run twice)")
     try:
         if args.plain:
             reply = client.plain(frames or [b""], wait=args.wait / 1000, resend=args.resend)

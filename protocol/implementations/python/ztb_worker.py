@@ -44,7 +44,11 @@ DISCONNECT_REASONS = ("shutdown", "protocol-error", "unknown-worker", "draining"
 CANCEL_REASONS = ("timeout", "answered", "cancelled")
 HEARTBEAT_MIN, HEARTBEAT_MAX = 100, 60000
 LIVENESS = 3
+# Until the broker is heard on a connection, wait LIVENESS x min(own interval, this) (spec "Heartbeating" rule 3).
+REGISTRATION_INTERVAL_CAP = 2500
+MAX_TIMEOUT = 2147483647  # every timeout of the protocol is 1..2^31-1 ms (spec "JSON members")
 BACKOFF_FIRST_MS, BACKOFF_MAX_MS = 100, 5000
+LEAVE_GRACE_MS = 10000  # on SIGTERM: how long held tasks may finish before they are given back
 # Time given to a parting DISCONNECT to leave the socket before close() (LINGER 0 would discard it).
 PARTING_LINGER_MS = 500
 
@@ -117,13 +121,17 @@ def build_result(task_id: bytes, answer: Sequence[bytes] = ()) -> list[bytes]:
     return [b"", SIG, b"RESULT", _check_id(task_id), *[bytes(f) for f in answer]]
 
 
-def build_fail(task_id: bytes, message: str, retryable: bool) -> list[bytes]:
-    return [b"", SIG, b"FAIL", _check_id(task_id), encode_json({"message": message[:1024], "retryable": bool(retryable)})]
+def build_fail(task_id: bytes, message: str, retryable: bool, returned: bool = False) -> list[bytes]:
+    """FAIL; `returned` (since 1.1) gives the task back without counting the attempt, from a leaving worker."""
+    body: dict = {"message": message[:1024], "retryable": bool(retryable) or returned}
+    if returned:
+        body["returned"] = True
+    return [b"", SIG, b"FAIL", _check_id(task_id), encode_json(body)]
 
 
 def build_extend(task_id: bytes, timeout: int) -> list[bytes]:
-    if not isinstance(timeout, int) or not 1 <= timeout <= 3600000:
-        raise ValueError("EXTEND timeout must be an integer 1..3600000 ms")
+    if not isinstance(timeout, int) or not 1 <= timeout <= MAX_TIMEOUT:
+        raise ValueError(f"EXTEND timeout must be an integer 1..{MAX_TIMEOUT} ms")
     return [b"", SIG, b"EXTEND", _check_id(task_id), encode_json({"timeout": timeout})]
 
 
@@ -131,14 +139,19 @@ def build_heartbeat(interval: int) -> list[bytes]:
     return [b"", SIG, b"HEARTBEAT", format_interval(interval)]
 
 
-def build_disconnect(reason: Optional[str] = "bye", message: Optional[str] = None) -> list[bytes]:
+def build_disconnect(reason: Optional[str] = "bye", message: Optional[str] = None, finish: bool = False) -> list[bytes]:
+    """DISCONNECT; `finish` (since 1.1, with bye) announces the worker leaves once it holds nothing."""
     frames = [b"", SIG, b"DISCONNECT"]
     if reason is not None:
         if reason not in DISCONNECT_REASONS:
             raise ValueError(f"unknown DISCONNECT reason {reason!r}")
+        if finish and reason != "bye":
+            raise ValueError("finish goes with reason bye only")
         body: dict = {"reason": reason}
         if message is not None:
             body["message"] = message[:1024]
+        if finish:
+            body["finish"] = True
         frames.append(encode_json(body))
     return frames
 
@@ -235,6 +248,20 @@ def parse_broker_message(frames: Sequence[bytes]) -> BrokerMessage:
     raise ProtocolError("ZTB_ERR_UNKNOWN_COMMAND", f"unknown command {frames[2][:32]!r}")
 
 
+def salvage_broker_message(frames: Sequence[bytes]) -> Optional[BrokerMessage]:
+    """Spec "JSON members": a CANCEL or DISCONNECT that parse_broker_message refused for its JSON (unreadable, or a
+    reason of a later revision) still acts: the CANCEL as `cancelled` for its task, the DISCONNECT as one without
+    JSON. None for anything else."""
+    frames = [bytes(f) for f in frames]
+    if len(frames) < 3 or frames[0] != b"" or frames[1] != SIG:
+        return None
+    if frames[2] == b"CANCEL" and len(frames) == 5 and 1 <= len(frames[3]) <= 255:
+        return BrokerMessage("CANCEL", task_id=frames[3], reason="cancelled")
+    if frames[2] == b"DISCONNECT" and len(frames) == 4:
+        return BrokerMessage("DISCONNECT")
+    return None
+
+
 def next_backoff(backoff_ms: int) -> int:
     """Spec "Reconnecting": 100 ms first, doubled after each attempt that reaches no broker HEARTBEAT, capped at 5 s."""
     return min(max(backoff_ms * 2, BACKOFF_FIRST_MS), BACKOFF_MAX_MS)
@@ -315,6 +342,9 @@ class Worker:
         self._stop_requested = False
         self._tokens = 0
         self.backoff = BACKOFF_FIRST_MS
+        self._backoff_before_reset = BACKOFF_FIRST_MS
+        self.leave_grace_ms = LEAVE_GRACE_MS
+        self._leaving_since: Optional[float] = None
 
     # -- called from other threads / signal handlers --------------------------------------------------------------
 
@@ -329,7 +359,9 @@ class Worker:
             pass  # the pipe is full, so the loop is awake anyway
 
     def stop(self) -> None:
-        """Ask run() to abandon running jobs, send DISCONNECT bye and return. Safe from signal handlers and threads."""
+        """Ask run() to leave without losing work (spec "Leaving without losing work"): announce DISCONNECT bye with
+        finish, let held jobs finish within leave_grace_ms, give back the rest with FAIL returned, say bye and return.
+        Safe from signal handlers and threads."""
         self._stop_requested = True
         self._wake()
 
@@ -377,19 +409,32 @@ class Worker:
         self._sock = sock
         self._running: dict[bytes, Job] = {}
         self._last_send = self._last_recv = time.monotonic()
-        broker_hb = self.heartbeat  # until the broker announces its own (spec "Heartbeating" rule 2)
+        # Until the broker is heard, the registration window (spec "Heartbeating" rule 3); then 3 x its interval.
+        self._broker_hb: Optional[int] = None
+        self._heard = False
         self._send(build_ready(self.name, self.capacity, self.heartbeat, self.services))
         log.info("connected to %s as %r, capacity %d, heartbeat %d ms", self.endpoint, self.name, self.capacity,
                  self.heartbeat)
         try:
             while True:
-                if self._stop_requested:
-                    log.info("stopping: abandoning %d task(s), sending DISCONNECT bye", len(self._running))
+                if self._stop_requested and self._leaving_since is None:
+                    log.info("leaving: finishing %d task(s) for up to %d ms, then giving the rest back",
+                             len(self._running), self.leave_grace_ms)
+                    self._leaving_since = time.monotonic()
+                    self._send(build_disconnect("bye", finish=True))
+                if self._leaving_since is not None and (
+                        not self._running or time.monotonic() >= self._leaving_since + self.leave_grace_ms / 1000):
+                    for job in list(self._running.values()):
+                        self._send(build_fail(job.task_id, "worker leaving", True, returned=True))
+                        log.info("task %s: given back (FAIL returned)", _show(job.task_id))
                     self._abandon_all()
                     self._part(build_disconnect("bye"))
                     return "exit"
                 now = time.monotonic()
-                deadline = min(self._last_send + self.heartbeat / 1000, self._last_recv + LIVENESS * broker_hb / 1000)
+                silence = self._silence_ms()
+                deadline = min(self._last_send + self.heartbeat / 1000, self._last_recv + silence / 1000)
+                if self._leaving_since is not None:
+                    deadline = min(deadline, self._leaving_since + self.leave_grace_ms / 1000)
                 ready = dict(poller.poll(max(0, int((deadline - now) * 1000)) + 1))
                 if self._wake_r in ready:
                     self._drain_wake()
@@ -401,14 +446,21 @@ class Worker:
                         except zmq.Again:
                             break
                         self._last_recv = time.monotonic()
+                        if not self._heard:  # any message after READY: the broker took us (rule 5)
+                            self._heard = True
+                            if self.backoff > BACKOFF_FIRST_MS:
+                                self._backoff_before_reset = self.backoff
+                            self.backoff = BACKOFF_FIRST_MS
                         verdict = self._handle(frames)
-                        if isinstance(verdict, int):
-                            broker_hb = verdict
-                        elif verdict is not None:
+                        if verdict == "reconnect" and self._leaving_since is not None:
+                            return "exit"  # leaving: never come back (a broker before 1.1 refuses finish)
+                        if verdict is not None:
                             return verdict
                 now = time.monotonic()
-                if now >= self._last_recv + LIVENESS * broker_hb / 1000:
-                    log.warning("broker silent for %d ms: reconnecting", LIVENESS * broker_hb)
+                if now >= self._last_recv + self._silence_ms() / 1000:
+                    if self._leaving_since is not None:
+                        return "exit"
+                    log.warning("broker silent for %d ms: reconnecting", self._silence_ms())
                     return "reconnect"
                 if now >= self._last_send + self.heartbeat / 1000:
                     self._send(build_heartbeat(self.heartbeat))
@@ -416,6 +468,12 @@ class Worker:
             self._abandon_all()  # the broker re-queues them; never answer from a new connection
             sock.close()
             self._sock = None
+
+    def _silence_ms(self) -> int:
+        """Spec "Heartbeating" rules 2-3: 3 x the broker's interval once heard, else the registration window."""
+        if self._heard and self._broker_hb is not None:
+            return LIVENESS * self._broker_hb
+        return LIVENESS * min(self.heartbeat, REGISTRATION_INTERVAL_CAP)
 
     def _send(self, frames: list[bytes]) -> None:
         zmq = self._zmq
@@ -471,24 +529,35 @@ class Worker:
                 log.info("task %s: FAIL retryable=%s %s", _show(job.task_id), retryable, message)
 
     def _handle(self, frames: list[bytes]):
-        """Act on one broker message. Returns a new broker interval (int), "exit"/"reconnect", or None."""
+        """Act on one broker message. Returns "exit"/"reconnect", or None."""
+        error_code = "ZTB_ERR_SCHEMA"
         try:
             msg = parse_broker_message(frames)
         except ProtocolError as exc:
+            error_code = exc.code
+            salvaged = salvage_broker_message(frames)
+            if salvaged is not None:
+                # Spec "JSON members": a reason of a later revision (or unreadable JSON) still cancels / disconnects.
+                log.warning("broker %s not understood (%s): read as %s", salvaged.command, exc,
+                            salvaged.reason or "no detail")
+                msg = salvaged
+            else:
+                msg = None
+        if msg is None:
             # Spec "Versioning and error handling": a worker SHOULD log and drop what it cannot decode.
-            log.error("malformed message from broker dropped (%s): %r", exc, [bytes(f)[:40] for f in frames[:6]])
+            log.error("malformed message from broker dropped: %r", [bytes(f)[:40] for f in frames[:6]])
             if len(frames) > 2 and frames[1] == SIG and frames[2] == b"TASK":
                 # Dropping a TASK would keep its slot taken at the broker (forever without -T): use the spec's MAY,
                 # DISCONNECT protocol-error and reconnect, so the broker re-queues it at once.
-                self._part(build_disconnect("protocol-error", exc.code))
+                self._part(build_disconnect("protocol-error", error_code))
                 return "reconnect"
             return None
         log.debug("received %s %s", msg.command, _show(msg.task_id) if msg.task_id else msg.interval or msg.reason or "")
         if msg.command == "HEARTBEAT":
-            self.backoff = BACKOFF_FIRST_MS  # registered: reset the back-off
             if HEARTBEAT_MIN <= msg.interval <= HEARTBEAT_MAX:
-                return msg.interval
-            log.warning("broker announced heartbeat %d ms outside 100..60000: ignored", msg.interval)
+                self._broker_hb = msg.interval
+            else:  # still proof of life and of registration; only the value is ignored (rule 5)
+                log.warning("broker announced heartbeat %d ms outside 100..60000: ignored", msg.interval)
             return None
         if msg.command == "TASK":
             self._start(msg)
@@ -514,12 +583,23 @@ class Worker:
                 self.backoff = 0
             elif reason == "protocol-error":
                 log.error("broker DISCONNECT protocol-error%s: this is a bug in this worker", detail)
+                # Spec "Reconnecting": continue the back-off from before the last reset.
+                self.backoff = max(self.backoff, self._backoff_before_reset)
             else:  # shutdown, or no detail frame (treated like shutdown)
                 log.info("broker DISCONNECT %s%s", reason or "(no reason)", detail)
             return "reconnect"
         return None
 
     def _start(self, msg: BrokerMessage) -> None:
+        service = msg.header["service"]
+        if service not in (self.services or ["default"]):  # spec "Modern workers" rule 7
+            log.warning("task %s: service %s not served: FAIL retryable", _show(msg.task_id), service)
+            self._send(build_fail(msg.task_id, f"service {service} is not served by this worker", True))
+            return
+        if self._leaving_since is not None:  # crossed our announcement: give it back, no attempt counted
+            self._send(build_fail(msg.task_id, "worker leaving", True, returned=True))
+            log.info("task %s: given back (leaving)", _show(msg.task_id))
+            return
         old = self._running.get(msg.task_id)
         if old is not None:  # spec rule 6: the same id again is a new attempt; the old one's outcome is void
             old.cancelled.set()
@@ -568,7 +648,17 @@ def simulating_handler(delay_ms: int, fail_rate: float, drop_rate: float, fail_p
     def handle(job: Job):
         if extend_ms:
             job.extend(extend_ms)
-        if delay_ms and job.wait(delay_ms / 1000):
+        if delay_ms and job.timeout is not None and delay_ms >= job.timeout / 2:
+            # Spec "Modern workers" rule 4: work that outlasts half the deadline EXTENDs by the timeout each half.
+            left = delay_ms / 1000
+            while left > job.timeout / 2000:
+                if job.wait(job.timeout / 2000):
+                    return DROP
+                left -= job.timeout / 2000
+                job.extend(job.timeout)
+            if job.wait(left):
+                return DROP
+        elif delay_ms and job.wait(delay_ms / 1000):
             return DROP  # cancelled while working: abandon, send nothing
         roll = rng.random()
         if roll < drop_rate:
@@ -608,12 +698,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--drop-rate", type=_rate, default=0.0, metavar="F", help="fraction of tasks never answered")
     p.add_argument("--extend", type=int, metavar="MS", help="send EXTEND with this timeout when a task starts")
     p.add_argument("--seed", type=int, help="random seed for --fail-rate/--drop-rate")
+    p.add_argument("--grace", type=int, default=LEAVE_GRACE_MS, metavar="MS",
+                   help="on SIGTERM: finish held tasks for up to this long, give the rest back, leave (default 10000)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
-    if args.extend is not None and not 1 <= args.extend <= 3600000:
-        p.error("--extend must be 1..3600000 ms")
+    if args.extend is not None and not 1 <= args.extend <= MAX_TIMEOUT:
+        p.error(f"--extend must be 1..{MAX_TIMEOUT} ms")
     if args.fail_rate + args.drop_rate > 1:
         p.error("--fail-rate plus --drop-rate exceeds 1")
     handler = simulating_handler(args.delay, args.fail_rate, args.drop_rate, args.fail_permanent,
@@ -622,6 +714,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         worker = Worker(args.workers, args.name, args.capacity, args.services, args.heartbeat, handler)
     except ValueError as exc:
         p.error(str(exc))
+    worker.leave_grace_ms = args.grace
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: worker.stop())
     code = worker.run()
