@@ -2,6 +2,8 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const FRAME_POSITION = "frame positions are read only in broker/src/codec: decode the message, or add a codec function";
+
 export default tseslint.config(
   { ignores: ["out/**", "node_modules/**", "extension/dist/**", ".cache/**", "protocol/implementations/**"] },
   js.configs.recommended,
@@ -23,6 +25,23 @@ export default tseslint.config(
         "error",
         { object: "Date", property: "now", message: "inject the clock" },
         { object: "Math", property: "random", message: "inject randomness" },
+      ],
+    },
+  },
+  {
+    // Frame positions are read only in the codec (frames become typed messages there, and nowhere else): the rest
+    // of the code sees typed messages or asks the codec (claimedCommand, isPlainFailure, onlyHop, ...).
+    files: ["broker/src/**/*.ts", "extension/src/**/*.ts"],
+    ignores: ["broker/src/codec/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...["frames", "path"].flatMap((name) => [
+          { selector: `MemberExpression[computed=true][object.name="${name}"]`, message: FRAME_POSITION },
+          { selector: `MemberExpression[computed=true][object.property.name="${name}"]`, message: FRAME_POSITION },
+          { selector: `CallExpression[callee.property.name=/^(slice|at|subarray|splice)$/][callee.object.name="${name}"]`, message: FRAME_POSITION },
+          { selector: `CallExpression[callee.property.name=/^(slice|at|subarray|splice)$/][callee.object.property.name="${name}"]`, message: FRAME_POSITION },
+        ]),
       ],
     },
   },

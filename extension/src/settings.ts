@@ -7,6 +7,8 @@ import type { BrokerSettings } from "./broker/launch";
 export interface Settings extends BrokerSettings {
   ztbPath: string;
   historySize: number;
+  /** `ztb.requestDeadline` in ms (REQUEST `deadline` of requests sent from the editor); undefined = none. */
+  requestDeadline: number | undefined;
   /** `ztb.curve.*`, paths resolved (broker/curve.ts). */
   curve: CurveSettings;
 }
@@ -26,6 +28,7 @@ export function readSettings(): Settings {
     heartbeat: c.get<number>("heartbeat", 1000),
     history,
     historySize: history,
+    requestDeadline: deadlineMs(c.get<number>("requestDeadline", 30)),
     dataDirectory: resolveSettingPath(c.get<string>("broker.dataDirectory", ""), where),
     ztbPath: c.get<string>("ztbPath", ""),
     curve: {
@@ -37,4 +40,9 @@ export function readSettings(): Settings {
       adminKeys: curvePath("adminKeys"),
     },
   };
+}
+
+/** Seconds from the settings as the REQUEST `deadline` in ms; 0 (or nonsense) = none. */
+export function deadlineMs(seconds: number): number | undefined {
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(1, Math.round(seconds * 1000)) : undefined;
 }

@@ -24,6 +24,8 @@ const DIR = path.resolve(__dirname, "../../../protocol/examples/scenarios");
  * - cancel: in a cluster the broker holding the client answers a CANCEL at once (spec §Cluster mode), before the
  *   broker running the task has stopped it, so the reply says 0 attempts and no worker where one broker says 1 and
  *   the worker; the worker's CANCEL is checked in cluster-mode.test.ts.
+ * - request-deadline: a request's deadline is kept by the broker that accepted it and is not carried in the cluster's
+ *   task record, so the broker running the task does not stop its attempt when it passes.
  */
 const APPLY = [
   "attempts-exhausted",

@@ -41,6 +41,7 @@ const NAMES = [
   "enveloped-client",
   "heartbeat-expiry",
   "extend",
+  "request-deadline",
 ];
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -57,7 +58,7 @@ type Step =
   | { at: number; expect: { peer: string; frames: Matcher[] }[] };
 interface Scenario {
   description: string;
-  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[] };
+  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[]; deadline?: number | null };
   heartbeats?: boolean;
   steps: Step[];
 }
@@ -113,7 +114,7 @@ class Replay {
   constructor(readonly scenario: Scenario) {
     const b = scenario.broker;
     this.core = new BrokerCore(
-      config({ tries: b.tries, timeout: b.timeout, heartbeat: b.heartbeat, maxQueue: b.maxQueue, services: b.services ?? [], bootNonce: "scn" }),
+      config({ tries: b.tries, timeout: b.timeout, heartbeat: b.heartbeat, maxQueue: b.maxQueue, services: b.services ?? [], deadline: b.deadline ?? null, bootNonce: "scn" }),
       0,
     );
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { formatInspection, formatReply, groupHex, replyDocumentName } from "../../extension/src/requests/reply-document";
 import { fromFrameView, toFrameView } from "../../extension/src/model/frame-view";
+import { frameView } from "../../broker/src/codec";
 import { T0, task } from "./fixtures";
 
 describe("extension reply formatting", () => {
@@ -83,5 +84,14 @@ describe("extension reply formatting", () => {
     assert.deepEqual(toFrameView(new Uint8Array([0x41, 0x00])), { hex: "4100" });
     assert.deepEqual([...fromFrameView({ hex: "4100" })], [0x41, 0]);
     assert.deepEqual([...fromFrameView({ text: "é" })], [0xc3, 0xa9]);
+  });
+
+  it("shows frames by the codec's rule: a C1 control is hex, a leading BOM stays and round-trips", () => {
+    const c1 = new Uint8Array([0x61, 0xc2, 0x85]);
+    assert.deepEqual(toFrameView(c1), frameView(c1));
+    assert.deepEqual(toFrameView(c1), { hex: "61c285" });
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, 0x61]);
+    assert.deepEqual(toFrameView(bom), { text: "\ufeffa" });
+    assert.deepEqual([...fromFrameView(toFrameView(bom))], [...bom]);
   });
 });

@@ -214,4 +214,13 @@ describe("integration: a Python worker killed with SIGKILL mid-task", function (
     assert.ok(after < 3000, `answered ${after} ms after the kill (attempt timeout ${timeout} ms)`);
     assert.equal(await victim.exited, null, "the victim died of the signal");
   });
+
+  it("gives the Python client's deadline to the broker, which answers expired: no worker serves the service", async function () {
+    const broker = await startBroker({ endpoints: WITH_ADMIN });
+    server = broker.server;
+    const run = python.client(["--clients", broker.endpoints.clients, "--service", "nobody", "--deadline", "300", "hello"]);
+    assert.equal(await run.exited, 1, run.stderr());
+    assert.match(run.stdout(), /^reason: expired$/m);
+    assert.match(run.stdout(), /^message: no worker serves "nobody"/m);
+  });
 });

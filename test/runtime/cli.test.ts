@@ -104,6 +104,26 @@ describe("ztb CLI", () => {
       assert.match(run.stderr, /^failed: worker-failed \(no thanks\)/);
     });
 
+    it("ztb client send exits 1 with expired, saying that no worker serves the service, when its deadline passes", async () => {
+      const run = await runCli(["client", "send", "--service", "nobody", "--deadline", "300ms", clients, "x"]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^failed: expired \(no worker serves "nobody": the deadline passed after \d+ ms in the queue\) \(task \S+, 0 attempts, \d+ ms\)\n$/);
+    });
+
+    it("ztb client send --limits prints the broker's limits as JSON", async () => {
+      const run = await runCli(["client", "send", "--limits", clients]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), {
+        timeout: 5000,
+        attempts: 2,
+        deadline: null,
+        maxQueue: null,
+        keepResults: 600_000,
+        maxMessage: 1024 * 1024,
+        maxFrames: 256,
+      });
+    });
+
     it("ztb client (the prototype's test client) gets every answer and exits 0", async () => {
       const run = await runCli(["client", "-n", "2", "--count", "5", clients]);
       assert.equal(run.code, 0, run.stderr);
@@ -115,7 +135,8 @@ describe("ztb CLI", () => {
   it("ztb client send exits 3 when no reply comes before the deadline", async () => {
     const run = await runCli(["client", "send", "--deadline", "100", "tcp://127.0.0.1:9", "x"]);
     assert.equal(run.code, 3);
-    assert.match(run.stderr, /no reply from tcp:\/\/127\.0\.0\.1:9 within 100 ms/);
+    // The request's deadline is 100 ms; the client waits 1 s more for the broker's expired reply.
+    assert.match(run.stderr, /no reply from tcp:\/\/127\.0\.0\.1:9 within 1100 ms/);
   });
 
   describe("ztb worker --poison (the demo's visible failures)", () => {

@@ -16,6 +16,8 @@ export const LOOPBACK: EndpointSet = {
 export interface BrokerLimits {
   tries?: number | null;
   timeout?: number | null;
+  /** --deadline, ms. */
+  deadline?: number | null;
   heartbeat?: number;
   endpoints?: EndpointSet;
 }
@@ -26,6 +28,7 @@ export async function startBroker(limits: BrokerLimits = {}): Promise<{ server: 
     endpoints: limits.endpoints ?? LOOPBACK,
     tries: limits.tries ?? null,
     timeout: limits.timeout ?? null,
+    deadline: limits.deadline ?? null,
     heartbeat: limits.heartbeat ?? 100,
     maxQueue: null,
     history: 100,

@@ -15,8 +15,10 @@ describe("cli: ztb broker options", () => {
         workers: "tcp://*:4162",
         answers: "tcp://*:4163",
         admin: DEFAULT_ADMIN_ENDPOINT,
+        cluster: null,
         tries: null,
         timeout: null,
+        deadline: null,
         heartbeat: 2500,
         maxQueue: null,
         maxMessage: 16 * 1024 * 1024,
@@ -39,6 +41,13 @@ describe("cli: ztb broker options", () => {
       },
     );
     assert.equal(DEFAULT_ADMIN_ENDPOINT, "tcp://127.0.0.1:4164");
+  });
+
+  it("--deadline takes a duration above 0 (a bare number is seconds)", () => {
+    assert.equal(parseBrokerArgs(["--deadline", "30s", ...ENDPOINTS]).deadline, 30_000);
+    assert.equal(parseBrokerArgs(["--deadline", "1.5", ...ENDPOINTS]).deadline, 1500);
+    assert.throws(() => parseBrokerArgs(["--deadline", "0", ...ENDPOINTS]), (err: unknown) => err instanceof UsageError && /--deadline must be a duration above 0/.test(err.message));
+    assert.throws(() => parseBrokerArgs(["--deadline", "soon", ...ENDPOINTS]), UsageError);
   });
 
   it("puts the default admin endpoint three ports above the clients port, so a second broker on other ports starts", () => {

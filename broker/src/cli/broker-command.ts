@@ -90,6 +90,7 @@ export async function runBrokerCommand(
       keepFailed: options.keepFailed,
       ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
       keepResults: options.keepResults,
+      deadline: options.deadline,
       services: options.services,
       maxMessage: options.maxMessage,
       maxFrames: options.maxFrames,
@@ -153,7 +154,8 @@ export async function runBrokerCommand(
 }
 
 function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
-  const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}`;
+  const deadline = options.deadline === null ? "" : `, deadline ${options.deadline / 1000}s`;
+  const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}${deadline}`;
   const durable =
     options.cluster !== null
       ? `cluster ${options.cluster.name} as ${options.cluster.brokerId} on ${options.cluster.servers.join(",")}, replicas ${options.cluster.replicas}`
@@ -170,6 +172,7 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     admin: bound.admin,
     tries: options.tries,
     timeout: options.timeout,
+    deadline: options.deadline,
     data: options.data,
     cluster: options.cluster?.name ?? null,
     brokerId: options.cluster?.brokerId ?? null,

@@ -16,6 +16,8 @@ import {
   DEFAULT_MAX_MESSAGE,
   DEFAULT_MAX_UNSENT,
   DEFAULT_MAX_UNSENT_TOTAL,
+  HEARTBEAT,
+  MAX_NAME,
   MAX_TIMEOUT,
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
@@ -40,6 +42,8 @@ export interface BrokerCommandOptions {
   tries: number | null;
   /** ms */
   timeout: number | null;
+  /** --deadline, ms: the longest request deadline, and the one given to requests that ask for none; null = none. */
+  deadline: number | null;
   heartbeat: number;
   maxQueue: number | null;
   maxMessage: number;
@@ -74,6 +78,7 @@ export interface BrokerCommandOptions {
 const OPTIONS = {
   tries: { type: "string", short: "t" },
   timeout: { type: "string", short: "T" },
+  deadline: { type: "string" },
   admin: { type: "string" },
   "no-admin": { type: "boolean" },
   heartbeat: { type: "string" },
@@ -118,6 +123,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     admin: DEFAULT_ADMIN_ENDPOINT,
     tries: null,
     timeout: null,
+    deadline: null,
     heartbeat: DEFAULT_HEARTBEAT_MS,
     maxQueue: null,
     maxMessage: DEFAULT_MAX_MESSAGE,
@@ -164,7 +170,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
   }
   const services = values.service ?? [];
   for (const service of services) {
-    if (service.length < 1 || service.length > 64) throw new UsageError(`--service must be 1 to 64 characters`);
+    if (service.length < 1 || service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
   }
   return {
     help: false,
@@ -174,7 +180,8 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     admin,
     tries: values.tries === undefined ? null : integer("-t", values.tries, 1, Number.MAX_SAFE_INTEGER),
     timeout: values.timeout === undefined ? null : seconds("-T", values.timeout),
-    heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, 100, 60000),
+    deadline: values.deadline === undefined ? null : positiveDuration("--deadline", values.deadline),
+    heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, HEARTBEAT.min, HEARTBEAT.max),
     maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
     maxMessage:
       values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
@@ -260,6 +267,13 @@ function duration(option: string, text: string): number {
     throw new UsageError(`${option} must be a duration like 10m, 90s or 0 (at most 30d), not "${text}"`);
   }
   return Math.round(value);
+}
+
+/** A duration above 0 (a deadline of 0 would fail every request). */
+function positiveDuration(option: string, text: string): number {
+  const value = duration(option, text);
+  if (value < 1) throw new UsageError(`${option} must be a duration above 0 like 30s or 5m, not "${text}"`);
+  return value;
 }
 
 function oneOf<T extends string>(option: string, text: string, allowed: readonly T[]): T {

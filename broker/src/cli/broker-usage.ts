@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_MESSAGE,
   DEFAULT_MAX_UNSENT,
   DEFAULT_MAX_UNSENT_TOTAL,
+  HEARTBEAT,
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 import { HANDSHAKE_TIMEOUT_MS, ROUTER_SEND_HWM } from "../server/sockets";
@@ -19,11 +20,15 @@ times out is retried on another worker, and the client gets a failure reply afte
 Options:
   -t, --tries N          maximum attempts per task, including the first (default: unlimited)
   -T, --timeout SECONDS  time allowed for each attempt, e.g. 2 or 0.5 (default: unlimited)
+  --deadline TIME        time allowed for a request from its arrival to its reply, queue wait
+                         included, e.g. 30s or 5m: past it the request fails with "expired" (saying
+                         when no worker serves its service); the default and the cap of a
+                         request's own deadline (default: unlimited)
   --admin ENDPOINT       admin endpoint for monitors such as the VS Code extension (default: on
                          127.0.0.1, the CLIENTS port + 3 — 4164 for the prototype's 4161 —, or
                          CLIENTS.admin for ipc, else tcp://127.0.0.1:4164; keep it on loopback)
   --no-admin             no admin endpoint
-  --heartbeat MS         broker heartbeat interval announced to workers, 100..60000 (default: 2500)
+  --heartbeat MS         broker heartbeat interval announced to workers, ${HEARTBEAT.min}..${HEARTBEAT.max} (default: 2500)
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
   --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)

@@ -15,6 +15,7 @@ import { Progress } from "./progress";
 import type { PeerKeys } from "../security";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
 import { preview } from "./show";
+import { MAX_NAME } from "../protocol/limits";
 
 export const CLIENT_USAGE = `Usage: ztb client [options] CLIENTS
        ztb client send [options] CLIENTS [PAYLOAD...]      (see ztb client send --help)
@@ -118,7 +119,7 @@ export function parseClientArgs(argv: string[]): ClientLoadOptions | null {
   if (keyPrefix !== undefined && (keyPrefix.length < 1 || keyPrefix.length > 100)) throw new UsageError("--key-prefix must be 1 to 100 characters");
   if (values.resend !== undefined && keyPrefix === undefined) throw new UsageError("--resend needs --key-prefix (a resend without a key could run the work twice)");
   const service = values.service;
-  if (service !== undefined && (service.length < 1 || service.length > 64)) throw new UsageError("--service must be 1 to 64 characters");
+  if (service !== undefined && (service.length < 1 || service.length > MAX_NAME)) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
   return {
     endpoints,
     clients: integer("--clients", values.clients, 1, 1, 10_000),

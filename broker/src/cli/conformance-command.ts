@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { checkClient, checkLegacyWorker, checkModernWorker, exitCode, formatJson, formatText, killAll, type Report } from "../conformance";
 import { duration, parsing, SubcommandUsageError, UsageError } from "./peer-args";
+import { HEARTBEAT } from "../protocol/limits";
 
 export const CONFORMANCE_USAGE = `Usage: ztb conformance worker [--legacy] [options] -- COMMAND [ARG...]
        ztb conformance client [options] -- COMMAND [ARG...]
@@ -21,8 +22,12 @@ COMMAND learns the endpoints both ways:
 worker  checks a modern worker: READY, heartbeats, task ids, capacity, FAIL, CANCEL, broker silence, broker
         restart, DISCONNECT in both directions (SIGTERM must make it send DISCONNECT), schema validity.
         With --legacy: a prototype REQ + PUSH worker (request for work, task ids, asking again).
-client  runs COMMAND twice: it must send one request (plain or enveloped) and exit with status 0 after the
-        success reply of the first run, non-zero after the failure reply of the second.
+client  runs COMMAND three times: it must send one request (plain or enveloped) and exit with status 0 after
+        the success reply of the first run, non-zero after the failure reply of the second; the third run gets
+        no reply, and the client must give up by itself (non-zero) within its REQUEST deadline + 5 s (60 s
+        without one). A CANCEL must name its own request and never precede a resend with the same key; a
+        request sent again must carry the first one's key, on a new connection. Give the command a short
+        deadline (ztb client send --deadline 1s) to keep the run short.
 
 Options:
   --legacy              (worker) run the legacy-protocol checks
@@ -36,7 +41,7 @@ Examples:
   ztb conformance worker -- ztb worker {workers} --heartbeat 300
   ztb conformance worker --legacy -- ztb worker {workers} {answers} --legacy
   ztb conformance worker -- /usr/bin/python3 protocol/implementations/python/ztb_worker.py
-  ztb conformance client -- ztb client send {clients} hello
+  ztb conformance client -- ztb client send --deadline 1s {clients} hello
 `;
 
 const OPTIONS = {
@@ -61,7 +66,7 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
   if (extra.length > 0) throw new SubcommandUsageError("conformance", `unexpected "${extra[0] ?? ""}" (put the command under test after --)`);
   if (command.length === 0) throw new SubcommandUsageError("conformance", `${sub}: no command under test (ztb ${sub} -- COMMAND...)`);
   if (role === "client" && values.legacy === true) throw new SubcommandUsageError("conformance", "--legacy applies to workers only");
-  const heartbeat = duration("--heartbeat", values.heartbeat, 500, 100, 60_000);
+  const heartbeat = duration("--heartbeat", values.heartbeat, 500, HEARTBEAT.min, HEARTBEAT.max);
 
   // The command under test runs in its own process group: an interrupted checker must stop it itself.
   const interrupted = (): void => {

@@ -1,17 +1,10 @@
 /** How frames and statuses look on a terminal. */
+import { frameView } from "../codec/frame-view";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** UTF-8 text when the frame is printable text (tabs and newlines allowed), else `0x` and hex. */
+/** The codec's FrameView rule (protocol/spec.md §Admin): printable UTF-8 as text, anything else as `0x` and hex. */
 export function showFrame(frame: Uint8Array): string {
-  let text: string;
-  try {
-    text = decoder.decode(frame);
-  } catch {
-    return "0x" + Buffer.from(frame).toString("hex");
-  }
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text) ? "0x" + Buffer.from(frame).toString("hex") : text;
+  const view = frameView(frame);
+  return "text" in view ? view.text : "0x" + view.hex;
 }
 
 /** A one-line preview of a payload: frames shown and joined by " | ", cut at `max` characters. */

@@ -11,6 +11,7 @@ import type { PayloadLike } from "../peer/frames";
 import { connectError, duration, endpoint, fraction, integer, looksLikeEndpoint, oneOf, parsing, UsageError } from "./peer-args";
 import { PEER_CURVE_OPTIONS, PEER_CURVE_USAGE, peerCurve, type PeerCurveValues } from "./peer-curve";
 import { preview } from "./show";
+import { CAPACITY, HEARTBEAT, MAX_NAME } from "../protocol/limits";
 
 export const WORKER_USAGE = `Usage: ztb worker [options] WORKERS [ANSWERS] [DROP]
 
@@ -24,14 +25,14 @@ timeout, the worker EXTENDs the task's deadline while it works.
 
 Options:
   --legacy             speak the prototype's protocol: REQ to WORKERS, answers PUSHed to ANSWERS
-  --capacity N         tasks run at once, 1..1000 (default 1; modern protocol only)
+  --capacity N         tasks run at once, ${CAPACITY.min}..${CAPACITY.max} (default 1; modern protocol only)
   --delay DURATION     simulated work per task, e.g. 50 or 50ms or 1s (default 0)
   --fail-rate F        fraction of tasks answered with a retryable FAIL instead of a result (modern only)
   --poison TEXT        never answer a task whose payload is exactly TEXT (repeatable): a task that hangs every
                        worker it reaches, which the broker fails once its attempts run out
   --name NAME          worker name shown by the broker (default w-<pid>)
   --service NAME       service to serve (repeatable; default "default"; modern only)
-  --heartbeat DURATION heartbeat interval announced to the broker, 100ms..60s (default 1000)
+  --heartbeat DURATION heartbeat interval announced to the broker, ${HEARTBEAT.min}ms..${HEARTBEAT.max / 1000}s (default 1000)
   --grace DURATION     on SIGTERM or SIGINT: stop taking tasks, finish held ones for up to this long, give the
                        rest back without using up their attempts, then leave (default 10s; a second signal
                        exits at once; modern only)
@@ -101,23 +102,23 @@ export function parseWorkerArgs(argv: string[]): WorkerCommandOptions | null {
   if (legacy && values["fail-rate"] !== undefined) throw new UsageError("--fail-rate needs the modern protocol (legacy has no FAIL)");
   if (legacy && values.service !== undefined) throw new UsageError("--service needs the modern protocol");
   const name = values.name ?? `w-${process.pid}`;
-  if (name.length < 1 || name.length > 64) throw new UsageError("--name must be 1 to 64 characters");
+  if (name.length < 1 || name.length > MAX_NAME) throw new UsageError(`--name must be 1 to ${MAX_NAME} characters`);
   const services = values.service ?? ["default"];
   for (const service of services) {
-    if (service.length < 1 || service.length > 64) throw new UsageError("--service must be 1 to 64 characters");
+    if (service.length < 1 || service.length > MAX_NAME) throw new UsageError(`--service must be 1 to ${MAX_NAME} characters`);
   }
   return {
     workers: endpoint("WORKERS", workers),
     answers: answers === null ? null : endpoint("ANSWERS", answers),
     drop: fraction("DROP", dropText, 0),
     legacy,
-    capacity: integer("--capacity", values.capacity, 1, 1, 1000),
+    capacity: integer("--capacity", values.capacity, 1, CAPACITY.min, CAPACITY.max),
     delay: duration("--delay", values.delay, 0, 0, 3_600_000),
     failRate: fraction("--fail-rate", values["fail-rate"], 0),
     poison: (values.poison ?? []).map((text) => Buffer.from(text, "utf8")),
     name,
     services: [...new Set(services)],
-    heartbeat: duration("--heartbeat", values.heartbeat, 1000, 100, 60_000),
+    heartbeat: duration("--heartbeat", values.heartbeat, 1000, HEARTBEAT.min, HEARTBEAT.max),
     grace: duration("--grace", values.grace, LEAVE_GRACE_MS, 0, 3_600_000),
     quiet: values.quiet === true,
     logger: new Logger(

@@ -4,9 +4,10 @@
  *
  * Client-side deadline: the broker answers every accepted request exactly once, but a broker that is gone answers
  * nothing, so every request also has a local deadline. Default: 30 s, or timeout x attempts + 5 s when the request
- * sets both and that is longer (time spent queued for a worker is not bounded by the broker, so this is a guard
- * against a dead broker, not a prediction). On expiry the request rejects with ClientTimeoutError and a best-effort
- * CANCEL tells the broker to stop working on it.
+ * sets both and that is longer, or the broker deadline + 1 s when the request sets one (protocol/spec.md §Request
+ * deadlines: the broker then answers failed/expired in time, and the local deadline only guards against a dead
+ * broker). On expiry the request rejects with ClientTimeoutError and a best-effort CANCEL tells the broker to stop
+ * working on it.
  *
  * Several endpoints (protocol/spec.md §Failing over): the client talks to one broker at a time and moves to the next
  * in turn when that one is judged gone, sending every request in flight again. Every request then carries an
@@ -16,13 +17,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { decodeClientReply, encodeClient } from "../codec";
-import type { FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
+import type { BrokerLimits, FailureReason, Frame, ReplyDetail, RequestOptions } from "../protocol/messages";
 import { toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
 import type { PeerKeys } from "../security/curve-client";
 import { ClientConnection } from "./connection";
 import { ClientAbortedError, ClientClosedError } from "./errors";
 import type { ClientStats } from "./pending";
+import { MAX_CORRELATION_ID, MAX_KEY } from "../protocol/limits";
 
 export interface ClientOptions {
   /**
@@ -74,6 +76,12 @@ export interface RequestCallOptions {
   /** Client-side deadline in ms for this request. */
   deadline?: number;
   /**
+   * The broker's deadline for this request in ms (REQUEST `deadline`, protocol/spec.md §Request deadlines): the most
+   * time from acceptance to the reply, queue wait included; past it the reply is failed/expired, with a message that
+   * says when no worker serves the service. Clamped by the broker's `--deadline`.
+   */
+  brokerDeadline?: number;
+  /**
    * Idempotency key (1..128 characters, protocol/spec.md §Idempotent requests): while the broker holds a task with
    * this key and service, or keeps its result, another request with the key gets that task's reply instead of a new
    * task — so resending after a deadline or a broker crash runs the work once. A keyed request is not cancelled when
@@ -103,12 +111,16 @@ export interface Reply {
    * the broker found the task the first send created.
    */
   duplicate?: boolean;
+  /** The broker's limits, in the reply to `limits()`. */
+  limits?: BrokerLimits;
   payload: Uint8Array[];
 }
 
 const EMPTY: Frame = new Uint8Array(0);
 const DEFAULT_DEADLINE_MS = 30_000;
 const DEADLINE_MARGIN_MS = 5_000;
+/** How much longer than a broker deadline the client waits for the broker's failed/expired reply. */
+const BROKER_DEADLINE_MARGIN_MS = 1_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -149,21 +161,26 @@ export class Client {
   request(payload: PayloadLike, options: RequestCallOptions = {}): Promise<Reply> {
     const id = options.id ?? this.connection.ids.next();
     if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
-    if (id.length < 1 || id.length > 128) return Promise.reject(new RangeError("request id must be 1..128 characters"));
+    if (id.length < 1 || id.length > MAX_CORRELATION_ID) return Promise.reject(new RangeError(`request id must be 1..${MAX_CORRELATION_ID} characters`));
     if (this.connection.has(id)) return Promise.reject(new RangeError(`request id ${id} is already in flight`));
     // Failing over resends: without a key, a broker sharing the dead one's queue would run the work again.
     const key = options.key ?? (this.connection.failsOver ? randomUUID() : undefined);
-    if (key !== undefined && (key.length < 1 || key.length > 128)) return Promise.reject(new RangeError("key must be 1..128 characters"));
+    if (key !== undefined && (key.length < 1 || key.length > MAX_KEY)) return Promise.reject(new RangeError(`key must be 1..${MAX_KEY} characters`));
     const signal = options.signal;
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
 
-    const deadline = options.deadline ?? this.defaultDeadline(options);
+    const brokerDeadline = options.brokerDeadline;
+    if (brokerDeadline !== undefined && !(Number.isSafeInteger(brokerDeadline) && brokerDeadline >= 1)) {
+      return Promise.reject(new RangeError("brokerDeadline must be an integer number of ms >= 1"));
+    }
+    const deadline = options.deadline ?? (brokerDeadline === undefined ? this.defaultDeadline(options) : brokerDeadline + BROKER_DEADLINE_MARGIN_MS);
     const encode = (): Frame[] => {
       const requestOptions: RequestOptions = { id };
       if (options.service !== undefined) requestOptions.service = options.service;
       if (options.timeout !== undefined) requestOptions.timeout = options.timeout;
       if (options.attempts !== undefined) requestOptions.attempts = options.attempts;
       if (key !== undefined) requestOptions.key = key;
+      if (brokerDeadline !== undefined) requestOptions.deadline = brokerDeadline;
       return encodeClient({ type: "request", path: [EMPTY], options: requestOptions, payload: toFrames(payload) });
     };
     const cancel = (): void => this.connection.post(encodeClient({ type: "cancel", path: [EMPTY], id }));
@@ -175,6 +192,20 @@ export class Client {
       ...(key === undefined ? {} : { cancelAtDeadline: false }),
       abortWait: this.options.cancelWait ?? 1000,
     });
+  }
+
+  /**
+   * Asks the broker for its limits (REQUEST `limits`, protocol/spec.md §Limits discovery): -T, -t, --deadline,
+   * --max-queue, --keep-results and the message bounds. No task is created. A broker older than ZTB/1.1 answers
+   * failed/malformed: the promise then rejects with an Error carrying that reply's message.
+   */
+  async limits(options: { deadline?: number } = {}): Promise<BrokerLimits> {
+    const id = this.connection.ids.next();
+    if (this.connection.closed) throw new ClientClosedError(id);
+    const encode = (): Frame[] => encodeClient({ type: "request", path: [EMPTY], options: { id, limits: true }, payload: [] });
+    const reply = await this.connection.request(id, encode, { deadline: options.deadline ?? this.options.deadline ?? DEFAULT_DEADLINE_MS, cancelAtDeadline: false });
+    if (reply.limits === undefined) throw new Error(`the broker did not tell its limits: ${reply.reason ?? reply.status}${reply.message === undefined ? "" : ` (${reply.message})`}`);
+    return reply.limits;
   }
 
   /** Rejects every pending request with ClientClosedError and closes the socket. */
@@ -217,5 +248,6 @@ function toReply(id: string, detail: ReplyDetail, payload: Frame[]): Reply {
   if (detail.task !== undefined) reply.task = detail.task;
   if (detail.error !== undefined) reply.error = detail.error;
   if (detail.duplicate === true) reply.duplicate = true;
+  if (detail.limits !== undefined) reply.limits = detail.limits;
   return reply;
 }

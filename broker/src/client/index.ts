@@ -6,3 +6,4 @@ export type { PlainClientOptions, PlainReply, PlainRequestOptions } from "./plai
 export { ClientAbortedError, ClientClosedError, ClientError, ClientSendError, ClientTimeoutError } from "./errors";
 export type { ClientStats } from "./pending";
 export type { PayloadLike } from "../peer/frames";
+export type { BrokerLimits } from "../protocol/messages";

@@ -7,7 +7,7 @@
  * delimiter) back into the reply (§Envelopes), so the reply arrives as `corr-id "" answer+`. To the broker this is a
  * REQ-compatible request that came through one more hop.
  */
-import { decodeClientReply, encodeClient } from "../codec";
+import { decodeClientReply, encodeClient, isClientSignature, isPlainFailure, oneHopPath, onlyHop } from "../codec";
 import { SIGNATURE, type Frame } from "../protocol/messages";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
 import { silentLogger, type PeerLogger } from "../peer/logger";
@@ -41,16 +41,7 @@ export interface PlainReply {
   id: string;
 }
 
-const EMPTY: Frame = new Uint8Array(0);
 const DEFAULT_DEADLINE_MS = 30_000;
-const SIGNATURE_FAMILY = SIGNATURE.client.slice(0, 4);
-
-/** The broker reads `ZTBC` + two digits as an enveloped request of some version (§Client: plain mode). */
-function looksEnveloped(frame: Frame): boolean {
-  if (frame.length !== SIGNATURE.client.length) return false;
-  const text = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("latin1");
-  return text.startsWith(SIGNATURE_FAMILY) && /^\d\d$/.test(text.slice(4));
-}
 
 export class PlainClient {
   readonly stats: ClientStats;
@@ -77,8 +68,9 @@ export class PlainClient {
   request(payload: PayloadLike, options: PlainRequestOptions = {}): Promise<PlainReply> {
     const id = this.connection.ids.next();
     const frames = toFrames(payload);
-    if (frames.length === 0) return Promise.reject(new RangeError("a plain request needs at least one frame"));
-    if (frames[0] !== undefined && looksEnveloped(frames[0])) {
+    const [first] = frames;
+    if (first === undefined) return Promise.reject(new RangeError("a plain request needs at least one frame"));
+    if (isClientSignature(first)) {
       return Promise.reject(new RangeError(`a plain request cannot start with ${SIGNATURE.client} (or another version of it): use Client`));
     }
     if (this.connection.closed) return Promise.reject(new ClientClosedError(id));
@@ -86,7 +78,7 @@ export class PlainClient {
     if (signal?.aborted === true) return Promise.reject(new ClientAbortedError(id, { cause: signal.reason }));
     const deadline = options.deadline ?? this.options.deadline ?? DEFAULT_DEADLINE_MS;
     // No cancel and no abortWait: plain mode cannot cancel at the broker, so an abort rejects at once.
-    const encode = (): Frame[] => encodeClient({ type: "plain-request", path: [idFrame(id), EMPTY], payload: frames });
+    const encode = (): Frame[] => encodeClient({ type: "plain-request", path: oneHopPath(idFrame(id)), payload: frames });
     return this.connection.request(id, encode, { deadline, signal });
   }
 
@@ -100,7 +92,7 @@ export class PlainClient {
     try {
       const msg = decodeClientReply(frames);
       if (msg.type !== "plain-reply") throw new Error("enveloped reply on a plain client");
-      const corr = msg.path.length === 2 ? msg.path[0] : undefined;
+      const corr = onlyHop(msg.path);
       id = corr === undefined ? undefined : idKey(corr);
       payload = msg.payload;
     } catch (error) {
@@ -108,8 +100,7 @@ export class PlainClient {
       return;
     }
     this.connection.answer(id, (answered) => {
-      const failed = payload.length === 1 && payload[0]?.length === 0;
-      return { ok: !failed, payload, id: answered };
+      return { ok: !isPlainFailure(payload), payload, id: answered };
     });
   }
 }

@@ -89,6 +89,18 @@ export const CLIENT_CHECKS = {
     title: "the client accepts a failure reply: one request, non-zero exit status",
     spec: "§Client protocol › Failure reasons",
   },
+  "client.deadline": {
+    title: "with no reply at all, the client gives up on its own (non-zero exit) in time: its REQUEST deadline + 5 s, or 60 s",
+    spec: "§Request deadlines, rule 5; §Implementing a client, rule 2; §Command line and environment",
+  },
+  "client.cancel": {
+    title: "a CANCEL names a request of the same connection, and a keyed request that is sent again is not cancelled",
+    spec: "§Enveloped mode; §Idempotent requests, rule 5; §Implementing a client, rule 3",
+  },
+  "client.resend": {
+    title: "a request sent again after no reply carries the first one's key, on a new connection",
+    spec: "§Idempotent requests; §Reliability; §Implementing a client, rule 3",
+  },
   "schema.messages": {
     title: "every message the client sent is valid ZTB/1",
     spec: "§Formal grammar; §Versioning and error handling",

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeClientReply, decodeToWorker } from "../codec";
+import { decodeClientReply, decodeToWorker, isPlainFailure, ProtocolError } from "../codec";
 import type { BrokerToWorker, Frame, ReplyDetail, TaskHeader } from "../protocol/messages";
 
 type Matcher = { text: string } | { hex: string } | { json: unknown } | { jsonMatch: unknown } | { ref: string } | { capture: string };
@@ -116,17 +116,33 @@ export function workerMessage<T extends BrokerToWorker["type"]>(
  */
 export function replyInput(accept: (detail: ReplyDetail, payload: Frame[]) => boolean): ReplyInput {
   for (const message of brokerMessages()) {
-    if (!message.peer.startsWith("client:") || message.frames.length < 4) continue;
-    const frames = framesOf(message.frames, PLACEHOLDER_ID);
-    if (Buffer.from(frames[2] ?? []).toString() !== "REPLY") continue;
-    const partial = JSON.parse(Buffer.from(frames[3] ?? []).toString("utf8")) as Partial<ReplyDetail>;
-    const detail: ReplyDetail = { ...partial, status: partial.status ?? "succeeded", attempts: partial.attempts ?? 1, elapsed: partial.elapsed ?? 0 };
-    const reply = decodeClientReply([...frames.slice(0, 3), Buffer.from(JSON.stringify(detail)), ...frames.slice(4)]);
-    if (reply.type === "reply" && accept(reply.detail, reply.payload)) {
+    if (!message.peer.startsWith("client:")) continue;
+    const reply = decodeOrSkip(framesOf(message.frames.map(completeDetail), PLACEHOLDER_ID));
+    if (reply?.type === "reply" && accept(reply.detail, reply.payload)) {
       return { detail: reply.detail, payload: reply.payload, scenario: message.scenario };
     }
   }
   throw new Error("no matching REPLY in protocol/examples/scenarios");
+}
+
+/**
+ * A scenario's partial REPLY detail (`jsonMatch`) made complete: the members every REPLY has (status, attempts,
+ * elapsed) are filled in when missing. Other matchers are unchanged.
+ */
+function completeDetail(matcher: Matcher): Matcher {
+  if (!("jsonMatch" in matcher) || typeof matcher.jsonMatch !== "object" || matcher.jsonMatch === null) return matcher;
+  const partial = matcher.jsonMatch as Partial<ReplyDetail>;
+  return { json: { ...partial, status: partial.status ?? "succeeded", attempts: partial.attempts ?? 1, elapsed: partial.elapsed ?? 0 } };
+}
+
+/** The codec's reading of a scenario's client message, or undefined when the codec refuses it. */
+function decodeOrSkip(frames: Frame[]): ReturnType<typeof decodeClientReply> | undefined {
+  try {
+    return decodeClientReply(frames);
+  } catch (error) {
+    if (error instanceof ProtocolError) return undefined;
+    throw error;
+  }
 }
 
 function nonEmpty<T>(inputs: T[], what: string): T[] {
@@ -138,13 +154,10 @@ function nonEmpty<T>(inputs: T[], what: string): T[] {
 export function plainReplyInput(failure: boolean): { payload: Frame[]; scenario: string } {
   for (const message of brokerMessages()) {
     if (!message.peer.startsWith("client:")) continue;
-    const frames = framesOf(message.frames, PLACEHOLDER_ID);
     // Enveloped REPLYs in scenarios carry partial details (jsonMatch), which the codec rightly refuses.
-    if (Buffer.from(frames[1] ?? []).toString() === "ZTBC01") continue;
-    const reply = decodeClientReply(frames);
-    if (reply.type !== "plain-reply") continue;
-    const isFailure = reply.payload.length === 1 && reply.payload[0]?.length === 0;
-    if (isFailure === failure) return { payload: reply.payload, scenario: message.scenario };
+    const reply = decodeOrSkip(framesOf(message.frames, PLACEHOLDER_ID));
+    if (reply?.type !== "plain-reply") continue;
+    if (isPlainFailure(reply.payload) === failure) return { payload: reply.payload, scenario: message.scenario };
   }
   throw new Error("no matching plain reply in protocol/examples/scenarios");
 }

@@ -4,7 +4,7 @@
  * worker process; each is bounded in time, so a whole run stays well under 20 s.
  */
 import { randomBytes } from "node:crypto";
-import { decodeAnswer, decodeClient, decodeWorker } from "../codec";
+import { claimedCommand, decodeAnswer, decodeClient, decodeWorker } from "../codec";
 import type { ClientMessage, Frame, LegacyAnswer, ReadyOptions, WorkerMessage } from "../protocol/messages";
 import { LEGACY_ONLY, Results, WORKER_CHECKS, type WorkerCheckId } from "./checks";
 import { framesHex, showId } from "./hex";
@@ -14,6 +14,7 @@ import type { Report } from "./report";
 import { invalidToWorker, taskInputs, workerMessage, type TaskInput } from "./scenario-inputs";
 import { ANY_LOOPBACK_PORT, bindAnswers, bindClients, delay, type Endpoint } from "./sockets";
 import { WorkersRouter } from "./workers-router";
+import { inHeartbeatRange, LIVENESS } from "../protocol/limits";
 
 export interface WorkerCheckOptions {
   /** The command under test and its arguments ({workers}, {answers}, {clients} are substituted). */
@@ -211,7 +212,7 @@ class ModernRun {
     const announced = this.ready?.heartbeat ?? 0;
     const readySeen = this.inbox.log.find((seen) => seen.peer === this.peer && seen.msg?.type === "ready");
     const start = readySeen?.at ?? this.clock();
-    const window = Math.min(HEARTBEAT_WINDOW_MAX_MS, 3 * announced + tolerance(announced));
+    const window = Math.min(HEARTBEAT_WINDOW_MAX_MS, LIVENESS * announced + tolerance(announced));
     if (announced + tolerance(announced) >= window) {
       this.results.skip("heartbeat.interval", `an interval of ${announced} ms is too long to watch in this run (run the worker with 1000 ms or less)`);
       return true;
@@ -233,7 +234,7 @@ class ModernRun {
       if (seen?.msg?.type === "heartbeat") {
         beats++;
         // §Heartbeating rule 4: a new announced value applies from now on.
-        if (seen.msg.interval >= 100 && seen.msg.interval <= 60000) interval = seen.msg.interval;
+        if (inHeartbeatRange(seen.msg.interval)) interval = seen.msg.interval;
       }
     }
     if (worst.excess > 0) {
@@ -313,7 +314,7 @@ class ModernRun {
     const mark = this.inbox.mark;
     this.router.mute(old);
     const silentFrom = this.router.lastSent(old) ?? this.clock();
-    const dead = 3 * this.options.heartbeat;
+    const dead = LIVENESS * this.options.heartbeat;
     const limit = dead + 3000;
     const again = await this.inbox.next((seen) => seen.msg?.type === "ready", Math.max(0, silentFrom + limit - this.clock()), mark);
     if (again === undefined) {
@@ -338,7 +339,7 @@ class ModernRun {
     const endpoint = this.router.endpoint;
     const mark = this.inbox.mark;
     this.router = await WorkersRouter.bind(endpoint, this.inbox, "broker", this.options.heartbeat, this.clock);
-    const limit = 3 * this.options.heartbeat + 3 * (this.ready?.heartbeat ?? 1000) + 3000;
+    const limit = LIVENESS * this.options.heartbeat + LIVENESS * (this.ready?.heartbeat ?? 1000) + 3000;
     const again = await this.inbox.next((seen) => seen.msg?.type === "ready", limit, mark);
     if (again === undefined) {
       this.results.fail("reconnect.restart", `no READY within ${limit} ms of the restart`);
@@ -761,8 +762,7 @@ function key(id: Frame): string {
 
 /** Whether a message names `command` in its command frame, valid or not (for reports about invalid messages). */
 function claims(frames: readonly Frame[], command: string): boolean {
-  const frame = frames[2];
-  return frames.length >= 3 && frames[0]?.length === 0 && frame !== undefined && Buffer.from(frame).toString("latin1") === command;
+  return claimedCommand(frames) === command;
 }
 
 function describe(seen: Seen<WorkerMessage>): string {

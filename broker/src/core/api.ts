@@ -8,6 +8,7 @@
 import type { ClusterEvent, ClusterRequest } from "./cluster";
 import type { JournalRecord, RecoveredState } from "./journal";
 import type { CoreMetrics } from "./metrics";
+import type { MessageBounds } from "../protocol/limits";
 import type {
   AdminReply,
   AdminRequest,
@@ -28,13 +29,20 @@ export type PeerKey = string;
 export type Endpoint = "clients" | "workers" | "answers" | "admin";
 
 /** The broker's limits and policies: what the command line sets and the core enforces (the rest of CoreConfig is derived at start). */
-export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info" | "journal" | "cluster">;
+export type SchedulingConfig = Omit<CoreConfig, "bootNonce" | "info" | "journal" | "cluster" | "bounds">;
 
 export interface CoreConfig {
   /** Max attempts per task (-t); null = unlimited. */
   tries: number | null;
   /** Per-attempt timeout in ms (-T); null = none. */
   timeout: number | null;
+  /**
+   * The longest request deadline in ms (`--deadline`), and the one given to requests that ask for none; null or
+   * absent = none (§Request deadlines).
+   */
+  deadline?: number | null;
+  /** The message bounds the shell's codec enforces (`--max-message`, `--max-frames`), told in limits replies; default DEFAULT_BOUNDS. */
+  bounds?: MessageBounds;
   /** The broker's heartbeat interval in ms, announced to workers. */
   heartbeat: number;
   /** Max tasks waiting per service; null = unbounded. */

@@ -56,18 +56,15 @@ import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./met
 import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
+import { expiredMessage, limitsOf } from "./request-limits";
+import { LEASE, LIVENESS, PAGE, inHeartbeatRange } from "../protocol/limits";
 import { type Worker, WorkerTable } from "./worker-table";
 
 /** §Admin: EVENTs are coalesced over this many ms. */
 export const EVENT_INTERVAL = 100;
 /** Task views per EVENT (decision: bounds one EVENT; the rest follow in the next). */
 export const EVENT_TASKS = 1000;
-/** §Worker protocol: a peer is dead after LIVENESS x its announced interval of silence. */
-export const LIVENESS = 3;
-/** §Admin SUBSCRIBE lease bounds and default. */
-export const LEASE = { min: 1000, max: 60000, default: 10000 } as const;
-/** §Admin SNAPSHOT page size bounds and default. */
-export const PAGE = { max: 500, default: 100 } as const;
+export { LEASE, LIVENESS, PAGE };
 /**
  * §Limits, load shedding: new requests are refused once the estimated resident memory reaches `shedAt` of
  * `--max-memory`, and taken again below `resumeAt` (so the broker does not flap at the line). Payload octets taken in
@@ -100,6 +97,7 @@ type CoreTimer =
   | { kind: "kept" }
   | { kind: "quarantine"; worker: Worker }
   | { kind: "unseen" }
+  | { kind: "expiry"; task: Task }
   | { kind: "cluster-depth" }
   | { kind: "cluster-retry" };
 
@@ -193,6 +191,7 @@ function inSpecOrder(detail: ReplyDetail, id: string | undefined): ReplyDetail {
   if (detail.error !== undefined) ordered.error = detail.error;
   if (detail.duplicate !== undefined) ordered.duplicate = detail.duplicate;
   if (detail.resent !== undefined) ordered.resent = detail.resent;
+  if (detail.limits !== undefined) ordered.limits = detail.limits;
   return ordered as ReplyDetail;
 }
 
@@ -370,6 +369,7 @@ export class BrokerCore implements BrokerCoreApi {
         durable: this.durable,
         ...(this.config.journal === undefined ? {} : { fsync: this.config.journal.fsync }),
         keepResults: this.keepResults,
+        deadline: this.config.deadline ?? null,
         ...(this.config.maxMemory === undefined
           ? {}
           : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
@@ -410,6 +410,10 @@ export class BrokerCore implements BrokerCoreApi {
         this.onRequest({ peer, path: msg.path, enveloped: false, correlation: undefined }, DEFAULT_SERVICE, {}, msg.payload);
         return;
       case "request":
+        if (msg.options.limits === true) {
+          this.reply({ peer, path: msg.path, enveloped: true, correlation: msg.options.id }, { status: "succeeded", attempts: 0, elapsed: 0, limits: limitsOf(this.config, this.keepResults) }, []);
+          return;
+        }
         this.onRequest(
           { peer, path: msg.path, enveloped: true, correlation: msg.options.id },
           msg.options.service ?? DEFAULT_SERVICE,
@@ -448,7 +452,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onRequest(
     client: ClientRef,
     service: string,
-    options: { timeout?: number; attempts?: number; key?: string },
+    options: { timeout?: number; attempts?: number; key?: string; deadline?: number },
     payload: Frame[],
   ): void {
     if (this.phase !== "running") return this.reject(client, "shutdown", "the broker is shutting down");
@@ -486,6 +490,8 @@ export class BrokerCore implements BrokerCoreApi {
     this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     this.correlate(client, task);
+    const deadline = clamp(options.deadline, this.config.deadline ?? null);
+    if (deadline !== null) task.expiry = this.timers.add(this.now + deadline, { kind: "expiry", task });
     this.journal({ op: "accept", task: this.taskRecord(task) });
     this.enqueue(task, svc, "back");
   }
@@ -752,6 +758,8 @@ export class BrokerCore implements BrokerCoreApi {
   /** Rule 7: the one terminal transition; sends the client (and every request attached by key) its reply. */
   private finish(task: Task, state: "succeeded" | "failed" | "cancelled", reason?: FailureReason, message?: string): void {
     if (task.current !== undefined) this.closeAttempt(task.current);
+    this.timers.remove(task.expiry);
+    task.expiry = undefined;
     this.setState(task, state);
     // A leased task is another request's attempt: the broker holding its client counts how it ended.
     if (task.cluster?.role !== "leased") this.countFinished(state);
@@ -762,7 +770,11 @@ export class BrokerCore implements BrokerCoreApi {
     if (state !== "succeeded") {
       this.logLimited("tasks", `task-${state}`, { task: task.id, reason: reason ?? null }, state === "failed" ? "warn" : "info");
     }
-    if (task.key !== undefined) this.keep(task);
+    // An expired task is not kept: the deadline measured the client's patience, not the work (§Request deadlines).
+    if (task.key !== undefined) {
+      if (reason === "expired") this.dropKey(task);
+      else this.keep(task);
+    }
     const finish: FinishRecord = { seq: task.seq, state, attempts: task.attempts, finishedAt: this.now };
     this.journal({ op: "finish", finish: this.withOutcome(finish, task) });
     const detail = this.outcome(task);
@@ -957,7 +969,7 @@ export class BrokerCore implements BrokerCoreApi {
     this.seen(worker);
     switch (msg.type) {
       case "heartbeat":
-        if (msg.interval >= 100 && msg.interval <= 60000) worker.heartbeat = msg.interval;
+        if (inHeartbeatRange(msg.interval)) worker.heartbeat = msg.interval;
         return;
       case "result":
         return this.onResult(worker, msg.task, msg.payload);
@@ -1487,6 +1499,9 @@ export class BrokerCore implements BrokerCoreApi {
         this.keptTimer = undefined;
         this.expireKept(this.now, 0);
         return this.scheduleKept();
+      case "expiry":
+        timer.task.expiry = undefined;
+        return this.onExpiry(timer.task);
       case "cluster-depth":
         this.timers.add(this.now + CLUSTER.depthEvery, timer);
         this.clusterOut({ kind: "cluster-depth", services: [...new Set([...this.services.keys(), ...this.askedFor])] });
@@ -1504,6 +1519,23 @@ export class BrokerCore implements BrokerCoreApi {
       default:
         return timer satisfies never;
     }
+  }
+
+  /**
+   * §Request deadlines: the request's deadline passed before its reply. A running attempt is cancelled (CANCEL
+   * `timeout`, not counted against the worker: the wait may have been the queue's), and the task fails with expired.
+   */
+  private onExpiry(task: Task): void {
+    if (task.state !== "queued" && task.state !== "running") return;
+    const attempt = task.current;
+    const svc = this.services.get(task.service);
+    const message = expiredMessage(task, this.now, svc?.workers ?? 0);
+    if (attempt !== undefined) {
+      this.closeAttempt(attempt);
+      this.sendCancel(attempt.worker, task, "timeout");
+    }
+    this.finish(task, "failed", "expired", message);
+    if (attempt !== undefined && attempt.worker.kind === "modern") this.offer(attempt.worker);
   }
 
   /** Rule 4: a timed-out attempt is cancelled on a modern worker (slot freed) and retried elsewhere. */

@@ -82,6 +82,8 @@ export interface Task {
   readonly maxAttempts: number | null;
   readonly timeout: number | null;
   readonly createdAt: number;
+  /** The timer of the request's deadline (§Request deadlines), set while a task with one is live. */
+  expiry: Timer<unknown> | undefined;
   state: TaskState;
   /** Attempts made so far. */
   attempts: number;
@@ -236,6 +238,7 @@ export class TaskTable {
       maxAttempts: init.maxAttempts,
       timeout: init.timeout,
       createdAt: init.createdAt,
+      expiry: undefined,
       id,
       key: init.key,
       waiters: undefined,

@@ -1,8 +1,47 @@
 /**
- * The size limits of protocol/spec.md §Limits, in one place: what the codec checks where frames become typed messages,
- * and the byte budgets of the broker's send queues. The CLI takes its defaults from here. (The core's own limits —
- * queue length, history, snapshot page — are part of its configuration.)
+ * The protocol's limits (protocol/spec.md §Limits, §JSON members, §Heartbeating, §Admin), in one place: the bounds a
+ * schema of protocol/schemas holds are read from it, never retyped, and the rest are the spec's constants. The core,
+ * the codec, the worker library, the clients, the CLI, the conformance checker and the extension take them from here.
+ * (The broker's configurable limits — queue length, history — are part of the core's configuration.)
  */
+import common from "../../../protocol/schemas/common.schema.json";
+import fail from "../../../protocol/schemas/fail.schema.json";
+import ready from "../../../protocol/schemas/ready.schema.json";
+import snapshotQuery from "../../../protocol/schemas/snapshot-query.schema.json";
+import subscribe from "../../../protocol/schemas/subscribe.schema.json";
+
+/** A heartbeat interval a peer announces (READY `heartbeat`, HEARTBEAT frames) and the broker's `--heartbeat`, in ms. */
+export const HEARTBEAT = { min: ready.properties.heartbeat.minimum, max: ready.properties.heartbeat.maximum } as const;
+
+/** True when `ms` is an interval a receiver applies (§Heartbeating rule 4: others are ignored). */
+export function inHeartbeatRange(ms: number): boolean {
+  return ms >= HEARTBEAT.min && ms <= HEARTBEAT.max;
+}
+
+/** §Heartbeating rule 2: a peer is dead after LIVENESS x its announced interval of silence. */
+export const LIVENESS = 3;
+
+/** READY `capacity`: tasks a worker may hold at once. */
+export const CAPACITY = { min: ready.properties.capacity.minimum, max: ready.properties.capacity.maximum } as const;
+
+/** READY `services`: how many services one worker serves. */
+export const MAX_SERVICES = ready.properties.services.maxItems;
+
+/** Worker and service names, in characters. */
+export const MAX_NAME = common.$defs.name.maxLength;
+
+/** REQUEST `id` (correlation id) and `key` (idempotency key), in characters. */
+export const MAX_CORRELATION_ID = common.$defs.correlationId.maxLength;
+export const MAX_KEY = common.$defs.idempotencyKey.maxLength;
+
+/** FAIL and DISCONNECT `message`, in characters. */
+export const MAX_FAIL_MESSAGE = fail.properties.message.maxLength;
+
+/** Admin SNAPSHOT `tasks.limit` (its default is the spec's, not the schema's). */
+export const PAGE = { max: snapshotQuery.properties.tasks.properties.limit.maximum, default: 100 } as const;
+
+/** Admin SUBSCRIBE `lease` in ms (its default is the spec's). */
+export const LEASE = { min: subscribe.properties.lease.minimum, max: subscribe.properties.lease.maximum, default: 10_000 } as const;
 
 /** Task ids are opaque frames of 1..255 octets (§Task ids). */
 export const MAX_TASK_ID_OCTETS = 255;
@@ -61,12 +100,9 @@ export const DEFAULT_MAX_UNSENT_TOTAL = 256 * 1024 * 1024;
  */
 export const MAX_TIMEOUT = 2_147_483_647;
 
-/** §Heartbeating: announced intervals are used only within this range (a value outside is ignored). */
-export const HEARTBEAT_MIN = 100;
-export const HEARTBEAT_MAX = 60_000;
-
-/** §Heartbeating rule 2: a peer is dead after this many of its own announced intervals of silence. */
-export const LIVENESS = 3;
+/** §Heartbeating: announced intervals are used only within this range (a value outside is ignored); HEARTBEAT's. */
+export const HEARTBEAT_MIN = HEARTBEAT.min;
+export const HEARTBEAT_MAX = HEARTBEAT.max;
 
 /**
  * §Heartbeating rule 3: until a worker has heard from the broker it waits LIVENESS × min(own interval, this), the

@@ -24,6 +24,7 @@ export const FAILURE_REASONS = [
   "cancelled",
   "shutdown",
   "unavailable",
+  "expired",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -45,6 +46,28 @@ export interface RequestOptions {
    * same key and service creates no task and gets that task's reply.
    */
   key?: string;
+  /** Since 1.1: the most ms from acceptance to the reply, queue wait included (§Request deadlines). */
+  deadline?: number;
+  /** Since 1.1: no task; the REPLY carries the broker's limits (§Limits discovery). */
+  limits?: true;
+}
+
+/** Since 1.1: the broker's limits for requests, in the REPLY to a REQUEST with `limits: true` (§Limits discovery). */
+export interface BrokerLimits {
+  /** -T in ms; null = none. */
+  timeout: number | null;
+  /** -t; null = unlimited. */
+  attempts: number | null;
+  /** --deadline in ms; null = none. */
+  deadline: number | null;
+  /** --max-queue; null = unbounded. */
+  maxQueue: number | null;
+  /** --keep-results in ms. */
+  keepResults: number;
+  /** --max-message octets. */
+  maxMessage: number;
+  /** --max-frames. */
+  maxFrames: number;
 }
 
 export interface ReplyDetail {
@@ -62,6 +85,8 @@ export interface ReplyDetail {
   duplicate?: boolean;
   /** True on a copy sent again after a durable broker's restart (§Durability rule 6). */
   resent?: boolean;
+  /** Only in the REPLY to a REQUEST with `limits: true`. */
+  limits?: BrokerLimits;
 }
 
 /**
@@ -219,6 +244,8 @@ export interface BrokerInfo {
   fsync?: FsyncPolicy;
   /** How long finished replies stay for resends with the same key, in ms (`--keep-results`). */
   keepResults?: number;
+  /** Since 1.1: `--deadline` in ms, the longest request deadline; null = none. */
+  deadline?: number | null;
   /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
   memory?: { budget: number; rss: number; shedding: boolean };
   /** Since 1.1, in cluster mode (§Cluster mode): the cluster, this broker's id in it, and the shared queue's depth per service. */

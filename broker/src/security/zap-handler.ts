@@ -133,7 +133,9 @@ export class ZapHandler {
     const request = parseZapRequest(frames);
     if (request === undefined) {
       this.stats_.malformed += 1;
-      return zapReply(frames[1] ?? Buffer.alloc(0), "500", "malformed ZAP request", "");
+      // RFC 27 frames (this file is the ZAP codec): the request id is the second, echoed even in a refusal.
+      const [, requestId] = frames;
+      return zapReply(requestId ?? Buffer.alloc(0), "500", "malformed ZAP request", "");
     }
     let decision: ZapDecision;
     try {

@@ -180,6 +180,8 @@ export class BrokerServer {
     };
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
+    if (options.deadline !== undefined) config.deadline = options.deadline;
+    config.bounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     if (options.maxKept !== undefined) config.maxKept = options.maxKept;
     if (options.maxMemory !== undefined) config.maxMemory = options.maxMemory;
     if (options.journal !== undefined) config.journal = { fsync: options.journal.fsync };

@@ -12,7 +12,7 @@
  */
 import { Dealer } from "zeromq";
 import { decodeToWorker, encodeWorker, salvageToWorker } from "../codec";
-import { MAX_TIMEOUT } from "../protocol/limits";
+import { CAPACITY, HEARTBEAT, MAX_FAIL_MESSAGE, MAX_NAME, MAX_SERVICES, MAX_TIMEOUT } from "../protocol/limits";
 import type { BrokerToWorker, CancelReason, DisconnectDetail, Frame, WorkerMessage } from "../protocol/messages";
 import { Backoff, type BackoffOptions } from "../peer/backoff";
 import { idFrame, idKey, toFrames, type PayloadLike } from "../peer/frames";
@@ -114,12 +114,12 @@ export class Worker extends StatusEvents {
     this.services = options.services ?? ["default"];
     this.capacity = options.capacity ?? 1;
     this.heartbeat = options.heartbeat ?? 1000;
-    checkRange("capacity", this.capacity, 1, 1000);
-    checkRange("heartbeat", this.heartbeat, 100, 60000);
-    if (this.name.length < 1 || this.name.length > 64) throw new RangeError("worker name must be 1..64 characters");
-    if (this.services.length < 1 || this.services.length > 32) throw new RangeError("a worker serves 1..32 services");
+    checkRange("capacity", this.capacity, CAPACITY.min, CAPACITY.max);
+    checkRange("heartbeat", this.heartbeat, HEARTBEAT.min, HEARTBEAT.max);
+    if (this.name.length < 1 || this.name.length > MAX_NAME) throw new RangeError(`worker name must be 1..${MAX_NAME} characters`);
+    if (this.services.length < 1 || this.services.length > MAX_SERVICES) throw new RangeError(`a worker serves 1..${MAX_SERVICES} services`);
     for (const s of this.services) {
-      if (s.length < 1 || s.length > 64) throw new RangeError(`service name must be 1..64 characters: "${s}"`);
+      if (s.length < 1 || s.length > MAX_NAME) throw new RangeError(`service name must be 1..${MAX_NAME} characters: "${s}"`);
     }
     this.backoff = new Backoff(options.reconnect);
     this.logger = options.logger ?? silentLogger;
@@ -485,7 +485,7 @@ export class Worker extends StatusEvents {
   }
 
   private failRun(session: Session, running: Running, error: unknown): void {
-    const message = truncateUtf8(errorMessage(error), 1024);
+    const message = truncateUtf8(errorMessage(error), MAX_FAIL_MESSAGE);
     const retryable = isRetryable(error);
     this.logger.debug("worker-task-failed", { task: running.key, message, retryable });
     this.send(session, { type: "fail", task: running.task, message, retryable });

@@ -55,6 +55,8 @@ export interface RequestSpec {
   service?: string;
   timeout?: number;
   attempts?: number;
+  /** REQUEST `deadline` in ms (the `ztb.requestDeadline` setting). */
+  deadline?: number;
 }
 
 /** Extension -> child. */

@@ -24,6 +24,7 @@ import { applyClientSecurity, type PeerKeys } from "../../../broker/src/security
 import { CURVE_SETTINGS } from "../broker/curve";
 import { classifyEvent } from "../model/sequence";
 import { toFrameView } from "../model/frame-view";
+import { PAGE } from "../../../broker/src/protocol/limits";
 import { silentHandshake, type CurveProblem, type HandshakeContext } from "./curve-diagnosis";
 import { loadCurveKeys, watchHandshakes, type HandshakeState } from "./curve-keys";
 import type { ActionResult, AdminAction, CurveFiles, FromChild, RequestSpec, ToChild } from "./ipc";
@@ -32,7 +33,8 @@ const RENEW_MS = 2000;
 const LEASE_MS = 10_000;
 const DEAD_MS = 5000;
 const ACTION_TIMEOUT_MS = 5000;
-const SNAPSHOT_LIMIT = 500;
+/** The largest page a SNAPSHOT gives. */
+const SNAPSHOT_LIMIT = PAGE.max;
 const EMPTY: Frame = new Uint8Array(0);
 
 function post(message: FromChild): void {
@@ -385,7 +387,7 @@ class Requests {
     }
     const started = performance.now();
     const payload = spec.frames.map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
-    const reply: Reply = await client.request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, signal });
+    const reply: Reply = await client.request(payload, { service: spec.service, timeout: spec.timeout, attempts: spec.attempts, brokerDeadline: spec.deadline, signal });
     const { payload: frames, ...detail } = reply;
     post({ type: "reply", id, detail, frames: frames.map(toFrameView), roundTrip: Math.round(performance.now() - started) });
   }

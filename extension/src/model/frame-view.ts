@@ -1,19 +1,14 @@
-/** Bytes shown to a person (ztb-brief §Admin `Frame`): UTF-8 text when printable, hex otherwise. */
+/**
+ * Bytes shown to a person (protocol/spec.md §Admin, FrameView): the codec's rule, the same one the broker applies to
+ * previews and INSPECT frames, so a frame looks the same wherever it is shown and `fromFrameView` gives its bytes back
+ * (a leading BOM stays in the text; C1 controls such as U+0085 make it hex). The codec's module is pure TypeScript:
+ * no native module reaches the extension host.
+ */
+import { frameView } from "../../../broker/src/codec/frame-view";
 import type { FrameView } from "../../../broker/src/protocol/messages";
-import { toHex } from "../requests/request-file";
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function toFrameView(bytes: Uint8Array): FrameView {
-  try {
-    const text = decoder.decode(bytes);
-    // Tabs and newlines are printable in a document; other control characters are not.
-    // eslint-disable-next-line no-control-regex
-    if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return { text };
-  } catch {
-    // not UTF-8
-  }
-  return { hex: toHex(bytes) };
+  return frameView(bytes);
 }
 
 export function fromFrameView(frame: FrameView): Uint8Array {

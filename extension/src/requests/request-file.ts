@@ -18,6 +18,8 @@
  * - A block without frames is an error (there is nothing to send).
  * Errors carry the 0-based line; messages show it 1-based ("line 4: …") as editors do.
  */
+import { frameView } from "../../../broker/src/codec/frame-view";
+import { MAX_NAME } from "../../../broker/src/protocol/limits";
 
 export interface RequestOptions {
   service?: string;
@@ -48,7 +50,7 @@ export interface RequestBlock {
   errors: ParseError[];
 }
 
-const MAX_SERVICE = 64;
+const MAX_SERVICE = MAX_NAME;
 const encoder = new TextEncoder();
 
 /** The cheap first pass for CodeLenses: the header line of every block, without parsing frames. */
@@ -175,18 +177,11 @@ function addFrame(block: RequestBlock, line: string, n: number): void {
 // ------------------------------------------------------------------------------------------------------------------
 // Writing (Show Request renders a task's request as a block that can be sent again)
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** One frame as a line that parses back to the same bytes. */
+/** One frame as a line that parses back to the same bytes: the codec's FrameView rule, and no line breaks. */
 export function formatFrameLine(frame: Uint8Array): string {
-  let text: string | undefined;
-  try {
-    text = decoder.decode(frame);
-  } catch {
-    text = undefined;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (text === undefined || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(text)) return `hex:${toHex(frame)}`;
+  const view = frameView(frame);
+  if ("hex" in view || /[\n\r]/.test(view.text)) return `hex:${toHex(frame)}`;
+  const text = view.text;
   const needsEscape =
     text.trim() === "" || text.startsWith("#") || text.startsWith("@") || text.startsWith("hex:") || text.startsWith("text:");
   return needsEscape ? `text:${text}` : text;

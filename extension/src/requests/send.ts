@@ -9,6 +9,7 @@ import type { BrokerSession } from "../broker/session";
 import type { ReplyDocuments } from "./reply-provider";
 import { formatReply, replyDocumentName } from "./reply-document";
 import type { RequestOptions } from "./request-file";
+import { readSettings } from "../settings";
 
 export interface OutgoingRequest {
   title: string;
@@ -44,10 +45,12 @@ export class RequestSender {
     }
     const endpoint = this.session.clientsEndpoint();
     const curve = this.session.curve;
+    const deadline = readSettings().requestDeadline;
     const spec = {
       endpoint,
       frames: request.frames.map((f) => Buffer.from(f).toString("base64")),
       ...request.options,
+      ...(deadline === undefined ? {} : { deadline }),
       ...(curve ? { curve } : {}),
     };
     try {

@@ -16,6 +16,7 @@ import {
   type TreeNode,
 } from "../model/tree-model";
 import type { TaskState } from "../../../broker/src/protocol/messages";
+import { PAGE } from "../../../broker/src/protocol/limits";
 import { NodeProvider } from "./node-provider";
 
 export class BrokerProvider extends NodeProvider {
@@ -111,7 +112,7 @@ export class TasksProvider extends NodeProvider {
     const model = this.session.model;
     const have = model.countIn(state);
     if (isFinished(state) && have < limit) {
-      const result = await this.bridge.action({ kind: "page", state, offset: have, limit: Math.min(500, limit - have) });
+      const result = await this.bridge.action({ kind: "page", state, offset: have, limit: Math.min(PAGE.max, limit - have) });
       if (result.kind === "page") model.addTasks(result.tasks);
     }
     this.refresh(undefined);

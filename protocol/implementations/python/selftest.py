@@ -211,7 +211,8 @@ class ClientBuildsVectors(unittest.TestCase):
         for name, _, frames in vectors("valid", "clients", "to-broker", "REQUEST"):
             with self.subTest(vector=name):
                 o = body_json(frames, 3)
-                opts = zc.request_options(o.get("service"), o.get("timeout"), o.get("attempts"), o.get("id"), o.get("key"))
+                opts = zc.request_options(o.get("service"), o.get("timeout"), o.get("attempts"), o.get("id"), o.get("key"),
+                                          o.get("deadline"), o.get("limits", False))
                 self.assertEqual(zc.build_request(opts, frames[4:]), frames)
                 seen += 1
         self.assertGreaterEqual(seen, 3)
@@ -236,7 +237,7 @@ class ClientBuildsVectors(unittest.TestCase):
             zc.build_plain([b"ZTBC01", b"x"])  # would be read as enveloped
         with self.assertRaises(ValueError):
             zc.build_plain([])
-        for kwargs in ({"service": ""}, {"timeout": 0}, {"attempts": 0}, {"id": "x" * 129}):
+        for kwargs in ({"service": ""}, {"timeout": 0}, {"attempts": 0}, {"id": "x" * 129}, {"deadline": 0}):
             with self.subTest(kwargs=kwargs), self.assertRaises(ValueError):
                 zc.request_options(**kwargs)
 

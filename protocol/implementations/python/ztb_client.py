@@ -60,8 +60,13 @@ def encode_json(obj: dict) -> bytes:
 
 
 def request_options(service: Optional[str] = None, timeout: Optional[int] = None, attempts: Optional[int] = None,
-                    id: Optional[str] = None, key: Optional[str] = None) -> dict:
-    """REQUEST options (spec "JSON members"), members in the spec's order; absent ones take the broker's defaults."""
+                    id: Optional[str] = None, key: Optional[str] = None, deadline: Optional[int] = None,
+                    limits: bool = False) -> dict:
+    """REQUEST options (spec "JSON members"), members in the spec's order; absent ones take the broker's defaults.
+
+    `deadline` (ms, since 1.1) bounds the time to the reply, queue wait included (spec "Request deadlines");
+    `limits` asks for the broker's limits instead of running a task (spec "Limits discovery").
+    """
     opts: dict = {}
     if service is not None:
         if not 1 <= len(service) <= 64:
@@ -83,6 +88,12 @@ def request_options(service: Optional[str] = None, timeout: Optional[int] = None
         if not 1 <= len(key) <= 128:
             raise ValueError("idempotency key must be 1..128 characters")
         opts["key"] = key
+    if deadline is not None:
+        if not isinstance(deadline, int) or deadline < 1:
+            raise ValueError("deadline must be an integer >= 1 ms")
+        opts["deadline"] = deadline
+    if limits:
+        opts["limits"] = True
     return opts
 
 
@@ -256,7 +267,7 @@ class Client:
 
     def request(self, payload: Sequence[bytes], service: Optional[str] = None, timeout: Optional[int] = None,
                 attempts: Optional[int] = None, id: Optional[str] = None, wait: float = 30.0,
-                resend: int = 0, key: Optional[str] = None) -> Reply:
+                resend: int = 0, key: Optional[str] = None, deadline: Optional[int] = None) -> Reply:
         """Enveloped REQUEST; `timeout`/`attempts` are the broker's per-attempt options, `wait` (s) the client's.
 
         `resend` extra tries follow a client-side timeout, with back-off 100 ms doubling to 5 s and jitter. With an
@@ -266,7 +277,7 @@ class Client:
         corr = id or f"py-{os.getpid()}-{next(_ids)}"
         if key is None and (resend > 0 or self.fails_over):
             key = f"py-{uuid.uuid4().hex}"
-        message = build_request(request_options(service, timeout, attempts, corr, key), payload)
+        message = build_request(request_options(service, timeout, attempts, corr, key, deadline), payload)
 
         def accept(frames: list[bytes]) -> Optional[Reply]:
             reply = parse_reply(frames)
@@ -396,15 +407,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--id", help="correlation id (enveloped; default: generated)")
     p.add_argument("--key", help="idempotency key (enveloped): one task per key, so resends never run it twice "
                                  "(default: generated when --resend is given)")
-    p.add_argument("--wait", type=int, default=30000, metavar="MS",
-                   help="client-side timeout per try (default 30000); then exit 3")
+    p.add_argument("--deadline", type=int, metavar="MS",
+                   help="the request's deadline at the broker, queue wait included (enveloped): past it the broker "
+                        "replies failed/expired, saying when no worker serves the service")
+    p.add_argument("--wait", type=int, metavar="MS",
+                   help="client-side timeout per try (default: the deadline + 1000, else 30000); then exit 3")
     p.add_argument("--resend", type=int, default=0, metavar="N",
                    help="extra tries on a new socket after a client-side timeout (default 0: a task may run twice)")
     p.add_argument("payload", nargs="*", help="payload frames (UTF-8; '-' reads one frame from stdin)")
     args = p.parse_args(argv)
     frames = [sys.stdin.buffer.read() if a == "-" else a.encode("utf-8") for a in args.payload]
-    if args.plain and (args.service or args.timeout or args.attempts or args.id or args.key):
-        p.error("--plain takes no --service/--timeout/--attempts/--id/--key (plain requests use the broker's defaults)")
+    if args.plain and (args.service or args.timeout or args.attempts or args.id or args.key or args.deadline):
+        p.error("--plain takes no --service/--timeout/--attempts/--id/--key/--deadline (plain requests use the broker's defaults)")
+    if args.wait is None:
+        # A live broker answers by the deadline (expired at worst): wait a little longer before calling it gone.
+        args.wait = args.deadline + 1000 if args.deadline is not None else 30000
     if args.wait < 1 or args.resend < 0:
         p.error("--wait must be >= 1 and --resend >= 0")
     try:
@@ -418,7 +435,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             reply = client.plain(frames or [b""], wait=args.wait / 1000, resend=args.resend)
         else:
             reply = client.request(frames, args.service, args.timeout, args.attempts, args.id,
-                                   wait=args.wait / 1000, resend=args.resend, key=args.key)
+                                   wait=args.wait / 1000, resend=args.resend, key=args.key, deadline=args.deadline)
     except ValueError as exc:
         p.error(str(exc))
     except ClientTimeout as exc:
