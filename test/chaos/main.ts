@@ -87,6 +87,9 @@ async function main(): Promise<number> {
   return values["broker-kill"] === true ? brokerKill(requests, seed, values["signal-only"] !== true) : workerKill(requests, seed);
 }
 
+// Through process.exit, so the exit handlers that kill servers, brokers and workers run when a run is interrupted.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

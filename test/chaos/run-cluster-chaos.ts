@@ -81,6 +81,7 @@ const REPLICAS_TIMEOUT = 60_000;
  * then it waits. So every fault of the schedule happens, and with requests in flight, however slow the machine.
  */
 const FAULT_SLACK = 200;
+const SETTLE_SLACK = 1000;
 /** After the last answer, executions still on their way (a redelivered task whose first run answered) are awaited this long. */
 const QUIET_MS = 3000;
 
@@ -155,6 +156,16 @@ export function faultSchedule(options: ClusterChaosOptions): Fault[] {
 
 const WORKER_SCRIPT = join(__dirname, "cluster-worker.js");
 
+/** Broker and worker processes of a run, SIGKILLed if this process exits first (an interrupted run leaves none). */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+function own(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+}
+
 /** A worker process slot: restarted after each kill; every execution line lands in `executions`. */
 class WorkerSlot {
   child: ChildProcess | undefined;
@@ -175,6 +186,7 @@ class WorkerSlot {
     const name = `${this.name}.${this.incarnation}`;
     const child = spawn(process.execPath, [WORKER_SCRIPT, this.endpoint, name, String(this.capacity)], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
+    own(child);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.on("exit", (code, signal) => {
@@ -226,6 +238,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
   ];
   const startBroker = async (id: number, at?: BrokerProcess["endpoints"]): Promise<BrokerProcess> => {
     const broker = await spawnWithRetries(args(id), at, (why) => startRefusals.push(`b${id}: ${why}`));
+    own(broker.child);
     broker.child.stderr?.on("data", (chunk: Buffer) => appendFileSync(join(logDir, `b${id}.log`), chunk));
     void broker.exited.then((code) => {
       if (!stopping.has(broker)) unexpectedExits.push(`broker b${id} exited (${String(code)}): ${broker.recent.slice(-3).join(" | ")}`);
@@ -240,6 +253,8 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
   /** A fault is under way (schedule[faults.length]). */
   let injecting = false;
   let injectorFailed = false;
+  /** Waiting for a restarted nats-server node's replicas to be current. */
+  let settling = false;
   try {
     for (let b = 0; b < options.brokers; b++) await startBroker(b);
     for (let b = 0; b < options.brokers; b++) {
@@ -261,7 +276,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
       maySend: (sent) => {
         // The first fault not started yet (the one under way, if any, is schedule[faults.length]).
         const next = schedule[faults.length + (injecting ? 1 : 0)];
-        return injectorFailed || next === undefined || sent < next.atRequest + FAULT_SLACK;
+        return injectorFailed || next === undefined || sent < next.atRequest + FAULT_SLACK + (settling ? SETTLE_SLACK : 0);
       },
     });
     load = activeLoad;
@@ -285,7 +300,10 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
         await nats.restart(fault.victim);
         // One node at a time means the next kill finds three current replicas: killing another node while the restarted
         // one still catches up would take the quorum of the R3 stream away (a different fault).
+        // Replicas catch up with activity: the load may run on meanwhile (SETTLE_SLACK keys further).
+        settling = true;
         if (!(await replicasCurrent(nats, clusterName, REPLICAS_TIMEOUT))) natsNotCurrent.push(`after nats#${fault.victim}`);
+        settling = false;
       } else {
         const slot = workers[fault.victim];
         if (slot === undefined) throw new Error(`no worker ${fault.victim}`);
