@@ -255,6 +255,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
   let injectorFailed = false;
   /** Waiting for a restarted nats-server node's replicas to be current. */
   let settling = false;
+  let keepLogs = true;
   try {
     for (let b = 0; b < options.brokers; b++) await startBroker(b);
     for (let b = 0; b < options.brokers; b++) {
@@ -339,9 +340,9 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
     const summary = summarise(options, activeLoad, executions, faults, unexpectedExits, counters, (Date.now() - started) / 1000);
     summary.startRefusals = startRefusals;
     summary.natsNotCurrent = natsNotCurrent;
-    // The brokers' logs stay for a failed run only.
-    if (clusterChaosViolations(summary).length === 0) rmSync(logDir, { recursive: true, force: true });
-    else summary.logDir = logDir;
+    // The brokers' logs stay for a failed run only (removed below, once the brokers are gone).
+    keepLogs = clusterChaosViolations(summary).length > 0;
+    if (keepLogs) summary.logDir = logDir;
     return summary;
   } finally {
     for (const timer of timers) clearInterval(timer);
@@ -350,6 +351,7 @@ export async function runClusterChaos(options: ClusterChaosOptions): Promise<Clu
     await Promise.all(workers.map((slot) => slot.kill()));
     await Promise.all(brokers.map((broker) => broker.stop(0)));
     await nats.stop();
+    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
   }
 }
 
