@@ -162,7 +162,8 @@ function prediction(single: ClusterRow, two: ClusterRow | undefined, r3: Cluster
   if (two !== undefined) {
     lines.push(
       `  here (2 cores, shared with the client, the workers and other work): 2 brokers / 1 broker = ${(two.rate / Math.max(1, single.rate)).toFixed(2)}; ` +
-        `b per task ${Math.round(single.brokerCpu)} → ${Math.round(two.brokerCpu)} µs, n ${Math.round(single.natsCpu)} → ${Math.round(two.natsCpu)} µs — this machine is CPU-bound, so the second broker can only show its cost, not its gain.`,
+        `b per task ${Math.round(single.brokerCpu)} → ${Math.round(two.brokerCpu)} µs, n ${Math.round(single.natsCpu)} → ${Math.round(two.natsCpu)} µs` +
+        (two.rate < 1.3 * single.rate ? " — the cores were already busy, so the second broker shows its cost, not its gain." : "."),
     );
   }
   if (r3 !== undefined) {
