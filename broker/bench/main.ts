@@ -3,10 +3,12 @@
  * in the same run on the same machine (a benchmark that prints figures and ratios, never a timed test).
  *
  * Prints one JSON line per case, then a readable table and the targets of issues #6 and #10 as ratios.
- * Options: --quick (shorter runs, fewer cases, a smaller recovery fill), --seconds N (measuring time per throughput case).
+ * Options: --quick (shorter runs, fewer cases, a smaller recovery fill), --seconds N (measuring time per throughput case),
+ * --durability / --cluster (only those rows, each with its in-memory baseline).
  */
 import type { ChildProcess } from "node:child_process";
 import { measureBrokerMemory } from "./broker-memory";
+import { type ClusterFigures, clusterLines, measureCluster } from "./cluster";
 import { type CaseResult, type DurabilityFigures, durabilityNotes, durabilityTargets, type Journal, MAIN_CASE, measureDurability } from "./durability";
 import { medianCoreCost } from "./core-cost";
 import { type CeilingResult, measureEchoCeiling, measureNativeEchoCeiling } from "./echo-ceiling";
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
   const secondsArg = process.argv.indexOf("--seconds");
   const seconds = secondsArg >= 0 ? Number(process.argv[secondsArg + 1]) : quick ? 1 : 3;
   if (process.argv.includes("--durability")) return durabilityOnly(quick, seconds);
+  if (process.argv.includes("--cluster")) return clusterOnly(quick, seconds);
 
   const ceiling: Record<number, number> = {};
   for (const payload of [SMALL, LARGE]) {
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
   const prototype =
     prototypePath() === undefined ? undefined : await brokerCase({ mode: "legacy", workers: 4, capacity: 1, payload: SMALL, seconds, broker: "prototype" });
   const durability = await measureDurability(quick ? 1 : 3, (journal, brokerArgs) => measuredCase({ ...MAIN_CASE, seconds, journal, brokerArgs }));
+  const cluster = await measureCluster(seconds, quick, () => measuredCase({ ...MAIN_CASE, seconds }), emit);
 
   // The ceiling once more after the broker cases: how far the machine itself drifted during the run (ratios above use
   // the first measurement).
@@ -198,7 +202,7 @@ async function main(): Promise<void> {
     journalBytesPerTask: Math.round(recovery.bytesPerQueuedTask),
   });
 
-  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask, durability, recovery, quick });
+  printTable({ ceiling, ceilingAfter, rates, relay, legacy, prototype, native, cost1k, cost100k, shellNs, bytesPerTask: memory.bytesPerTask, durability, recovery, cluster, quick });
 }
 
 /** `--durability`: only the durable-broker rows (throughput per --fsync policy against in-memory), for quick checks. */
@@ -208,6 +212,12 @@ async function durabilityOnly(quick: boolean, seconds: number): Promise<void> {
     `${name.padEnd(16)} ${String(Math.round(r.rate)).padStart(7)} tasks/s ${String(Math.round(r.cpuMicros)).padStart(5)} µs CPU/task  ${(r.rate / d.memory.rate).toFixed(2)}`;
   console.log(line("in memory", d.memory));
   for (const mode of d.modes) console.log(line(`--fsync ${mode.fsync}`, mode.result));
+}
+
+/** `--cluster`: only the cluster rows (cluster.ts) and their in-memory baseline, with the scaling prediction. */
+async function clusterOnly(quick: boolean, seconds: number): Promise<void> {
+  const figures = await measureCluster(seconds, quick, () => measuredCase({ ...MAIN_CASE, seconds }), emit);
+  process.stdout.write(`\n${clusterLines(figures).join("\n")}\n`);
 }
 
 interface Summary {
@@ -227,6 +237,7 @@ interface Summary {
   bytesPerTask: number;
   durability: DurabilityFigures;
   recovery: RecoveryFigures;
+  cluster: ClusterFigures;
   quick: boolean;
 }
 
@@ -270,6 +281,8 @@ function printTable(s: Summary): void {
     out.push(tableLine(rowName(row), row.tasksPerSecond, row.p50ms, row.p99ms, row.brokerCpuMicrosPerTask, (result.rate / Math.max(1, d.memory.rate)).toFixed(2)));
   }
   out.push(...durabilityNotes(s.durability, s.recovery));
+  out.push("");
+  out.push(...clusterLines(s.cluster));
   out.push("");
   out.push("CPU µs: CPU time of the echo server per round trip, or of the broker process per task (all its threads).");
   const before = s.ceiling[SMALL] ?? 1;

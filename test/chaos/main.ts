@@ -4,8 +4,11 @@
  * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts), and
  * also kills itself right after a random journal commit (the failpoint), before that turn's sends; `--signal-only`
  * keeps only the kills from outside.
+ * `--cluster`: two cluster brokers over a 3-node nats-server cluster (R3), with brokers, nats-server nodes and workers
+ * SIGKILLed and restarted one at a time on a seeded schedule (run-cluster-chaos.ts).
  */
 import { parseArgs } from "node:util";
+import { CLUSTER_CHAOS_OPTIONS, clusterChaosViolations, faultSchedule, formatClusterChaosSummary, runClusterChaos } from "./run-cluster-chaos";
 import { BROKER_KILL_OPTIONS, brokerKillViolations, formatBrokerKillSummary, runBrokerKill } from "./run-broker-kill";
 import { DEFAULT_OPTIONS, formatSummary, RSS_LIMIT, runChaos, violations } from "./run-chaos";
 
@@ -40,6 +43,26 @@ async function brokerKill(requests: number | undefined, seed: number | undefined
   return verdict(brokerKillViolations(summary));
 }
 
+async function clusterChaos(requests: number | undefined, seed: number | undefined): Promise<number> {
+  const options = {
+    ...CLUSTER_CHAOS_OPTIONS,
+    requests: requests ?? CLUSTER_CHAOS_OPTIONS.requests,
+    seed: seed ?? CLUSTER_CHAOS_OPTIONS.seed,
+    progress: (line: string) => console.log(line),
+  };
+  const f = options.faults;
+  console.log(
+    `chaos --cluster: ${options.requests} keyed requests from ${options.brokers * options.clientsPerBroker} clients x ${options.window} lanes (failover to the other broker with the key), ` +
+      `${options.brokers} brokers (--replicas 3 --lease ${options.lease / 1000}s -t ${options.tries} -T ${options.timeout / 1000}) over ${options.natsNodes} nats-server nodes, ` +
+      `${options.workersPerBroker} workers x cap ${options.capacity} per broker; SIGKILL + restart, one at a time: ${f.broker} brokers, ${f.nats} nats-server nodes, ${f.worker} workers; ` +
+      `seed ${options.seed} (--seed ${options.seed} replays the schedule)`,
+  );
+  console.log(`schedule: ${faultSchedule(options).map((x) => `${x.kind}#${x.victim}@${x.atRequest} down ${x.downMs} ms`).join(", ")}`);
+  const summary = await runClusterChaos(options);
+  console.log(formatClusterChaosSummary(summary));
+  return verdict(clusterChaosViolations(summary));
+}
+
 function verdict(found: string[]): number {
   for (const line of found) console.log(`FAIL: ${line}`);
   console.log(found.length === 0 ? "chaos: PASS" : "chaos: FAIL");
@@ -48,13 +71,24 @@ function verdict(found: string[]): number {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" }, "signal-only": { type: "boolean" } },
+    options: {
+      requests: { type: "string" },
+      seed: { type: "string" },
+      "broker-kill": { type: "boolean" },
+      "signal-only": { type: "boolean" },
+      cluster: { type: "boolean" },
+    },
   });
   const requests = values.requests === undefined ? undefined : Number(values.requests);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (values["signal-only"] === true && values["broker-kill"] !== true) throw new Error("--signal-only needs --broker-kill");
+  if (values.cluster === true && values["broker-kill"] === true) throw new Error("--cluster and --broker-kill are separate runs");
+  if (values.cluster === true) return clusterChaos(requests, seed);
   return values["broker-kill"] === true ? brokerKill(requests, seed, values["signal-only"] !== true) : workerKill(requests, seed);
 }
+
+// Through process.exit, so the exit handlers that kill servers, brokers and workers run when a run is interrupted.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 
 main().then(
   (code) => process.exit(code),

@@ -74,6 +74,11 @@ export class NatsNode {
     return `nats://127.0.0.1:${this.ports.client}`;
   }
 
+  /** The running process's id (the bench reads its CPU time from /proc), or undefined when it is not running. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }

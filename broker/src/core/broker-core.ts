@@ -1777,6 +1777,8 @@ export class BrokerCore implements BrokerCoreApi {
         const task = this.tasks.get(event.task);
         if (task?.cluster?.role !== "origin" || task.state !== "queued") return;
         this.finish(task, "failed", "unavailable", `not stored in the cluster: ${event.error}`);
+        // Never stored, so not the key's outcome: a resend of the key is a new try, published again.
+        this.dropKey(task);
         return;
       }
       case "cluster-fetched":

@@ -1,0 +1,36 @@
+/**
+ * Cluster mode, the origin side of a publish (protocol/spec.md §Cluster mode), driven with the fake clock: a request the
+ * shared queue did not store is refused with `unavailable`, and that refusal is not the key's outcome — a resend of
+ * the key is a new try, published again. Found by `npm run chaos -- --cluster`: after a nats-server node kill, keys
+ * whose publish had failed were answered `unavailable` (duplicate: true) from the kept refusal on every resend.
+ */
+import assert from "node:assert/strict";
+import type { ClusterRequest } from "../../broker/src/core/api";
+import { Harness } from "./harness";
+
+function publishes(h: Harness): Extract<ClusterRequest, { kind: "cluster-publish" }>[] {
+  return h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-publish" ? [o.request] : []));
+}
+
+function replies(h: Harness) {
+  return h.log.flatMap((o) => (o.kind === "to-client" && o.msg.type === "reply" ? [o.msg.detail] : []));
+}
+
+describe("cluster mode: a publish the queue did not store", () => {
+  it("refuses the request with unavailable and publishes a resend of its key again, not the kept refusal", () => {
+    const h = new Harness({ cluster: { name: "c", broker: "b0" } });
+    h.request("c1", "job", { id: "1", key: "order-1" });
+    const first = publishes(h)[0];
+    assert.ok(first !== undefined, "the request was published");
+    h.in({ kind: "cluster", event: { kind: "cluster-publish-failed", task: first.task.task, error: "jetstream is not enabled" } });
+    assert.deepEqual(
+      replies(h).map((d) => [d.id, d.status, d.reason]),
+      [["1", "failed", "unavailable"]],
+    );
+
+    h.request("c1", "job", { id: "2", key: "order-1" });
+    assert.equal(publishes(h).length, 2, "the resend was published again");
+    const second = replies(h)[1];
+    assert.equal(second, undefined, `the resend was answered from the refusal: ${JSON.stringify(second)}`);
+  });
+});
