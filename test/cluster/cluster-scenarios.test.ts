@@ -24,8 +24,9 @@ const DIR = path.resolve(__dirname, "../../../protocol/examples/scenarios");
  * - cancel: in a cluster the broker holding the client answers a CANCEL at once (spec §Cluster mode), before the
  *   broker running the task has stopped it, so the reply says 0 attempts and no worker where one broker says 1 and
  *   the worker; the worker's CANCEL is checked in cluster-mode.test.ts.
- * - request-deadline: a request's deadline is kept by the broker that accepted it and is not carried in the cluster's
- *   task record, so the broker running the task does not stop its attempt when it passes.
+ * - request-deadline: its first half (nobody serves the service: `expired` at the deadline) holds in a cluster; in its
+ *   second half the broker holding the client answers at once when the deadline passes, as for a CANCEL (above), and
+ *   the broker running the attempt stops it by the cluster's cancel (CANCEL `cancelled`, not `timeout`).
  */
 const APPLY = [
   "attempts-exhausted",
@@ -46,7 +47,7 @@ type Step =
   | { at: number; peer: string; disconnect: true }
   | { at: number; expect: { peer: string; frames: Matcher[] }[] };
 interface Scenario {
-  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[] };
+  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[]; deadline?: number };
   steps: Step[];
 }
 
@@ -216,6 +217,7 @@ function brokerArgs(b: Scenario["broker"]): string[] {
   if (b.tries !== null) args.push("-t", String(b.tries));
   if (b.timeout !== null) args.push("-T", String(b.timeout / 1000));
   if (b.maxQueue !== null) args.push("--max-queue", String(b.maxQueue));
+  if (b.deadline !== undefined) args.push("--deadline", `${b.deadline}ms`);
   for (const service of b.services ?? []) args.push("--service", service);
   return args;
 }

@@ -33,4 +33,18 @@ describe("cluster mode: a publish the queue did not store", () => {
     const second = replies(h)[1];
     assert.equal(second, undefined, `the resend was answered from the refusal: ${JSON.stringify(second)}`);
   });
+
+  it("expires a request at its deadline where its client waits, and takes it out of the cluster", () => {
+    const h = new Harness({ cluster: { name: "c", broker: "b0" }, deadline: 5000 });
+    h.request("c1", "job", { id: "1" });
+    const published = publishes(h)[0];
+    assert.ok(published !== undefined);
+    h.in({ kind: "cluster", event: { kind: "cluster-published", task: published.task.task, seq: 7, duplicate: false } });
+    h.advance(4999);
+    assert.deepEqual(replies(h), []);
+    h.advance(1);
+    assert.deepEqual(replies(h).map((d) => [d.id, d.status, d.reason]), [["1", "failed", "expired"]]);
+    const cancels = h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-cancel" ? [o.request] : []));
+    assert.deepEqual(cancels, [{ kind: "cluster-cancel", task: published.task.task, seq: 7 }]);
+  });
 });

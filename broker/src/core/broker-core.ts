@@ -1527,6 +1527,12 @@ export class BrokerCore implements BrokerCoreApi {
    */
   private onExpiry(task: Task): void {
     if (task.state !== "queued" && task.state !== "running") return;
+    if (task.cluster?.role === "origin") {
+      // It waits in the shared queue or runs on some broker: it leaves both, as for a CANCEL.
+      this.clusterOut({ kind: "cluster-cancel", task: task.id, seq: task.cluster.seq });
+      const waited = this.now - task.createdAt;
+      return this.finish(task, "failed", "expired", `the deadline passed after ${waited} ms, while the request waited in the cluster's queue or ran on a broker of the cluster`);
+    }
     const attempt = task.current;
     const svc = this.services.get(task.service);
     const message = expiredMessage(task, this.now, svc?.workers ?? 0);
@@ -1698,7 +1704,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   /** A request of this broker's client becomes a task in the shared queue (it is accepted once stored). */
-  private publish(client: ClientRef, service: string, options: { timeout?: number; attempts?: number; key?: string }, payload: Frame[], broker: string): void {
+  private publish(client: ClientRef, service: string, options: { timeout?: number; attempts?: number; key?: string; deadline?: number }, payload: Frame[], broker: string): void {
     if (this.clusterLost !== null) {
       return this.reject(client, "unavailable", `the cluster is unreachable (NATS server ${this.clusterLost} lost): the request was not stored`);
     }
@@ -1722,6 +1728,9 @@ export class BrokerCore implements BrokerCoreApi {
     // Bounded: a poll asks for at most this many services a client named (invented names cannot grow it).
     if (this.askedFor.size < CLUSTER.depthServices) this.askedFor.add(service);
     this.correlate(client, task);
+    // §Request deadlines: the broker holding the client keeps the deadline (the broker running the task is told by a cancel).
+    const deadline = clamp(options.deadline, this.config.deadline ?? null);
+    if (deadline !== null) task.expiry = this.timers.add(this.now + deadline, { kind: "expiry", task });
     this.toCluster(task, broker);
   }
 
