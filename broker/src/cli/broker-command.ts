@@ -120,7 +120,7 @@ export async function runBrokerCommand(
     logger.announce("info", "metrics", `${PREFIX}metrics at http://${metricsAddress}/metrics`, { metrics: metricsAddress });
   }
   const reload = (): void => {
-    void security?.reload().then(
+    void server.reloadKeys().then(
       (sizes) => logger.info("keys-reloaded", sizes),
       (err: unknown) => logger.error("keys-reload-failed", { message: String(err instanceof Error ? err.message : err) }),
     );

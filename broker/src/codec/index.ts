@@ -8,7 +8,7 @@
  */
 export { ERROR_CODES, ProtocolError } from "./errors";
 export type { ErrorCode } from "./errors";
-export { PEER_GONE_FRAME } from "./octets";
+export { PEER_GONE_FRAME, isPeerHello as isConnectNotice } from "./octets";
 export { frameView } from "./frame-view";
 export { decodeClient, encodeClientReply, encodeClient, decodeClientReply } from "./clients";
 export { decodeWorker, encodeToWorker, encodeWorker, decodeToWorker } from "./workers";

@@ -79,7 +79,12 @@ export type Input =
   /** Durable mode, first input only: the journal's content; the core applies the recovery rules (§Durability). */
   | { kind: "recover"; state: RecoveredState }
   /** The broker's resident memory in bytes, sampled by the shell (with `maxMemory`; §Limits, load shedding). */
-  | { kind: "memory"; rss: number };
+  | { kind: "memory"; rss: number }
+  /**
+   * The peer's CURVE key left its allow-list at a reload (§Security): a worker is lost (its tasks are re-queued), a
+   * client's pending tasks are cancelled, a monitor's subscriptions end. The shell drops the peer's traffic from now on.
+   */
+  | { kind: "revoked"; endpoint: "clients" | "workers" | "admin"; peer: PeerKey };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

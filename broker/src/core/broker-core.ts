@@ -280,6 +280,9 @@ export class BrokerCore implements BrokerCoreApi {
       case "memory":
         this.onMemory(input.rss);
         break;
+      case "revoked":
+        this.onRevoked(input.endpoint, input.peer);
+        break;
       default:
         return input satisfies never;
     }
@@ -802,17 +805,17 @@ export class BrokerCore implements BrokerCoreApi {
     if (head !== undefined) this.keptTimer = this.timers.add(head.keptUntil, { kind: "kept" });
   }
 
-  /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
-  private cancelTask(task: Task): boolean {
+  /** Client CANCEL and admin CANCEL (and a revoked client key): queued or running tasks end as cancelled. */
+  private cancelTask(task: Task, message = "cancelled"): boolean {
     if (task.state === "queued") {
-      this.finish(task, "cancelled", "cancelled", "cancelled");
+      this.finish(task, "cancelled", "cancelled", message);
       return true;
     }
     const attempt = task.current;
     if (task.state !== "running" || attempt === undefined) return false;
     this.closeAttempt(attempt);
     this.sendCancel(attempt.worker, task, "cancelled");
-    this.finish(task, "cancelled", "cancelled", "cancelled");
+    this.finish(task, "cancelled", "cancelled", message);
     this.offer(attempt.worker);
     return true;
   }
@@ -986,6 +989,26 @@ export class BrokerCore implements BrokerCoreApi {
     // Rule 11: a quarantined worker that is now the best left for one of its services serves again.
     for (const other of [...this.workers.all()]) {
       if (other.quarantinedUntil !== undefined && !this.replaceable(other)) this.release(other);
+    }
+  }
+
+  /**
+   * §Security, revocation: a worker whose key was revoked is lost as if it had died; a client's tasks that no other
+   * client waits for are cancelled (their workers get CANCEL); a monitor's subscriptions end.
+   */
+  private onRevoked(endpoint: "clients" | "workers" | "admin", peer: PeerKey): void {
+    if (endpoint === "workers") {
+      const worker = this.workers.ofPeer(peer);
+      if (worker !== undefined) this.lose(worker, "key-revoked");
+      return;
+    }
+    if (endpoint === "admin") {
+      for (const monitor of [...this.monitors.values()]) if (monitor.peer === peer) this.dropMonitor(monitor);
+      return;
+    }
+    for (const task of [...this.tasks.inState("queued"), ...this.tasks.inState("running")]) {
+      if (task.client?.peer !== peer || (task.waiters ?? []).some((w) => w.peer !== peer)) continue;
+      this.cancelTask(task, "the client's CURVE key was revoked");
     }
   }
 
