@@ -213,7 +213,12 @@ export interface BrokerInfo {
   keepResults?: number;
   /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
   memory?: { budget: number; rss: number; shedding: boolean };
+  /** Since 1.1, from this broker's sockets: connected peers and connections still in the ZeroMQ handshake, per endpoint. */
+  connections?: ConnectionCounts;
 }
+
+/** SNAPSHOT `broker.connections` (§Limits, file descriptors). */
+export type ConnectionCounts = Partial<Record<"clients" | "workers" | "answers" | "admin", { peers: number; handshakes: number }>>;
 
 /** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */
 export const FSYNC_POLICIES = ["always", "batch", "off"] as const;

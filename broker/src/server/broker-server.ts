@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Pull } from "zeromq";
 import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
-import type { FsyncPolicy } from "../protocol/messages";
+import type { AdminReply, ConnectionCounts, FsyncPolicy } from "../protocol/messages";
 import { BrokerCore, MEMORY } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
 import { applyServerSecurity, type BrokerSecurity } from "../security";
@@ -19,6 +19,7 @@ import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, connectNotice, type Decoded, receiveLoop, workerInput } from "./receive-loops";
 import { Revocation } from "./revocation";
+import { ConnectionCounter } from "./connection-counts";
 import type { AllowListSizes } from "../security";
 import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
@@ -103,15 +104,16 @@ export class BrokerServer {
   private memorySampler: NodeJS.Timeout | undefined;
   /** With CURVE: connections whose key a reload revoked are no longer served (protocol/spec.md §Security). */
   private revocation: Revocation | undefined;
+  private readonly connections = new ConnectionCounter();
 
   /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
   get endpoints(): EndpointSet | undefined {
     return this.bound;
   }
 
-  /** The core and the time, for `--metrics` scrapes (views only: nothing is fed to the core). */
-  readCore(): { core: BrokerCoreApi; now: number } | undefined {
-    return this.core === undefined ? undefined : { core: this.core, now: Date.now() };
+  /** The core, the time and the connection counts, for `--metrics` scrapes (views only: nothing is fed to the core). */
+  readCore(): { core: BrokerCoreApi; now: number; connections: ConnectionCounts } | undefined {
+    return this.core === undefined ? undefined : { core: this.core, now: Date.now(), connections: this.connections.counts() };
   }
 
   /** Messages the send queues could not deliver, per endpoint. */
@@ -149,7 +151,10 @@ export class BrokerServer {
       for (const c of this.channels) if (c.endpoint !== "answers") options.security.connections.track(c.endpoint);
     }
     const limitedLog = new RateLimitedLog(this.logger);
-    for (const c of this.channels) watchAcceptFailures(c.socket, c.endpoint, limitedLog);
+    for (const c of this.channels) {
+      watchAcceptFailures(c.socket, c.endpoint, limitedLog);
+      this.connections.watch(c.socket, c.endpoint);
+    }
     const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
     for (const channel of this.channels) {
       const address = options.endpoints[channel.endpoint];
@@ -344,7 +349,7 @@ export class BrokerServer {
           if (this.revocation?.blocks("workers", output.peer) !== true) this.sendTo(this.workersQueue, output.peer, encodeToWorker(output.msg));
           break;
         case "to-admin":
-          if (this.revocation?.blocks("admin", output.peer) !== true) this.sendTo(this.adminQueue, output.peer, encodeAdminReply(output.msg));
+          if (this.revocation?.blocks("admin", output.peer) !== true) this.sendTo(this.adminQueue, output.peer, encodeAdminReply(this.withConnections(output.msg)));
           break;
         case "log": {
           // The core's peer keys are routing ids in latin1; logs show them in hex (§What the receiver does).
@@ -364,6 +369,13 @@ export class BrokerServer {
         }
       }
     }
+  }
+
+  /** SNAPSHOT `broker.connections` are the shell's facts (its sockets' events): added on the way out. */
+  private withConnections(msg: AdminReply): AdminReply {
+    if (msg.type !== "snapshot") return msg;
+    const { snapshot } = msg;
+    return { ...msg, snapshot: { ...snapshot, broker: { ...snapshot.broker, connections: this.connections.counts() } } };
   }
 
   private sendTo(queue: SendQueue | undefined, peer: string, frames: Uint8Array[]): void {
