@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Dealer } from "zeromq";
+import { Dealer, Push } from "zeromq";
 import { Client } from "../../broker/src/client";
 import type { CurveKeyPair, PeerKeys } from "../../broker/src/security";
 import { BrokerSecurity, applyClientSecurity, generateKeyPair, writeKeyPair } from "../../broker/src/security";
@@ -138,6 +138,31 @@ describe("revoking a key at reload (SIGHUP)", () => {
     assert.ok(logged.some((line) => line.includes(keys["revoked-client"]?.publicKey ?? "?")));
     await revoked.close();
     assert.ok(await abandoned, "the revoked client's pending request ends when its client closes");
+  });
+
+  it("re-binds the answers endpoint when a key that connected there is revoked, so that key is refused", async () => {
+    const answersPeers = (): number => broker.server.readCore()?.connections.answers?.peers ?? -1;
+    const waitFor = async (what: string, check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + CAP;
+      while (!check()) {
+        assert.ok(Date.now() < deadline, what);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const push = new Push({ linger: 0, reconnectInterval: 50 });
+    applyClientSecurity(push, peerKeys("black-hole"));
+    push.connect(broker.endpoints.answers);
+    closers.push(() => push.close());
+    await waitFor("the legacy worker's PUSH connected", () => answersPeers() === 1);
+    const allowedBefore = security.stats.allowed;
+
+    await writeList("workers.txt", ["worker"]);
+    await broker.server.reloadKeys();
+    assert.ok(broker.logs.some((line) => line.includes(`"event":"answers-rebound"`)), broker.logs.join("\n"));
+    // The PUSH reconnects on its own and ZAP refuses it now; nothing was allowed in between.
+    await waitFor("the revoked PUSH refused", () => (security.stats.refusedByDomain.answers ?? 0) >= 1);
+    assert.equal(answersPeers(), 0);
+    assert.equal(security.stats.allowed, allowedBefore);
   });
 
   it("keeps serving everyone when a reload removes no key", async () => {

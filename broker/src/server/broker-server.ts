@@ -238,6 +238,7 @@ export class BrokerServer {
     if (outcome.rebindAnswers && answers !== undefined && address !== undefined && this.closing === undefined) {
       // A PULL socket cannot drop one peer: every legacy worker's PUSH connects again, through ZAP.
       await answers.socket.unbind(address);
+      this.connections.reset("answers");
       await answers.socket.bind(address);
       this.logger.warn("answers-rebound", { endpoint: address });
     }

@@ -32,6 +32,18 @@ export class ConnectionCounter {
     socket.events.on("disconnect", () => void tally.disconnected++);
   }
 
+  /**
+   * Every connection of `endpoint` was closed with its listener (zmq_unbind), which reports no "disconnect" for them.
+   * Call between the unbind and the next bind.
+   */
+  reset(endpoint: Endpoint): void {
+    const tally = this.tallies.get(endpoint);
+    if (tally === undefined) return;
+    tally.accepted = 0;
+    tally.handshakes = 0;
+    tally.disconnected = 0;
+  }
+
   /** Per endpoint: connected peers, and connections still in their handshake. */
   counts(): ConnectionCounts {
     const counts: ConnectionCounts = {};
