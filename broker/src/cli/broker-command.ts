@@ -74,6 +74,7 @@ export async function runBrokerCommand(
       heartbeat: options.heartbeat,
       maxQueue: options.maxQueue,
       history: options.history,
+      historyBytes: options.historyBytes,
       keepFailed: options.keepFailed,
       ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
       keepResults: options.keepResults,

@@ -6,6 +6,7 @@ import {
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 import { HANDSHAKE_TIMEOUT_MS, ROUTER_SEND_HWM } from "../server/sockets";
+import { FRAME_COST, HISTORY_BYTES } from "../core/retention";
 
 const bytes = (n: number): string => `${n} = ${n / (1024 * 1024)} MiB`;
 
@@ -27,6 +28,9 @@ Options:
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
   --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)
+  --history-bytes SIZE   octets of request and reply frames each history (succeeded, cancelled,
+                         failed) keeps, each frame counted with ${FRAME_COST} more; the oldest go first
+                         beyond it, e.g. 256M (default: ${bytes(HISTORY_BYTES)})
   --keep-failed N        failed tasks kept, with their payload, until a monitor retries or deletes
                          them; the oldest go first beyond N (default: 10000)
   --keep-results TIME    how long a finished task with an idempotency key answers resends with the

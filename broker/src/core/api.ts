@@ -40,6 +40,11 @@ export interface CoreConfig {
   maxQueue: number | null;
   /** Succeeded and cancelled tasks kept for monitors, per state. */
   history: number;
+  /**
+   * Octets of payload and reply frames each history (succeeded, cancelled, failed) keeps, each frame counted with
+   * FRAME_COST; the oldest leave first beyond it, as beyond `history`; default HISTORY_BYTES.
+   */
+  historyBytes?: number;
   /** Failed tasks kept (dead letters, with their payload) until a monitor deletes or retries them; default KEEP_FAILED. */
   keepFailed?: number;
   /** How long a finished task with an idempotency key answers resends, in ms; default KEEP_RESULTS_MS; 0 = not at all. */

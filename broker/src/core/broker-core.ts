@@ -52,7 +52,7 @@ import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
 import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./metrics";
-import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
+import { HISTORY_BYTES, KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { type Worker, WorkerTable } from "./worker-table";
@@ -736,10 +736,14 @@ export class BrokerCore implements BrokerCoreApi {
   // -------------------------------------------------------------------------------------------------------------
   // Retention: histories per state, kept results, dead letters (§Limits, §Idempotent requests)
 
-  /** Trims the history of `state` to its bound: failed tasks to `keepFailed`, the others to `history`. */
+  /**
+   * Trims the history of `state` to its bounds: failed tasks to `keepFailed`, the others to `history`, and each to
+   * `historyBytes` octets (§Limits, history).
+   */
   private trim(state: "succeeded" | "failed" | "cancelled"): void {
     const bound = state === "failed" ? this.keepFailed : this.config.history;
-    while (this.tasks.count(state) > bound) {
+    const bytes = this.config.historyBytes ?? HISTORY_BYTES;
+    while (this.tasks.count(state) > bound || this.tasks.bytes(state) > bytes) {
       const oldest = this.tasks.oldest(state);
       if (oldest === undefined) break;
       this.markRemovedTask(oldest);

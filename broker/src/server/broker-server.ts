@@ -180,6 +180,7 @@ export class BrokerServer {
       bootNonce: options.journal?.store.prefix ?? options.bootNonce ?? randomNonce(),
       info: { version: options.version, endpoints: { ...bound } },
     };
+    if (options.historyBytes !== undefined) config.historyBytes = options.historyBytes;
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.maxKept !== undefined) config.maxKept = options.maxKept;
