@@ -4,9 +4,12 @@
  * `--broker-kill`: the durable broker itself is SIGKILLed and restarted every few seconds (run-broker-kill.ts), and
  * also kills itself right after a random journal commit (the failpoint), before that turn's sends; `--signal-only`
  * keeps only the kills from outside.
+ * `--attack`: hostile peers against a broker with --max-memory while a canary client is timed (run-attack.ts), each
+ * alone and then all together; `--seconds N` (per phase), `--max-memory MiB` and `--flood-frames N` override its defaults.
  */
 import { parseArgs } from "node:util";
 import { BROKER_KILL_OPTIONS, brokerKillViolations, formatBrokerKillSummary, runBrokerKill } from "./run-broker-kill";
+import { ATTACK_OPTIONS, attackViolations, formatAttackSummary, runAttack } from "./run-attack";
 import { DEFAULT_OPTIONS, formatSummary, RSS_LIMIT, runChaos, violations } from "./run-chaos";
 
 async function workerKill(requests: number | undefined, seed: number | undefined): Promise<number> {
@@ -40,6 +43,41 @@ async function brokerKill(requests: number | undefined, seed: number | undefined
   return verdict(brokerKillViolations(summary));
 }
 
+/** The attack phases of `--attack`: each hostile peer alone (the budget must hold), then all of them together. */
+const ATTACK_PHASES: readonly (readonly string[] | undefined)[] = [
+  ["black-hole"],
+  ["flood"],
+  ["deaf-client"],
+  ["deaf-monitor"],
+  ["invented-services"],
+  undefined,
+];
+
+async function attack(seconds: number | undefined, maxMemoryMiB: number | undefined, floodFrames: number | undefined): Promise<number> {
+  const options = {
+    ...ATTACK_OPTIONS,
+    duration: seconds === undefined ? ATTACK_OPTIONS.duration : seconds * 1000,
+    maxMemory: maxMemoryMiB === undefined ? ATTACK_OPTIONS.maxMemory : maxMemoryMiB * 1024 * 1024,
+    floodFrames: floodFrames ?? ATTACK_OPTIONS.floodFrames,
+    progress: (line: string) => console.log(line),
+  };
+  console.log(
+    `chaos --attack: ${options.duration / 1000} s per phase, broker -t 3 -T 1 --max-queue 1000 --max-memory ${options.maxMemory / 1048576}M; ` +
+      `a black-hole worker, floods of ${options.floodFrames} empty frames, a client and a monitor that never read, invented services ` +
+      `(${options.payload / 1024} KiB requests): each alone on a fresh broker, then all together; a canary client times one request at a time`,
+  );
+  const found: string[] = [];
+  for (const only of ATTACK_PHASES) {
+    const phase = only === undefined ? "all together" : only.join(", ");
+    console.log(`-- ${phase}`);
+    const summary = await runAttack({ ...options, ...(only === undefined ? {} : { only: [...only] }) });
+    console.log(formatAttackSummary(summary));
+    // Alone, each attack must leave the broker within its budget; together they are reported (see spec §Limits).
+    found.push(...attackViolations(summary, only !== undefined).map((line) => `${phase}: ${line}`));
+  }
+  return verdict(found);
+}
+
 function verdict(found: string[]): number {
   for (const line of found) console.log(`FAIL: ${line}`);
   console.log(found.length === 0 ? "chaos: PASS" : "chaos: FAIL");
@@ -48,8 +86,19 @@ function verdict(found: string[]): number {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { requests: { type: "string" }, seed: { type: "string" }, "broker-kill": { type: "boolean" }, "signal-only": { type: "boolean" } },
+    options: {
+      requests: { type: "string" },
+      seed: { type: "string" },
+      "broker-kill": { type: "boolean" },
+      "signal-only": { type: "boolean" },
+      attack: { type: "boolean" },
+      seconds: { type: "string" },
+      "max-memory": { type: "string" },
+      "flood-frames": { type: "string" },
+    },
   });
+  const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+  if (values.attack === true) return attack(number(values.seconds), number(values["max-memory"]), number(values["flood-frames"]));
   const requests = values.requests === undefined ? undefined : Number(values.requests);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (values["signal-only"] === true && values["broker-kill"] !== true) throw new Error("--signal-only needs --broker-kill");
