@@ -12,6 +12,7 @@ import { Client } from "../../broker/src/client";
 import type { CurveKeyPair, PeerKeys } from "../../broker/src/security";
 import { BrokerSecurity, applyClientSecurity, generateKeyPair, writeKeyPair } from "../../broker/src/security";
 import { Worker } from "../../broker/src/worker";
+import { spawnBroker } from "../chaos/broker-process";
 import { adminCall, json, ready, type RunningBroker, startBroker } from "../server/harness";
 import { text, within } from "./curve-helpers";
 
@@ -183,5 +184,41 @@ describe("revoking a key at reload (SIGHUP)", () => {
     assert.equal((await within(client.request("two"), CAP, "after the reload")).status, "succeeded");
     assert.equal(broker.server.revokedDropped, 0);
     assert.equal(broker.logs.filter((line) => line.includes(`"event":"key-revoked"`)).length, 0);
+  });
+
+  it("ztb broker does it on SIGHUP: the revoked worker is lost and logged", async function () {
+    this.timeout(30_000);
+    const cli = await spawnBroker([
+      "--log-level",
+      "info",
+      "--curve-secret",
+      path.join(dir, "broker.key_secret"),
+      "--worker-keys",
+      path.join(dir, "workers.txt"),
+      "--client-keys",
+      path.join(dir, "clients.txt"),
+      "--admin-keys",
+      path.join(dir, "admins.txt"),
+    ]);
+    closers.push(() => void cli.stop());
+    const serverKey = security.publicKey;
+    const curve = (name: string): PeerKeys => ({ ...(keys[name] as CurveKeyPair), serverKey });
+    // The CLI loads the same broker.key_secret as `security`: the peers use its public key.
+    const worker = new Worker({ endpoint: cli.endpoints.workers, name: "black-hole", handler: async (t) => t.payload, curve: curve("black-hole") });
+    worker.start();
+    closers.push(() => worker.close());
+    const client = new Client({ endpoint: cli.endpoints.clients, deadline: CAP, curve: curve("client") });
+    closers.push(() => client.close());
+    assert.equal((await within(client.request("before"), CAP, "served before the reload")).worker, "black-hole");
+
+    await writeList("workers.txt", ["worker"]);
+    cli.child.kill("SIGHUP");
+    const deadline = Date.now() + CAP;
+    while ((cli.events.get("key-revoked") ?? 0) === 0 || (cli.events.get("worker-lost") ?? 0) === 0) {
+      assert.ok(Date.now() < deadline, cli.recent.join("\n"));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(cli.events.get("keys-reloaded"), 1);
+    assert.ok(cli.recent.some((line) => line.includes(`"event":"key-revoked"`) && line.includes(keys["black-hole"]?.publicKey ?? "?")));
   });
 });

@@ -115,11 +115,6 @@ export class ConnectionKeys {
     return any;
   }
 
-  /** Connections bound per domain (known and unknown keys). */
-  counts(): Record<RouterDomain, number> {
-    return { clients: this.keys.get("clients")?.size ?? 0, workers: this.keys.get("workers")?.size ?? 0, admin: this.keys.get("admin")?.size ?? 0 };
-  }
-
   private peers(domain: RouterDomain): Map<string, string | null> {
     let peers = this.keys.get(domain);
     if (peers === undefined) {
