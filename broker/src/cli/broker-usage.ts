@@ -52,7 +52,8 @@ Options:
                          counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (requests, replies by
                          status and reason, retries, queues and running tasks per service, workers by
-                         state, attempt durations); e.g. 127.0.0.1:9464 (default: off)
+                         state, attempt durations, connections per endpoint); e.g. 127.0.0.1:9464
+                         (default: off)
   --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
                          queue-full while its resident memory (plus what it just took in) is above 80 %
                          of SIZE, and taken again below 70 % (default: no budget)

@@ -11,7 +11,7 @@ import type { BrokerCoreApi, CoreConfig, Endpoint, Input, Output, SchedulingConf
 import type { AdminReply, ConnectionCounts, FsyncPolicy } from "../protocol/messages";
 import { BrokerCore, MEMORY } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
-import { applyServerSecurity, type BrokerSecurity } from "../security";
+import { type AllowListSizes, applyServerSecurity, type BrokerSecurity } from "../security";
 import { BindError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
 import { GroupCommit, type JournalStore } from "./group-commit";
@@ -20,7 +20,6 @@ import { routingId, showPeer } from "./peer-keys";
 import { adminInput, answerInput, clientInput, connectNotice, type Decoded, receiveLoop, workerInput } from "./receive-loops";
 import { Revocation } from "./revocation";
 import { ConnectionCounter } from "./connection-counts";
-import type { AllowListSizes } from "../security";
 import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
 import { RateLimitedLog } from "./rate-limited-log";
