@@ -149,6 +149,7 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     timeout: options.timeout,
     data: options.data,
     fsync: options.data === null ? null : options.fsync,
+    openFiles: openFileLimit(),
   });
   if (security) {
     const exposed = security.secretFileWarning;
@@ -221,4 +222,17 @@ function packageVersion(): string {
     }
   }
   return "0.0.0";
+}
+
+/**
+ * The soft RLIMIT_NOFILE the broker runs with (Node raises it to the hard one at start; nothing in Node can raise the
+ * hard one), from /proc on Linux; null elsewhere. Logged at start: each connection takes a descriptor (§Limits).
+ */
+function openFileLimit(): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return match?.[1] === undefined ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
 }
