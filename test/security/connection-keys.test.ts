@@ -21,6 +21,13 @@ describe("ConnectionKeys", () => {
     // A notice nobody waited for (its handshake outlived the wait): the key is unknown.
     keys.connected("workers", "peer-late");
     assert.equal(keys.keyOf("workers", "peer-late"), null);
+    // A connected peer's own empty message looks like a notice: it must not take the key of the next handshake.
+    const next = keys.expect("workers", "KEY-NEXT");
+    assert.equal(keys.connected("workers", "peer-w"), false, "not a notice: the codec refuses it");
+    assert.equal(keys.keyOf("workers", "peer-w"), "KEY-W");
+    keys.connected("workers", "peer-next");
+    await next;
+    assert.equal(keys.keyOf("workers", "peer-next"), "KEY-NEXT");
     keys.disconnected("workers", "peer-w");
     assert.equal(keys.keyOf("workers", "peer-w"), undefined);
   });

@@ -74,11 +74,18 @@ export class ConnectionKeys {
     });
   }
 
-  /** A connect notice from `peer` on `domain`'s ROUTER: the connection gets the key its handshake was allowed with. */
-  connected(domain: RouterDomain, peer: string): void {
+  /**
+   * A connect notice from `peer` on `domain`'s ROUTER: the connection gets the key its handshake was allowed with.
+   * libzmq delivers it before anything else from that connection, so a later one is the peer's own empty message made
+   * to look like a notice: it changes nothing (a peer cannot take another connection's key). False for such a one.
+   */
+  connected(domain: RouterDomain, peer: string): boolean {
+    const peers = this.peers(domain);
+    if (peers.has(peer)) return false;
     const entry = this.awaited.get(domain);
-    this.peers(domain).set(peer, entry?.key ?? null);
+    peers.set(peer, entry?.key ?? null);
     entry?.done();
+    return true;
   }
 
   /** The connection of `peer` ended (ZMQ_DISCONNECT_MSG). */

@@ -303,9 +303,7 @@ export class BrokerServer {
   private noticed(endpoint: "workers" | "admin", frames: Buffer[]): boolean {
     if (this.revocation === undefined) return false;
     const peer = connectNotice(frames);
-    if (peer === undefined) return false;
-    this.revocation.connected(endpoint, peer);
-    return true;
+    return peer !== undefined && this.revocation.connected(endpoint, peer);
   }
 
   private feed(input: Input): void {

@@ -31,9 +31,12 @@ export class Revocation {
     private readonly logger: Logger,
   ) {}
 
-  /** A connect notice (ZMQ_ROUTER_NOTIFY) on a ROUTER: the connection gets the key ZAP just allowed. */
-  connected(domain: RouterDomain, peer: PeerKey): void {
-    this.security.connections.connected(domain, peer);
+  /**
+   * A connect notice (ZMQ_ROUTER_NOTIFY) on a ROUTER: the connection gets the key ZAP just allowed. False when the
+   * connection had one already: the peer sent an empty message of its own, for the codec to refuse.
+   */
+  connected(domain: RouterDomain, peer: PeerKey): boolean {
+    return this.security.connections.connected(domain, peer);
   }
 
   /**
