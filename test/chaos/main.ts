@@ -6,10 +6,13 @@
  * keeps only the kills from outside.
  * `--cluster`: two cluster brokers over a 3-node nats-server cluster (R3), with brokers, nats-server nodes and workers
  * SIGKILLed and restarted one at a time on a seeded schedule (run-cluster-chaos.ts).
+ * `--attack`: hostile peers against a broker with --max-memory while a canary client is timed (run-attack.ts), each
+ * alone and then all together; `--seconds N` (per phase), `--max-memory MiB` and `--flood-frames N` override its defaults.
  */
 import { parseArgs } from "node:util";
 import { CLUSTER_CHAOS_OPTIONS, clusterChaosViolations, faultSchedule, formatClusterChaosSummary, runClusterChaos } from "./run-cluster-chaos";
 import { BROKER_KILL_OPTIONS, brokerKillViolations, formatBrokerKillSummary, runBrokerKill } from "./run-broker-kill";
+import { ATTACK_OPTIONS, attackViolations, formatAttackSummary, runAttack } from "./run-attack";
 import { DEFAULT_OPTIONS, formatSummary, RSS_LIMIT, runChaos, violations } from "./run-chaos";
 
 async function workerKill(requests: number | undefined, seed: number | undefined): Promise<number> {
@@ -63,6 +66,41 @@ async function clusterChaos(requests: number | undefined, seed: number | undefin
   return verdict(clusterChaosViolations(summary));
 }
 
+/** The attack phases of `--attack`: each hostile peer alone (the budget must hold), then all of them together. */
+const ATTACK_PHASES: readonly (readonly string[] | undefined)[] = [
+  ["black-hole"],
+  ["flood"],
+  ["deaf-client"],
+  ["deaf-monitor"],
+  ["invented-services"],
+  undefined,
+];
+
+async function attack(seconds: number | undefined, maxMemoryMiB: number | undefined, floodFrames: number | undefined): Promise<number> {
+  const options = {
+    ...ATTACK_OPTIONS,
+    duration: seconds === undefined ? ATTACK_OPTIONS.duration : seconds * 1000,
+    maxMemory: maxMemoryMiB === undefined ? ATTACK_OPTIONS.maxMemory : maxMemoryMiB * 1024 * 1024,
+    floodFrames: floodFrames ?? ATTACK_OPTIONS.floodFrames,
+    progress: (line: string) => console.log(line),
+  };
+  console.log(
+    `chaos --attack: ${options.duration / 1000} s per phase, broker -t 3 -T 1 --max-queue 1000 --max-memory ${options.maxMemory / 1048576}M; ` +
+      `a black-hole worker, floods of ${options.floodFrames} empty frames, a client and a monitor that never read, invented services ` +
+      `(${options.payload / 1024} KiB requests): each alone on a fresh broker, then all together; a canary client times one request at a time`,
+  );
+  const found: string[] = [];
+  for (const only of ATTACK_PHASES) {
+    const phase = only === undefined ? "all together" : only.join(", ");
+    console.log(`-- ${phase}`);
+    const summary = await runAttack({ ...options, ...(only === undefined ? {} : { only: [...only] }) });
+    console.log(formatAttackSummary(summary));
+    // Alone, each attack must leave the broker within its budget; together they are reported (see spec §Limits).
+    found.push(...attackViolations(summary, only !== undefined).map((line) => `${phase}: ${line}`));
+  }
+  return verdict(found);
+}
+
 function verdict(found: string[]): number {
   for (const line of found) console.log(`FAIL: ${line}`);
   console.log(found.length === 0 ? "chaos: PASS" : "chaos: FAIL");
@@ -77,8 +115,14 @@ async function main(): Promise<number> {
       "broker-kill": { type: "boolean" },
       "signal-only": { type: "boolean" },
       cluster: { type: "boolean" },
+      attack: { type: "boolean" },
+      seconds: { type: "string" },
+      "max-memory": { type: "string" },
+      "flood-frames": { type: "string" },
     },
   });
+  const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+  if (values.attack === true) return attack(number(values.seconds), number(values["max-memory"]), number(values["flood-frames"]));
   const requests = values.requests === undefined ? undefined : Number(values.requests);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (values["signal-only"] === true && values["broker-kill"] !== true) throw new Error("--signal-only needs --broker-kill");

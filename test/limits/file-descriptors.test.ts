@@ -81,5 +81,7 @@ describe("limits: file descriptors", function () {
     this.timeout(20_000);
     broker = await spawnBroker(["--log-level", "error"], undefined, { openFiles: { soft: 256, hard: 4096 } });
     assert.deepEqual(openFileLimits(broker.pid), { soft: 4096, hard: 4096 });
+    const listening = broker.recent.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>).find((r) => r.event === "listening");
+    assert.equal(listening?.openFiles, 4096, "the limit is logged at start");
   });
 });

@@ -3,6 +3,7 @@
  * REPLY failed/queue-full, a plain one the empty failure frame), and the bounded history of finished tasks.
  */
 import assert from "node:assert/strict";
+import { FRAME_COST } from "../../broker/src/core/retention";
 import { adminCall, json, Peers, ready, receiveCommand, type RunningBroker, snapshotCounters, startBroker, texts } from "../server/harness";
 
 describe("limits: queue length per service and task history", () => {
@@ -78,5 +79,37 @@ describe("limits: queue length per service and task history", () => {
     const gone = await adminCall(admin, "INSPECT", { task: ids[0] });
     assert.equal(gone[2]?.toString(), "ERROR");
     assert.equal(json(gone[3]).code, "unknown-task");
+  });
+
+  it("keeps each history within --history-bytes: large payloads and many empty frames both count (issue 14 #1)", async () => {
+    const MiB = 1024 * 1024;
+    broker = await startBroker({ history: 1000, historyBytes: MiB });
+    const worker = peers.dealer(broker.endpoints.workers);
+    await ready(worker, "echo");
+    const client = peers.dealer(broker.endpoints.clients);
+    const admin = peers.dealer(broker.endpoints.admin ?? "");
+    const succeeded = async (): Promise<{ total: number; items: { id: string; size: number }[] }> =>
+      (json((await adminCall(admin, "SNAPSHOT", { tasks: { state: "succeeded", limit: 500 } }))[3]).tasks as { total: number; items: { id: string; size: number }[] });
+    /** One request through an echo worker: its payload and its reply are both kept with the task. */
+    const roundTrip = async (id: string, payload: Buffer[]): Promise<void> => {
+      await client.send(["", "ZTBC01", "REQUEST", JSON.stringify({ id }), ...payload]);
+      const task = await receiveCommand(worker, "TASK");
+      await worker.send(["", "ZTBW01", "RESULT", task[3] ?? "", ...task.slice(5)]);
+      assert.equal(json((await client.receive())[3]).status, "succeeded");
+    };
+
+    // 300 KiB each way: a task costs ~600 KiB, so a 1 MiB history holds one (before the bound: all eight).
+    for (let i = 0; i < 8; i++) await roundTrip(`big-${i}`, [Buffer.alloc(300 * 1024, i)]);
+    const big = await succeeded();
+    assert.equal(big.total, 1);
+    assert.equal(big.items[0]?.size, 300 * 1024);
+
+    // 200 empty frames each way: no octets, but 400 frames at FRAME_COST each (~160 KB): six fit in 1 MiB.
+    for (let i = 0; i < 20; i++) await roundTrip(`frames-${i}`, Array.from({ length: 200 }, () => Buffer.alloc(0)));
+    const frames = await succeeded();
+    assert.equal(frames.total, Math.floor(MiB / (400 * FRAME_COST)));
+    assert.ok(frames.items.every((t) => t.size === 0));
+    const counters = await snapshotCounters(admin);
+    assert.equal(counters.succeeded, 28, "counters still count everything");
   });
 });

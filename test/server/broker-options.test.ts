@@ -28,6 +28,7 @@ describe("cli: ztb broker options", () => {
         metrics: undefined,
         maxUnsentTotal: 256 * 1024 * 1024,
         history: 1000,
+        historyBytes: 64 * 1024 * 1024,
         services: [],
         grace: 5000,
         logLevel: "warn",
@@ -95,6 +96,8 @@ describe("cli: ztb broker options", () => {
       "65536",
       "--history",
       "0",
+      "--history-bytes",
+      "256M",
       "--service",
       "resize",
       "--service",
@@ -114,6 +117,7 @@ describe("cli: ztb broker options", () => {
     assert.equal(options.maxUnsent, 4096);
     assert.equal(options.maxUnsentTotal, 65536);
     assert.equal(options.history, 0);
+    assert.equal(options.historyBytes, 256 * 1024 * 1024);
     assert.deepEqual(options.services, ["resize", "ocr"]);
     assert.equal(options.grace, 0);
     assert.equal(options.logLevel, "debug");
@@ -136,6 +140,7 @@ describe("cli: ztb broker options", () => {
     [["--max-queue", "0"], '--max-queue must be an integer >= 1, not "0"'],
     [["--max-frames", "7"], '--max-frames must be an integer >= 8, not "7"'],
     [["--max-unsent", "1MiB"], '--max-unsent must be an integer >= 1, not "1MiB"'],
+    [["--history-bytes", "100k"], '--history-bytes must be a size like 512M or 2G, at least 1 MiB, not "100k"'],
     [["--log-format", "xml"], '--log-format must be one of text, json, not "xml"'],
     [["--service", ""], "--service must be 1 to 64 characters"],
     [["--grace"], "option --grace needs a value"], // last argument: nothing follows

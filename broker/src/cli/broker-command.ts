@@ -87,6 +87,7 @@ export async function runBrokerCommand(
       heartbeat: options.heartbeat,
       maxQueue: options.maxQueue,
       history: options.history,
+      historyBytes: options.historyBytes,
       keepFailed: options.keepFailed,
       ...(options.maxMemory === undefined ? {} : { maxMemory: options.maxMemory }),
       keepResults: options.keepResults,
@@ -137,7 +138,7 @@ export async function runBrokerCommand(
     logger.announce("info", "metrics", `${PREFIX}metrics at http://${metricsAddress}/metrics`, { metrics: metricsAddress });
   }
   const reload = (): void => {
-    void security?.reload().then(
+    void server.reloadKeys().then(
       (sizes) => logger.info("keys-reloaded", sizes),
       (err: unknown) => logger.error("keys-reload-failed", { message: String(err instanceof Error ? err.message : err) }),
     );
@@ -177,6 +178,7 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     cluster: options.cluster?.name ?? null,
     brokerId: options.cluster?.brokerId ?? null,
     fsync: options.data === null ? null : options.fsync,
+    openFiles: openFileLimit(),
   });
   if (security) {
     const exposed = security.secretFileWarning;
@@ -249,4 +251,17 @@ function packageVersion(): string {
     }
   }
   return "0.0.0";
+}
+
+/**
+ * The soft RLIMIT_NOFILE the broker runs with (Node raises it to the hard one at start; nothing in Node can raise the
+ * hard one), from /proc on Linux; null elsewhere. Logged at start: each connection takes a descriptor (§Limits).
+ */
+function openFileLimit(): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return match?.[1] === undefined ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
 }

@@ -10,7 +10,7 @@ import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
 import { FSYNC_POLICIES, type FsyncPolicy } from "../protocol/messages";
-import { KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
+import { HISTORY_BYTES, KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
 import {
   DEFAULT_MAX_FRAMES,
   DEFAULT_MAX_MESSAGE,
@@ -57,6 +57,8 @@ export interface BrokerCommandOptions {
   /** Octets held for all peers together. */
   maxUnsentTotal: number;
   history: number;
+  /** --history-bytes: octets of payload and reply frames each history keeps (§Limits). */
+  historyBytes: number;
   services: string[];
   grace: number;
   logLevel: LogLevel;
@@ -90,6 +92,7 @@ const OPTIONS = {
   metrics: { type: "string" },
   "max-unsent-total": { type: "string" },
   history: { type: "string" },
+  "history-bytes": { type: "string" },
   data: { type: "string" },
   fsync: { type: "string" },
   "max-journal": { type: "string" },
@@ -133,6 +136,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     metrics: undefined,
     maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
     history: DEFAULT_HISTORY,
+    historyBytes: HISTORY_BYTES,
     services: [],
     grace: DEFAULT_GRACE_MS,
     logLevel: "warn",
@@ -196,6 +200,7 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
         ? DEFAULT_MAX_UNSENT_TOTAL
         : integer("--max-unsent-total", values["max-unsent-total"], 1, 2 ** 53 - 1),
     history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
+    historyBytes: values["history-bytes"] === undefined ? HISTORY_BYTES : size("--history-bytes", values["history-bytes"], 1024 * 1024),
     services: [...new Set(services)],
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),
     logLevel: oneOf("--log-level", values["log-level"] ?? "warn", LOG_LEVELS),

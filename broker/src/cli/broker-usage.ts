@@ -7,6 +7,7 @@ import {
   MIN_MAX_FRAMES,
 } from "../protocol/limits";
 import { HANDSHAKE_TIMEOUT_MS, ROUTER_SEND_HWM } from "../server/sockets";
+import { FRAME_COST, HISTORY_BYTES } from "../core/retention";
 
 const bytes = (n: number): string => `${n} = ${n / (1024 * 1024)} MiB`;
 
@@ -32,6 +33,9 @@ Options:
   --max-queue N          tasks allowed to wait per service; beyond that requests fail with queue-full
                          (default: unlimited)
   --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)
+  --history-bytes SIZE   octets of request and reply frames each history (succeeded, cancelled,
+                         failed) keeps, each frame counted with ${FRAME_COST} more; the oldest go first
+                         beyond it, e.g. 256M (default: ${bytes(HISTORY_BYTES)})
   --keep-failed N        failed tasks kept, with their payload, until a monitor retries or deletes
                          them; the oldest go first beyond N (default: 10000)
   --keep-results TIME    how long a finished task with an idempotency key answers resends with the
@@ -69,7 +73,8 @@ Options:
                          counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (requests, replies by
                          status and reason, retries, queues and running tasks per service, workers by
-                         state, attempt durations); e.g. 127.0.0.1:9464 (default: off)
+                         state, attempt durations, connections per endpoint); e.g. 127.0.0.1:9464
+                         (default: off)
   --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
                          queue-full while its resident memory (plus what it just took in) is above 80 %
                          of SIZE, and taken again below 70 % (default: no budget)

@@ -8,7 +8,7 @@
  */
 export { ERROR_CODES, ProtocolError } from "./errors";
 export type { ErrorCode } from "./errors";
-export { PEER_GONE_FRAME } from "./octets";
+export { PEER_GONE_FRAME, connectNoticeId, isPeerHello as isConnectNotice } from "./octets";
 export { frameView } from "./frame-view";
 export { claimedCommand, isClientSignature, isPlainFailure, oneHopPath, onlyHop } from "./envelope";
 export { decodeClient, encodeClientReply, encodeClient, decodeClientReply } from "./clients";

@@ -77,6 +77,11 @@ export function isPeerHello(frames: readonly Frame[]): boolean {
   return frames.length === 1 && frames[0]?.length === 0;
 }
 
+/** The routing id of a ROUTER's connect notice (ZMQ_ROUTER_NOTIFY: the id, then one empty frame), else undefined. */
+export function connectNoticeId(frames: readonly Frame[]): Frame | undefined {
+  return frames.length === 2 && isPeerHello(frames.slice(1)) ? frames[0] : undefined;
+}
+
 export function isPeerGone(frames: readonly Frame[]): boolean {
   const only = frames[0];
   return frames.length === 1 && only !== undefined && sameOctets(only, PEER_GONE_FRAME);

@@ -49,6 +49,11 @@ export interface CoreConfig {
   maxQueue: number | null;
   /** Succeeded and cancelled tasks kept for monitors, per state. */
   history: number;
+  /**
+   * Octets of payload and reply frames each history (succeeded, cancelled, failed) keeps, each frame counted with
+   * FRAME_COST; the oldest leave first beyond it, as beyond `history`; default HISTORY_BYTES.
+   */
+  historyBytes?: number;
   /** Failed tasks kept (dead letters, with their payload) until a monitor deletes or retries them; default KEEP_FAILED. */
   keepFailed?: number;
   /** How long a finished task with an idempotency key answers resends, in ms; default KEEP_RESULTS_MS; 0 = not at all. */
@@ -95,7 +100,12 @@ export type Input =
   /** The broker's resident memory in bytes, sampled by the shell (with `maxMemory`; §Limits, load shedding). */
   | { kind: "memory"; rss: number }
   /** Cluster mode: an outcome of a `cluster` output, or news from the shared queue. */
-  | { kind: "cluster"; event: ClusterEvent };
+  | { kind: "cluster"; event: ClusterEvent }
+  /**
+   * The peer's CURVE key left its allow-list at a reload (§Security): a worker is lost (its tasks are re-queued), a
+   * client's pending tasks are cancelled, a monitor's subscriptions end. The shell drops the peer's traffic from now on.
+   */
+  | { kind: "revoked"; endpoint: "clients" | "workers" | "admin"; peer: PeerKey };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -53,7 +53,7 @@ import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
 import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./metrics";
-import { KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
+import { HISTORY_BYTES, KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
 import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { expiredMessage, limitsOf } from "./request-limits";
@@ -331,6 +331,9 @@ export class BrokerCore implements BrokerCoreApi {
         break;
       case "cluster":
         this.onCluster(input.event);
+        break;
+      case "revoked":
+        this.onRevoked(input.endpoint, input.peer);
         break;
       default:
         return input satisfies never;
@@ -831,10 +834,14 @@ export class BrokerCore implements BrokerCoreApi {
   // -------------------------------------------------------------------------------------------------------------
   // Retention: histories per state, kept results, dead letters (§Limits, §Idempotent requests)
 
-  /** Trims the history of `state` to its bound: failed tasks to `keepFailed`, the others to `history`. */
+  /**
+   * Trims the history of `state` to its bounds: failed tasks to `keepFailed`, the others to `history`, and each to
+   * `historyBytes` octets (§Limits, history).
+   */
   private trim(state: "succeeded" | "failed" | "cancelled"): void {
     const bound = state === "failed" ? this.keepFailed : this.config.history;
-    while (this.tasks.count(state) > bound) {
+    const bytes = this.config.historyBytes ?? HISTORY_BYTES;
+    while (this.tasks.count(state) > bound || this.tasks.bytes(state) > bytes) {
       const oldest = this.tasks.oldest(state);
       if (oldest === undefined) break;
       this.markRemovedTask(oldest);
@@ -900,19 +907,19 @@ export class BrokerCore implements BrokerCoreApi {
     if (head !== undefined) this.keptTimer = this.timers.add(head.keptUntil, { kind: "kept" });
   }
 
-  /** Client CANCEL and admin CANCEL: queued or running tasks end as cancelled. */
-  private cancelTask(task: Task): boolean {
+  /** Client CANCEL and admin CANCEL (and a revoked client key): queued or running tasks end as cancelled. */
+  private cancelTask(task: Task, message = "cancelled"): boolean {
     if (task.state === "queued") {
       // The request may be in the shared queue or running on another broker: it leaves both.
       if (task.cluster?.role === "origin") this.clusterOut({ kind: "cluster-cancel", task: task.id, seq: task.cluster.seq });
-      this.finish(task, "cancelled", "cancelled", "cancelled");
+      this.finish(task, "cancelled", "cancelled", message);
       return true;
     }
     const attempt = task.current;
     if (task.state !== "running" || attempt === undefined) return false;
     this.closeAttempt(attempt);
     this.sendCancel(attempt.worker, task, "cancelled");
-    this.finish(task, "cancelled", "cancelled", "cancelled");
+    this.finish(task, "cancelled", "cancelled", message);
     this.offer(attempt.worker);
     return true;
   }
@@ -1098,6 +1105,26 @@ export class BrokerCore implements BrokerCoreApi {
     // Rule 11: a quarantined worker that is now the best left for one of its services serves again.
     for (const other of [...this.workers.all()]) {
       if (other.quarantinedUntil !== undefined && !this.replaceable(other)) this.release(other);
+    }
+  }
+
+  /**
+   * §Security, revocation: a worker whose key was revoked is lost as if it had died; a client's tasks that no other
+   * client waits for are cancelled (their workers get CANCEL); a monitor's subscriptions end.
+   */
+  private onRevoked(endpoint: "clients" | "workers" | "admin", peer: PeerKey): void {
+    if (endpoint === "workers") {
+      const worker = this.workers.ofPeer(peer);
+      if (worker !== undefined) this.lose(worker, "key-revoked");
+      return;
+    }
+    if (endpoint === "admin") {
+      for (const monitor of [...this.monitors.values()]) if (monitor.peer === peer) this.dropMonitor(monitor);
+      return;
+    }
+    for (const task of [...this.tasks.inState("queued"), ...this.tasks.inState("running")]) {
+      if (task.client?.peer !== peer || (task.waiters ?? []).some((w) => w.peer !== peer)) continue;
+      this.cancelTask(task, "the client's CURVE key was revoked");
     }
   }
 

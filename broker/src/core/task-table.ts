@@ -16,6 +16,7 @@ import type { FailureReason, Frame, RoutingPath, TaskState } from "../protocol/m
 import type { PeerKey } from "./api";
 import type { Timer } from "./timer-heap";
 import type { Worker } from "./worker-table";
+import { FRAME_COST } from "./retention";
 
 /** Who gets the one reply (rule 7); absent for admin retries. */
 export interface ClientRef {
@@ -79,6 +80,8 @@ export interface Task {
   readonly client: ClientRef | undefined;
   readonly payload: Frame[];
   readonly size: number;
+  /** What the task counted for in its state's octets when it entered it (see TaskTable.bytes); owned by TaskTable. */
+  listedCost: number;
   readonly maxAttempts: number | null;
   readonly timeout: number | null;
   readonly createdAt: number;
@@ -117,6 +120,8 @@ interface StateList {
   head: Task | undefined;
   tail: Task | undefined;
   count: number;
+  /** Octets of the listed tasks' payload and reply frames, each frame plus FRAME_COST. */
+  bytes: number;
 }
 
 export type NewTask = Pick<Task, "service" | "origin" | "client" | "payload" | "maxAttempts" | "timeout" | "createdAt" | "key">;
@@ -248,6 +253,7 @@ export class TaskTable {
       workerName: undefined,
       seq,
       size,
+      listedCost: 0,
       state,
       attempts,
       current: undefined,
@@ -304,6 +310,11 @@ export class TaskTable {
     return total;
   }
 
+  /** Octets the listed tasks of `state` keep: payload and reply frames, each frame counted with FRAME_COST. */
+  bytes(state: TaskState): number {
+    return this.list(state).bytes;
+  }
+
   /** Tasks of `state` (or all, in creation order), skipping `offset`, at most `limit`: O(offset + limit). */
   page(state: TaskState | undefined, offset: number, limit: number): Task[] {
     const items: Task[] = [];
@@ -334,7 +345,7 @@ export class TaskTable {
   private list(state: TaskState): StateList {
     let list = this.byState.get(state);
     if (list === undefined) {
-      list = { head: undefined, tail: undefined, count: 0 };
+      list = { head: undefined, tail: undefined, count: 0, bytes: 0 };
       this.byState.set(state, list);
     }
     return list;
@@ -347,6 +358,8 @@ export class TaskTable {
     else list.tail.stateNext = task;
     list.tail = task;
     list.count++;
+    task.listedCost = keptCost(task);
+    list.bytes += task.listedCost;
   }
 
   private unlink(list: StateList, task: Task): void {
@@ -358,5 +371,14 @@ export class TaskTable {
     task.statePrev = undefined;
     task.stateNext = undefined;
     list.count--;
+    list.bytes -= task.listedCost;
+    task.listedCost = 0;
   }
+}
+
+/** What a task's frames cost to keep: their octets plus FRAME_COST each (§Limits, history). */
+function keptCost(task: Task): number {
+  let cost = task.size + task.payload.length * FRAME_COST;
+  for (const frame of task.reply ?? []) cost += frame.length + FRAME_COST;
+  return cost;
 }

@@ -248,6 +248,8 @@ export interface BrokerInfo {
   deadline?: number | null;
   /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
   memory?: { budget: number; rss: number; shedding: boolean };
+  /** Since 1.1, from this broker's sockets: connected peers and connections still in the ZeroMQ handshake, per endpoint. */
+  connections?: ConnectionCounts;
   /** Since 1.1, in cluster mode (§Cluster mode): the cluster, this broker's id in it, and the shared queue's depth per service. */
   cluster?: ClusterInfo;
 }
@@ -260,6 +262,9 @@ export interface ClusterInfo {
   /** Cluster-wide, a moment old: tasks waiting in the shared queue and tasks held by some broker, per service. */
   services: Record<string, { waiting: number; running: number }>;
 }
+
+/** SNAPSHOT `broker.connections` (§Limits, file descriptors). */
+export type ConnectionCounts = Partial<Record<"clients" | "workers" | "answers" | "admin", { peers: number; handshakes: number }>>;
 
 /** §Durability: `always` fsyncs every group commit, `batch` leaves it to the OS (and SQLite's checkpoints), `off` never. */
 export const FSYNC_POLICIES = ["always", "batch", "off"] as const;

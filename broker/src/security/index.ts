@@ -19,3 +19,5 @@ export type { BrokerSecurityConfig, BrokerSecurityOptions } from "./server-secur
 export { BrokerSecurity, KEY_LIST_OPTION, applyServerSecurity, brokerSecurityFromOptions } from "./server-security";
 export type { ZapRefusal, ZapStats } from "./zap-handler";
 export { ZAP_ENDPOINT, ZapHandler } from "./zap-handler";
+export type { RevokedConnection, RouterDomain } from "./connection-keys";
+export { CONNECT_WAIT_MS, ConnectionKeys, ROUTER_DOMAINS } from "./connection-keys";

@@ -63,6 +63,9 @@ async function loadAll(sources: AllowListSources): Promise<Record<KeyListName, A
 }
 
 export class KeyPolicy implements ZapAuthorizer {
+  /** Lists that lost at least one key at the last reload. */
+  private shrunk = new Set<KeyListName>();
+
   private constructor(
     readonly sources: Readonly<AllowListSources>,
     private lists: Record<KeyListName, AllowList>,
@@ -80,11 +83,24 @@ export class KeyPolicy implements ZapAuthorizer {
 
   /**
    * Re-reads every list from its source (on SIGHUP). All or nothing: if any file is bad, the error is thrown and the
-   * lists in force stay as they were. Peers already connected stay connected — ZAP is asked at handshake time only.
+   * lists in force stay as they were. ZAP is asked at handshake time only: the broker itself stops serving
+   * connections whose key a reload removed (BrokerServer.reloadKeys).
    */
   async reload(): Promise<AllowListSizes> {
-    this.lists = await loadAll(this.sources);
+    const lists = await loadAll(this.sources);
+    this.shrunk = new Set(KEY_LISTS.filter((name) => [...this.lists[name].keys()].some((key) => !lists[name].has(key))));
+    this.lists = lists;
     return this.sizes();
+  }
+
+  /** Whether `key` may connect to the endpoint of `role` now. */
+  allows(role: SecurityRole, key: string): boolean {
+    return this.lists[LIST_OF_ROLE[role]].has(key);
+  }
+
+  /** Whether the last reload removed a key from the list of `role`. */
+  lostKeys(role: SecurityRole): boolean {
+    return this.shrunk.has(LIST_OF_ROLE[role]);
   }
 
   sizes(): AllowListSizes {

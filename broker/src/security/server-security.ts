@@ -4,13 +4,14 @@
  *
  * Integration (server): build it with `BrokerSecurity.load(...)`, `await security.start()` before binding anything,
  * call `applyServerSecurity(socket, role, security)` on each socket before its `bind`, and `await security.close()`
- * after closing the sockets. The CLI calls `security.reload()` on SIGHUP.
+ * after closing the sockets. On SIGHUP the CLI calls `BrokerServer.reloadKeys`, which reloads and stops serving revoked keys.
  */
 import type { Context, Socket } from "zeromq";
 import type { CurveKeyPair } from "./keys";
 import { loadKeyPair, secretFileExposure } from "./keys";
 import type { AllowListSizes, KeyListName, SecurityRole } from "./key-policy";
 import { AllowListError, KEY_LISTS, KeyPolicy, SECURITY_ROLES } from "./key-policy";
+import { ConnectionKeys } from "./connection-keys";
 import { SecurityOptionError } from "./peer-security";
 import type { ZapRefusal, ZapStats } from "./zap-handler";
 import { ZapHandler } from "./zap-handler";
@@ -75,6 +76,8 @@ export async function brokerSecurityFromOptions(
 
 export class BrokerSecurity {
   private readonly zap: ZapHandler;
+  /** The key of each connection, for revocation at reload (see ConnectionKeys); the server feeds it connect notices. */
+  readonly connections = new ConnectionKeys();
 
   /** A one-line warning when the --curve-secret file is readable by group or others (see secretFileExposure). */
   secretFileWarning: string | undefined;
@@ -89,6 +92,7 @@ export class BrokerSecurity {
       context: options.context,
       onRefusal: options.onRefusal,
       onError: options.onError,
+      expect: (domain, key) => this.connections.expect(domain, key),
     });
   }
 

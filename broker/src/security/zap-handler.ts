@@ -68,6 +68,11 @@ export interface ZapHandlerOptions {
   refusalReportInterval?: number;
   /** A failure of the handler's own socket (the handler has stopped; every later handshake fails). */
   onError?: (error: unknown) => void;
+  /**
+   * Called for each allowed handshake before its reply is sent, with the ZAP domain and the user id (the key); the
+   * handler answers nothing else until the returned promise settles (see ConnectionKeys).
+   */
+  expect?: (domain: string, userId: string) => Promise<void>;
 }
 
 const text = (frame: Uint8Array | undefined): string =>
@@ -123,19 +128,23 @@ export class ZapHandler {
 
   private async serve(): Promise<void> {
     try {
-      for await (const frames of this.socket) await this.socket.send(this.answer(frames));
+      for await (const frames of this.socket) {
+        const { reply, connected } = this.answer(frames);
+        await this.socket.send(reply);
+        await connected;
+      }
     } catch (error) {
       if (!this.socket.closed) this.options.onError?.(error);
     }
   }
 
-  private answer(frames: readonly Uint8Array[]): Uint8Array[] {
+  private answer(frames: readonly Uint8Array[]): { reply: Uint8Array[]; connected?: Promise<void> } {
     const request = parseZapRequest(frames);
     if (request === undefined) {
       this.stats_.malformed += 1;
       // RFC 27 frames (this file is the ZAP codec): the request id is the second, echoed even in a refusal.
       const [, requestId] = frames;
-      return zapReply(requestId ?? Buffer.alloc(0), "500", "malformed ZAP request", "");
+      return { reply: zapReply(requestId ?? Buffer.alloc(0), "500", "malformed ZAP request", "") };
     }
     let decision: ZapDecision;
     try {
@@ -145,12 +154,14 @@ export class ZapHandler {
     }
     if (decision.allowed) {
       this.stats_.allowed += 1;
-      return zapReply(request.requestId, "200", "OK", decision.userId);
+      // Registered before the reply goes out, so the connection's notice cannot come first.
+      const connected = this.options.expect?.(request.domain, decision.userId);
+      return { reply: zapReply(request.requestId, "200", "OK", decision.userId), connected };
     }
     this.stats_.refused += 1;
     this.stats_.refusedByDomain[request.domain] = (this.stats_.refusedByDomain[request.domain] ?? 0) + 1;
     this.report(request, decision.reason);
-    return zapReply(request.requestId, "400", decision.reason, "");
+    return { reply: zapReply(request.requestId, "400", decision.reason, "") };
   }
 
   private report(request: ZapRequest, reason: string): void {

@@ -8,16 +8,18 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Pull } from "zeromq";
 import type { BrokerCoreApi, ClusterEvent, ClusterRequest, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
-import type { FsyncPolicy } from "../protocol/messages";
+import type { AdminReply, ConnectionCounts, FsyncPolicy } from "../protocol/messages";
 import { BrokerCore, MEMORY } from "../core/broker-core";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
-import { applyServerSecurity, type BrokerSecurity } from "../security";
+import { type AllowListSizes, applyServerSecurity, type BrokerSecurity } from "../security";
 import { BindError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
 import { GroupCommit, type JournalStore } from "./group-commit";
 import { Logger } from "./logger";
 import { routingId, showPeer } from "./peer-keys";
-import { adminInput, answerInput, clientInput, type Decoded, receiveLoop, workerInput } from "./receive-loops";
+import { adminInput, answerInput, clientInput, connectNotice, type Decoded, receiveLoop, workerInput } from "./receive-loops";
+import { Revocation } from "./revocation";
+import { ConnectionCounter } from "./connection-counts";
 import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
 import { RateLimitedLog } from "./rate-limited-log";
@@ -112,15 +114,18 @@ export class BrokerServer {
   private store: JournalStore | undefined;
   private memorySampler: NodeJS.Timeout | undefined;
   private cluster: ClusterShell | undefined;
+  /** With CURVE: connections whose key a reload revoked are no longer served (protocol/spec.md §Security). */
+  private revocation: Revocation | undefined;
+  private readonly connections = new ConnectionCounter();
 
   /** The endpoints as bound (ephemeral ports resolved), once `start` has succeeded. */
   get endpoints(): EndpointSet | undefined {
     return this.bound;
   }
 
-  /** The core and the time, for `--metrics` scrapes (views only: nothing is fed to the core). */
-  readCore(): { core: BrokerCoreApi; now: number } | undefined {
-    return this.core === undefined ? undefined : { core: this.core, now: Date.now() };
+  /** The core, the time and the connection counts, for `--metrics` scrapes (views only: nothing is fed to the core). */
+  readCore(): { core: BrokerCoreApi; now: number; connections: ConnectionCounts } | undefined {
+    return this.core === undefined ? undefined : { core: this.core, now: Date.now(), connections: this.connections.counts() };
   }
 
   /** Messages the send queues could not deliver, per endpoint. */
@@ -136,9 +141,11 @@ export class BrokerServer {
     this.logger = options.logger ?? this.logger;
     const socketOptions = { maxMessageSize: options.maxMessage, peerGoneFrame: PEER_GONE_FRAME };
     const clients = createRouter({ ...socketOptions, notifyConnect: true });
-    const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat });
+    // With CURVE every ROUTER reports connects: that is how a connection learns its key (ConnectionKeys).
+    const notifyConnect = options.security !== undefined;
+    const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat, notifyConnect });
     const answers = createPull(socketOptions);
-    const admin = options.endpoints.admin === null ? undefined : createRouter(socketOptions);
+    const admin = options.endpoints.admin === null ? undefined : createRouter({ ...socketOptions, notifyConnect });
     const budget = new SendBudget(options.maxUnsent ?? DEFAULT_MAX_UNSENT, options.maxUnsentTotal ?? DEFAULT_MAX_UNSENT_TOTAL);
     this.clientsQueue = new SendQueue(clients, "clients", this.logger, budget);
     this.workersQueue = new SendQueue(workers, "workers", this.logger, budget);
@@ -150,9 +157,16 @@ export class BrokerServer {
     ];
     if (admin) this.channels.push({ endpoint: "admin", socket: admin, queue: this.adminQueue });
 
-    if (options.security) for (const c of this.channels) applyServerSecurity(c.socket, c.endpoint, options.security);
+    if (options.security) {
+      for (const c of this.channels) applyServerSecurity(c.socket, c.endpoint, options.security);
+      this.revocation = new Revocation(options.security, this.logger);
+      for (const c of this.channels) if (c.endpoint !== "answers") options.security.connections.track(c.endpoint);
+    }
     const limitedLog = new RateLimitedLog(this.logger);
-    for (const c of this.channels) watchAcceptFailures(c.socket, c.endpoint, limitedLog);
+    for (const c of this.channels) {
+      watchAcceptFailures(c.socket, c.endpoint, limitedLog);
+      this.connections.watch(c.socket, c.endpoint);
+    }
     const bound: EndpointSet = { clients: "", workers: "", answers: "", admin: null };
     for (const channel of this.channels) {
       const address = options.endpoints[channel.endpoint];
@@ -178,6 +192,7 @@ export class BrokerServer {
       bootNonce: options.journal?.store.prefix ?? options.bootNonce ?? randomNonce(),
       info: { version: options.version, endpoints: { ...bound } },
     };
+    if (options.historyBytes !== undefined) config.historyBytes = options.historyBytes;
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.deadline !== undefined) config.deadline = options.deadline;
@@ -204,10 +219,10 @@ export class BrokerServer {
     const bounds: MessageBounds = { maxOctets: options.maxMessage, maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES };
     this.loops = [
       receiveLoop(clients, "clients", this.logger, (frames) => this.receive("clients", (f) => clientInput(f, bounds), frames)),
-      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", (f) => workerInput(f, bounds), frames)),
+      receiveLoop(workers, "workers", this.logger, (frames) => this.receive("workers", (f) => (this.noticed("workers", f) ? undefined : workerInput(f, bounds)), frames)),
       receiveLoop(answers, "answers", this.logger, (frames) => this.receive("answers", (f) => answerInput(f, bounds), frames)),
     ];
-    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => adminInput(g, bounds), f)));
+    if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => (this.noticed("admin", g) ? undefined : adminInput(g, bounds)), f)));
     if (options.maxMemory !== undefined) {
       const budget = options.maxMemory;
       const collect = garbageCollector();
@@ -226,6 +241,31 @@ export class BrokerServer {
     }
     this.timer.update(this.core.nextDeadline());
     return bound;
+  }
+
+  /**
+   * SIGHUP with CURVE: re-reads the allow-lists (all or nothing) and stops serving every connection whose key is no
+   * longer allowed (protocol/spec.md §Security); throws the reload's one-line error, the lists in force unchanged.
+   */
+  async reloadKeys(): Promise<AllowListSizes> {
+    if (this.revocation === undefined) throw new Error("reloadKeys needs a broker started with CURVE");
+    const outcome = await this.revocation.reload();
+    for (const input of outcome.inputs) this.feed(input);
+    const answers = this.channels.find((c) => c.endpoint === "answers");
+    const address = this.bound?.answers;
+    if (outcome.rebindAnswers && answers !== undefined && address !== undefined && this.closing === undefined) {
+      // A PULL socket cannot drop one peer: every legacy worker's PUSH connects again, through ZAP.
+      await answers.socket.unbind(address);
+      this.connections.reset("answers");
+      await answers.socket.bind(address);
+      this.logger.warn("answers-rebound", { endpoint: address });
+    }
+    return outcome.sizes;
+  }
+
+  /** Messages dropped because their peer's key was revoked. */
+  get revokedDropped(): number {
+    return this.revocation?.dropped ?? 0;
   }
 
   /**
@@ -275,7 +315,14 @@ export class BrokerServer {
       this.logger.error("decode-failed", { endpoint, message: errorMessage(err) });
       return;
     }
-    if (input !== undefined) this.feed(input);
+    if (input !== undefined && (this.revocation?.admit(input) ?? true)) this.feed(input);
+  }
+
+  /** A connect notice on the workers or admin ROUTER (on only with CURVE) is the shell's, never the core's: true if taken. */
+  private noticed(endpoint: "workers" | "admin", frames: Buffer[]): boolean {
+    if (this.revocation === undefined) return false;
+    const peer = connectNotice(frames);
+    return peer !== undefined && this.revocation.connected(endpoint, peer);
   }
 
   private feed(input: Input): void {
@@ -314,13 +361,13 @@ export class BrokerServer {
     for (const output of outputs) {
       switch (output.kind) {
         case "to-client":
-          this.sendTo(this.clientsQueue, output.peer, encodeClientReply(output.msg));
+          if (this.revocation?.blocks("clients", output.peer) !== true) this.sendTo(this.clientsQueue, output.peer, encodeClientReply(output.msg));
           break;
         case "to-worker":
-          this.sendTo(this.workersQueue, output.peer, encodeToWorker(output.msg));
+          if (this.revocation?.blocks("workers", output.peer) !== true) this.sendTo(this.workersQueue, output.peer, encodeToWorker(output.msg));
           break;
         case "to-admin":
-          this.sendTo(this.adminQueue, output.peer, encodeAdminReply(output.msg));
+          if (this.revocation?.blocks("admin", output.peer) !== true) this.sendTo(this.adminQueue, output.peer, encodeAdminReply(this.withConnections(output.msg)));
           break;
         case "log": {
           // The core's peer keys are routing ids in latin1; logs show them in hex (§What the receiver does).
@@ -343,6 +390,13 @@ export class BrokerServer {
         }
       }
     }
+  }
+
+  /** SNAPSHOT `broker.connections` are the shell's facts (its sockets' events): added on the way out. */
+  private withConnections(msg: AdminReply): AdminReply {
+    if (msg.type !== "snapshot") return msg;
+    const { snapshot } = msg;
+    return { ...msg, snapshot: { ...snapshot, broker: { ...snapshot.broker, connections: this.connections.counts() } } };
   }
 
   private sendTo(queue: SendQueue | undefined, peer: string, frames: Uint8Array[]): void {

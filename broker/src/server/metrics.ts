@@ -8,10 +8,10 @@ import type { AddressInfo } from "node:net";
 import { Counter, Gauge, type Metric, Registry } from "prom-client";
 import type { BrokerCoreApi } from "../core/api";
 import { ATTEMPT_BUCKETS_MS } from "../core/metrics";
-import type { Snapshot } from "../protocol/messages";
+import type { ConnectionCounts, Snapshot } from "../protocol/messages";
 
 /** What a scrape reads: the core's snapshot and metrics, or undefined before the broker has started. */
-export type MetricsSource = () => { core: BrokerCoreApi; now: number } | undefined;
+export type MetricsSource = () => { core: BrokerCoreApi; now: number; connections?: ConnectionCounts } | undefined;
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[], read: (c: Counter<string>) => void): void {
   new Counter({
@@ -44,9 +44,11 @@ export function brokerRegistry(source: MetricsSource): Registry {
   const registry = new Registry();
   let snapshot: Snapshot | undefined;
   let core: BrokerCoreApi | undefined;
+  let connections: ConnectionCounts | undefined;
   const take = (): void => {
     const current = source();
     core = current?.core;
+    connections = current?.connections;
     snapshot = current === undefined ? undefined : current.core.snapshot({ tasks: { limit: 1 } }, current.now);
   };
   // The first metric collected takes the snapshot for the whole scrape (prom-client collects in registration order).
@@ -107,6 +109,12 @@ export function brokerRegistry(source: MetricsSource): Registry {
     if (memory === undefined) return;
     g.set({ kind: "resident" }, memory.rss);
     g.set({ kind: "budget" }, memory.budget);
+  });
+  gauge(registry, "ztb_connections", "Connections per endpoint: connected peers, and connections still in the ZeroMQ handshake.", ["endpoint", "state"], (g) => {
+    for (const [endpoint, count] of Object.entries(connections ?? {})) {
+      g.set({ endpoint, state: "peers" }, count.peers);
+      g.set({ endpoint, state: "handshakes" }, count.handshakes);
+    }
   });
   registry.registerMetric(attemptHistogram(() => core) as unknown as Metric<string>);
   return registry;

@@ -13,7 +13,7 @@
 import type { Endpoint, Input, PeerKey } from "../core/api";
 import type { MessageBounds } from "../protocol/limits";
 import type { Frame } from "../protocol/messages";
-import { decodeAdmin, decodeAnswer, decodeClient, decodeWorker, ProtocolError } from "../codec";
+import { connectNoticeId, decodeAdmin, decodeAnswer, decodeClient, decodeWorker, ProtocolError } from "../codec";
 import type { Logger } from "./logger";
 import { peerKey } from "./peer-keys";
 import { errorCode, errorMessage } from "./send-queue";
@@ -98,6 +98,15 @@ export function clientInput(frames: Buffer[], bounds: MessageBounds): Decoded {
     if (err instanceof ProtocolError) return malformed("clients", peer, err);
     throw err;
   }
+}
+
+/**
+ * The peer of a connect notice (ZMQ_ROUTER_NOTIFY) on the workers or admin ROUTER, which turn notices on only with
+ * CURVE (to learn each connection's key, see ConnectionKeys); undefined for any other message.
+ */
+export function connectNotice(frames: Buffer[]): PeerKey | undefined {
+  const id = connectNoticeId(frames);
+  return id === undefined ? undefined : peerKey(id);
 }
 
 /** Workers endpoint. */
