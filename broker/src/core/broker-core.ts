@@ -1783,15 +1783,19 @@ export class BrokerCore implements BrokerCoreApi {
     });
   }
 
-  /** Rule 1, one level up: pull as many tasks as this broker's workers of `svc` have free slots not yet asked for. */
+  /**
+   * Rule 1, one level up: pull as many tasks as this broker's workers of `svc` have free slots. One pull per service is
+   * open at a time: slots freed meanwhile are asked for when it ends — at once under a backlog (it fills), and with
+   * nothing lost when the queue is empty (nothing waits for them). A pull per freed slot cost a request per task.
+   */
   private askCluster(svc: Service): void {
     if (this.clusterId === undefined || this.phase !== "running" || this.clusterLost !== null || svc.idle.size === 0) return;
+    if ((this.asked.get(svc.name) ?? 0) > 0) return;
     let free = 0;
     for (const worker of svc.idle.values()) free += Math.max(0, worker.capacity - worker.held);
-    const asked = this.asked.get(svc.name) ?? 0;
-    const want = free - svc.queued - asked;
+    const want = free - svc.queued;
     if (want <= 0) return;
-    this.asked.set(svc.name, asked + want);
+    this.asked.set(svc.name, want);
     this.clusterOut({ kind: "cluster-fetch", service: svc.name, count: want });
   }
 
