@@ -255,8 +255,8 @@ export function formatFrameLine(frame: Uint8Array): string {
   } catch {
     text = undefined;
   }
-  // eslint-disable-next-line no-control-regex
   // A `{{name}}` would be read as a variable when the block is sent again: such a frame goes as hex too.
+  // eslint-disable-next-line no-control-regex
   if (text === undefined || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(text) || hasReference(text)) return `hex:${toHex(frame)}`;
   const needsEscape =
     text.trim() === "" || text.startsWith("#") || text.startsWith("@") || text.startsWith("hex:") || text.startsWith("text:");
