@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { formatRequestBlock, parseRequestDocument, parseRequestFile } from "../../extension/src/requests/request-file";
 import { closestWords, editDistance } from "../../extension/src/requests/spelling";
 import { environmentNames, environmentValues, VariableScope } from "../../extension/src/requests/variables";
@@ -58,6 +60,18 @@ describe("extension request-file variables", () => {
     const block = formatRequestBlock("t", {}, [frame]);
     assert.match(block, /^hex:/m);
     assert.deepEqual(parseRequestFile(block)[0]?.frames, [frame]);
+  });
+
+  it("the README's variables example sends what it says with its environments", () => {
+    const readme = readFileSync(path.join(__dirname, "../../../extension/README.md"), "utf8");
+    const settings = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    const example = [...readme.matchAll(/```ztb\n([\s\S]*?)```/g)][1]?.[1];
+    assert.ok(settings && example, "README has the settings and the example");
+    const environments = (JSON.parse(`{${settings}}`) as Record<string, Record<string, Record<string, string>>>)["ztb.environments"] ?? {};
+    const [block] = parseRequestFile(example, environmentValues(environments, "local"));
+    assert.deepEqual(block?.errors, []);
+    assert.deepEqual(block?.options, { service: "echo" });
+    assert.deepEqual(text(block?.frames), ["hello world"]);
   });
 
   it("scope lists file and environment names", () => {

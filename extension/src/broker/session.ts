@@ -259,15 +259,22 @@ export class BrokerSession implements vscode.Disposable {
   /**
    * The notification that the broker stopped stays only while that is true: a successful (re)start closes it, where a
    * plain error message would stay on screen, contradicting the running broker. The extension API cannot close a
-   * message; a notification of `withProgress` closes when its promise settles, so the failure is shown as one, with
-   * Show Log as a link in its text.
+   * message; a notification of `withProgress` closes when its promise settles, so the failure is shown as one: Show Log
+   * and Start Broker as links in its text, Cancel to dismiss it, and a progress of 0 % so no bar runs under it.
    */
   private showFailure(text: string): void {
     this.closeFailure?.();
     const closed = new Promise<void>((resolve) => (this.closeFailure = resolve));
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `$(error) ${text} — [Show Log](command:ztb.showLog)`, cancellable: true },
-      (_progress, token) => Promise.race([closed, new Promise<void>((resolve) => token.onCancellationRequested(() => resolve()))]),
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `${text} — [Show Log](command:ztb.showLog) · [Start Broker](command:ztb.startBroker)`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        progress.report({ increment: 0 });
+        return Promise.race([closed, new Promise<void>((resolve) => token.onCancellationRequested(() => resolve()))]);
+      },
     );
   }
 
