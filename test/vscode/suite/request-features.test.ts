@@ -60,6 +60,28 @@ describe("ztb extension: request files, history, filter and chart", function () 
     assert.deepEqual(frameTexts(api), ["hello staging", "hello"]);
   });
 
+  it("completes live services, warns on a service no worker serves, and quick-fixes a misspelt option", async function () {
+    const document = await vscode.workspace.openTextDocument({ language: "ztb-request", content: "### a\n@service \nx\n### b\n@service mail\n@servce echo\ny\n" });
+    const completions = await vscode.commands.executeCommand<vscode.CompletionList>(
+      "vscode.executeCompletionItemProvider", document.uri, new vscode.Position(1, 9));
+    assert.ok(completions.items.some((i) => i.label === "default"), "the test workers' service is offered");
+    await waitFor(api, "the diagnostics", () => vscode.languages.getDiagnostics(document.uri).length >= 2);
+    const diagnostics = vscode.languages.getDiagnostics(document.uri);
+    const unserved = diagnostics.find((d) => d.code === "unserved-service");
+    assert.equal(unserved?.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(unserved?.range.start.line, 4);
+    const misspelt = diagnostics.find((d) => d.code === "unknown-option");
+    assert.ok(misspelt, diagnostics.map((d) => d.message).join("; "));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      "vscode.executeCodeActionProvider", document.uri, misspelt.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title === "Change to @service");
+    assert.ok(fix?.edit, actions.map((a) => a.title).join("; "));
+    assert.equal(await vscode.workspace.applyEdit(fix.edit), true);
+    assert.equal(document.lineAt(5).text, "@service echo");
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>("vscode.executeDocumentSymbolProvider", document.uri);
+    assert.deepEqual(symbols.map((sym) => sym.name), ["a", "b"]);
+  });
+
   it("Rerun Last sends the last request again as it was sent, and the reply editor copies it as a ztb client send", async function () {
     const first = api.lastReply();
     assert.ok(first);

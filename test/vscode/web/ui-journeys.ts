@@ -301,7 +301,13 @@ export async function runUiJourneys(
     await journey("a failed start's notification closes when the broker then starts", async () => {
       const settings = JSON.parse(fs.readFileSync(path.join(options.folder, ".vscode", "settings.json"), "utf8")) as Record<string, string>;
       const port = Number(/:(\d+)$/.exec(settings["ztb.endpoints.clients"] ?? "")?.[1]);
-      const blocker = net.createServer();
+      // A plain TCP listener takes the port; the extension's request socket reconnects to it, so close() must end
+      // those connections too.
+      const connections = new Set<net.Socket>();
+      const blocker = net.createServer((socket) => {
+        connections.add(socket);
+        socket.on("close", () => connections.delete(socket));
+      });
       await new Promise<void>((resolve, reject) => blocker.once("error", reject).listen(port, "127.0.0.1", resolve));
       const toast = page.locator(sel.errorToast, { hasText: /ZeroMQ Broker stopped/ });
       try {
@@ -309,7 +315,10 @@ export async function runUiJourneys(
         await toast.first().waitFor({ timeout: WAIT_MS });
         await statusBar(page, /ztb error/);
       } finally {
-        await new Promise<void>((resolve) => blocker.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          blocker.close(() => resolve());
+          for (const socket of connections) socket.destroy();
+        });
       }
       await palette(page, PALETTE.startBroker);
       await statusBar(page, /ztb running/);

@@ -3,7 +3,7 @@ import { TEST_WORKER_POISON } from "../../broker/launch";
 import { formatRequestBlock } from "../../requests/request-file";
 import type { Services } from "../services";
 
-export const WALKTHROUGH_ID = "ztb.ztb#ztb.gettingStarted";
+export const WALKTHROUGH_ID = "ztb.ztb#gettingStarted";
 
 /** Get Started: the walkthrough (package.json contributes.walkthroughs). */
 export async function openWalkthrough(): Promise<void> {
