@@ -314,6 +314,7 @@ export async function runUiJourneys(
         await palette(page, PALETTE.startBroker);
         await toast.first().waitFor({ timeout: WAIT_MS });
         await statusBar(page, /ztb error/);
+        await shoot(page, options.screenshots, "9a-failed-start-notification.png");
       } finally {
         await new Promise<void>((resolve) => {
           blocker.close(() => resolve());
