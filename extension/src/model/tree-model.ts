@@ -155,7 +155,7 @@ export interface ClusterInfo {
 }
 
 export function clusterOf(info: BrokerInfo): ClusterInfo | undefined {
-  const raw = (info as BrokerInfo & { cluster?: unknown }).cluster;
+  const raw: unknown = (info as { cluster?: unknown }).cluster;
   if (typeof raw !== "object" || raw === null) return undefined;
   const c = raw as Record<string, unknown>;
   if (typeof c["name"] !== "string" || typeof c["broker"] !== "string" || typeof c["connected"] !== "boolean") return undefined;
