@@ -73,6 +73,12 @@ export interface ZtbExtensionApi {
   testWorkers(): number;
   /** The rows a view shows right now (computed from the model as the view would render them, all groups expanded). */
   viewNodes(view: ViewId): ViewNode[];
+  /** The live chart panel: open or not, and what its webview last said it drew. */
+  chart(): { open: boolean; rendered?: { points: number; maxRate: number; services: string[] } };
+  /** The request-file environment chosen in the status bar (undefined = none). */
+  environment(): string | undefined;
+  /** Requests sent from the editor, newest first (Rerun Last sends the first). */
+  history(): { title: string; sentAt: number; status?: "succeeded" | "failed" }[];
   /** Fires after any of the above changed (model updates are coalesced per message, not debounced). */
   readonly onDidChange: vscode.Event<void>;
 }

@@ -41,7 +41,7 @@ describe("extension ztb launch", () => {
   });
 
   it("passes test worker arguments with the drop fraction", () => {
-    assert.deepEqual(workerArgs("tcp://w", "tcp://a", 0.1, 2), ["worker", "tcp://w", "tcp://a", "0.1", "--name", "test-2", "--quiet", "--log-format", "json"]);
+    assert.deepEqual(workerArgs("tcp://w", "tcp://a", 0.1, 2), ["worker", "tcp://w", "tcp://a", "0.1", "--name", "test-2", "--poison", "poison", "--quiet", "--log-format", "json"]);
   });
 
   it("turns bind addresses into connect addresses", () => {

@@ -130,17 +130,17 @@ describe("extension tree model", () => {
 
   it("describes each task: service, attempt n/max, worker, time, reason; tooltip has timestamps and the failure", () => {
     const running = taskNodes(model, "running", 100, T0)[0];
-    assert.equal(running?.label, "r1");
+    assert.equal(running?.label, "hello", "the first payload frame when no request-file block named it");
     assert.equal(running?.contextValue, "runningTask");
-    assert.equal(running?.description, "default · attempt 2/3 · beta · running <10s");
+    assert.equal(running?.description, "default · attempt 2/3 · beta · running <10s · r1");
     const queued = taskNodes(model, "queued", 100, T0)[0];
-    assert.equal(queued?.description, "default · attempt 0/3 · waiting 20s");
+    assert.equal(queued?.description, "default · attempt 0/3 · waiting 20s · q1");
     const failed = taskNodes(model, "failed", 100, T0)[0];
     assert.equal(failed?.contextValue, "failedTask");
-    assert.equal(failed?.description, "default · attempt 3/3 · took 6.0 s · timeout");
+    assert.equal(failed?.description, "default · attempt 3/3 · took 6.0 s · timeout · f1");
     assert.match(failed?.tooltip ?? "", /Failure reason: timeout — too slow/);
     assert.match(failed?.tooltip ?? "", /Created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
-    assert.equal(taskNodes(model, "succeeded", 100, T0)[0]?.description, "default · attempt 1/3 · beta · took 12 ms");
+    assert.equal(taskNodes(model, "succeeded", 100, T0)[0]?.description, "default · attempt 1/3 · beta · took 12 ms · s1");
   });
 
   it("pages a long group with a Load more… node", () => {
@@ -149,7 +149,7 @@ describe("extension tree model", () => {
     big.applySnapshot(snapshot({ tasks: { total: 250, offset: 0, items } }));
     const page = taskNodes(big, "succeeded", 100, T0);
     assert.equal(page.length, 101);
-    assert.equal(page[0]?.label, "t249");
+    assert.equal(page[0]?.taskId, "t249");
     const more = page[100];
     assert.equal(more?.contextValue, "loadMoreTasks");
     assert.deepEqual(more?.command?.arguments, ["succeeded"]);

@@ -35,7 +35,10 @@ export function checkVsix(file: string, target: VsixTarget): string[] {
     "node_modules/zeromq/package.json", "node_modules/zeromq/lib/index.js", "node_modules/zeromq/build/manifest.json",
     "node_modules/cmake-ts/build/loader.js", "node_modules/ajv/dist/ajv.js", "node_modules/fast-uri/index.js",
     "node_modules/fast-deep-equal/index.js", "node_modules/json-schema-traverse/index.js",
-    "node_modules/require-from-string/index.js"]) {
+    "node_modules/require-from-string/index.js",
+    // The live chart's webview script and the charting library it loads; the walkthrough's pages and the snippets.
+    "extension/dist/chart.js", "extension/dist/uplot.iife.min.js", "extension/media/walkthrough/start-broker.md",
+    "extension/media/snippets/ztb-request.code-snippets"]) {
     if (!has(required)) problems.push(`missing ${required}`);
   }
   // The Extensions page shows README.md; its links into the package (the request-file reference) must resolve there.

@@ -55,8 +55,11 @@ export function brokerArgs(s: BrokerSettings, curve: readonly string[] = []): st
  * `ztb worker` arguments for test worker `index` (1-based). `drop` is a fraction 0..1. With `curve` the worker uses the
  * extension's certificate (file paths on the command line, never keys).
  */
+/** A payload the test workers never answer, so a failure (timeout after the last attempt) can be made on purpose. */
+export const TEST_WORKER_POISON = "poison";
+
 export function workerArgs(workers: string, answers: string, drop: number, index: number, curve?: CurveFiles): string[] {
-  const args = ["worker", workers, answers, String(drop), "--name", `test-${index}`, "--quiet", "--log-format", "json"];
+  const args = ["worker", workers, answers, String(drop), "--name", `test-${index}`, "--poison", TEST_WORKER_POISON, "--quiet", "--log-format", "json"];
   if (curve) args.push("--curve-key", curve.certificate, "--server-key", curve.serverKey);
   return args;
 }

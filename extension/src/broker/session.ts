@@ -36,6 +36,8 @@ export class BrokerSession implements vscode.Disposable {
   private failStart: ((error: Error) => void) | undefined;
   private error: string | undefined;
   private lastUpdate = 0;
+  /** Closes the "broker stopped" notification, while one is shown. */
+  private closeFailure: (() => void) | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
   private readonly modelEmitter = new vscode.EventEmitter<ModelChange>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -106,6 +108,11 @@ export class BrokerSession implements vscode.Disposable {
     void child.exit.then((exit) => this.onChildExit(child, exit));
     this.connect(connectAddress(settings.admin), curve?.files);
     await this.waitForStart();
+  }
+
+  /** Clear Finished Tasks (the model keeps them out from now on; the broker keeps them). */
+  clearFinished(): void {
+    this.modelEmitter.fire(this.model.clearFinished());
   }
 
   async stop(): Promise<void> {
@@ -246,13 +253,37 @@ export class BrokerSession implements vscode.Disposable {
     this.error = why;
     this.disconnect();
     this.setState("error");
-    void vscode.window.showErrorMessage(`ZeroMQ Broker stopped: ${why}`, "Show Log").then((choice) => {
-      if (choice === "Show Log") this.log.show(true);
-    });
+    this.showFailure(`ZeroMQ Broker stopped: ${why}`);
+  }
+
+  /**
+   * The notification that the broker stopped stays only while that is true: a successful (re)start closes it, where a
+   * plain error message would stay on screen, contradicting the running broker. The extension API cannot close a
+   * message; a notification of `withProgress` closes when its promise settles, so the failure is shown as one: Show Log
+   * and Start Broker as links in its text, Cancel to dismiss it, and a progress of 0 % so no bar runs under it.
+   */
+  private showFailure(text: string): void {
+    this.closeFailure?.();
+    const closed = new Promise<void>((resolve) => (this.closeFailure = resolve));
+    void vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `${text} — [Show Log](command:ztb.showLog) · [Start Broker](command:ztb.startBroker)`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        progress.report({ increment: 0 });
+        return Promise.race([closed, new Promise<void>((resolve) => token.onCancellationRequested(() => resolve()))]);
+      },
+    );
   }
 
   private setState(state: ConnectionState): void {
     if (state === this.current) return;
+    if (state === "running" || state === "attached") {
+      this.closeFailure?.();
+      this.closeFailure = undefined;
+    }
     this.log.info(`state ${this.current} -> ${state}`);
     this.current = state;
     this.stateEmitter.fire(state);

@@ -26,6 +26,18 @@ export const COMMAND_IDS = [
   "ztb.refresh",
   "ztb.showLog",
   "ztb.loadMoreTasks",
+  "ztb.selectEnvironment",
+  "ztb.rerunLastRequest",
+  "ztb.showRequestHistory",
+  "ztb.sendAgain",
+  "ztb.saveReply",
+  "ztb.copyAsCliCommand",
+  "ztb.filterTasks",
+  "ztb.clearTaskFilter",
+  "ztb.clearFinishedTasks",
+  "ztb.showChart",
+  "ztb.openWalkthrough",
+  "ztb.openSampleRequest",
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -40,4 +52,6 @@ export const CONTEXT_KEYS = {
   ownsBroker: "ztb.ownsBroker",
   /** Test workers are running. */
   testWorkers: "ztb.testWorkers",
+  /** The Tasks view has a filter (offers Clear Task Filter). */
+  tasksFiltered: "ztb.tasksFiltered",
 } as const;

@@ -62,3 +62,20 @@ export async function adminAction<T>(run: () => Promise<T>, what: string): Promi
     return undefined;
   }
 }
+
+/**
+ * The task ids of a tree multi-selection (VS Code passes the selected nodes as the second argument when
+ * `canSelectMany` is on), keeping only rows in `states`; task ids as strings are accepted too (tests, other extensions).
+ */
+export function selectedTasks(selection: unknown, states: readonly TaskState[]): string[] {
+  if (!Array.isArray(selection)) return [];
+  const ids: string[] = [];
+  for (const item of selection as unknown[]) {
+    if (typeof item === "string") ids.push(item);
+    else if (typeof item === "object" && item !== null) {
+      const r = item as Record<string, unknown>;
+      if (typeof r["taskId"] === "string" && (r["state"] === undefined || states.some((st) => st === r["state"]))) ids.push(r["taskId"]);
+    }
+  }
+  return ids;
+}

@@ -6,6 +6,8 @@ import type { ReplyDocuments } from "../requests/reply-provider";
 import type { RequestSender } from "../requests/send";
 import type { TestWorkers } from "../test-workers";
 import type { RefreshManager } from "../tree/refresh-manager";
+import type { ChartPanel } from "../chart/chart-panel";
+import type { RequestEnvironments } from "../requests/environments";
 import type { TasksProvider } from "../tree/providers";
 
 export interface Services {
@@ -17,6 +19,8 @@ export interface Services {
   tasks: TasksProvider;
   refresh: RefreshManager;
   log: vscode.LogOutputChannel;
+  environments: RequestEnvironments;
+  chart: ChartPanel;
 }
 
 export type CommandHandler = (services: Services, ...args: unknown[]) => unknown;

@@ -26,6 +26,12 @@ import { drainWorker } from "./workers/drain";
 import { resumeWorker } from "./workers/resume";
 import { startTestWorkers } from "./workers/start-test";
 import { stopTestWorkers } from "./workers/stop-test";
+import { openSampleRequest, openWalkthrough } from "./help/walkthrough";
+import { copyAsCliCommand, saveReply, sendAgain } from "./replies/reply-actions";
+import { rerunLastRequest, showRequestHistory } from "./requests/history";
+import { selectEnvironment } from "./requests/select-environment";
+import { showChart } from "./view/show-chart";
+import { clearFinishedTasks, clearTaskFilter, filterTasks } from "./tasks/filter";
 
 export const COMMAND_TABLE: { readonly [K in CommandId]: CommandHandler } = {
   "ztb.startBroker": startBroker,
@@ -51,4 +57,16 @@ export const COMMAND_TABLE: { readonly [K in CommandId]: CommandHandler } = {
   "ztb.refresh": refresh,
   "ztb.showLog": showLog,
   "ztb.loadMoreTasks": loadMoreTasks,
+  "ztb.selectEnvironment": selectEnvironment,
+  "ztb.rerunLastRequest": rerunLastRequest,
+  "ztb.showRequestHistory": showRequestHistory,
+  "ztb.sendAgain": sendAgain,
+  "ztb.saveReply": saveReply,
+  "ztb.copyAsCliCommand": copyAsCliCommand,
+  "ztb.filterTasks": filterTasks,
+  "ztb.clearTaskFilter": clearTaskFilter,
+  "ztb.clearFinishedTasks": clearFinishedTasks,
+  "ztb.showChart": showChart,
+  "ztb.openWalkthrough": openWalkthrough,
+  "ztb.openSampleRequest": openSampleRequest,
 };

@@ -27,6 +27,8 @@ export type ApplyEventResult =
   /** Events were lost: the caller must take a new SNAPSHOT. The model is unchanged. */
   | { kind: "gap"; expected: number; got: number };
 
+const MAX_TITLES = 5000;
+
 const FINISHED: ReadonlySet<TaskState> = new Set(["succeeded", "failed", "cancelled"]);
 
 export function isFinished(state: TaskState): boolean {
@@ -69,6 +71,10 @@ export class BrokerModel {
   /** Finished task ids per state, oldest first (Map keeps insertion order; re-insert moves to the end). */
   private readonly finishedOrder = new Map<TaskState, Map<string, true>>();
   private historySize: number;
+  /** Titles of requests sent from request files, by task id (kept across snapshots; bounded, oldest dropped). */
+  private readonly titles = new Map<string, string>();
+  /** Clear Finished: tasks that finished at or before this broker time are not shown again (a re-snapshot included). */
+  private clearedBefore = -Infinity;
 
   constructor(historySize: number) {
     this.historySize = Math.max(1, Math.floor(historySize));
@@ -104,6 +110,38 @@ export class BrokerModel {
 
   task(id: string): TaskView | undefined {
     return this.taskMap.get(id);
+  }
+
+  /** Names a task after the request-file block it was sent from (the Tasks view's label for it). */
+  setTitle(taskId: string, title: string): ModelChange {
+    this.titles.delete(taskId);
+    this.titles.set(taskId, title);
+    while (this.titles.size > MAX_TITLES) {
+      const oldest = this.titles.keys().next();
+      if (oldest.done === true) break;
+      this.titles.delete(oldest.value);
+    }
+    const change = emptyChange();
+    if (this.taskMap.has(taskId)) (change.tasks as Set<string>).add(taskId);
+    return change;
+  }
+
+  titleOf(taskId: string): string | undefined {
+    return this.titles.get(taskId);
+  }
+
+  /**
+   * Clear Finished: forgets the finished tasks the model holds and keeps out every task that finished by then, even
+   * when a later snapshot brings it back. The broker keeps them (Delete Task removes them there).
+   */
+  clearFinished(): ModelChange {
+    const change = emptyChange();
+    for (const task of [...this.taskMap.values()]) {
+      if (!isFinished(task.state)) continue;
+      this.clearedBefore = Math.max(this.clearedBefore, task.finishedAt ?? task.createdAt);
+      this.removeTask(task.id, change);
+    }
+    return change;
   }
 
   /** Workers sorted by name, then id (stable order across updates). */
@@ -201,6 +239,10 @@ export class BrokerModel {
   }
 
   private putTask(task: TaskView, change: ModelChange): void {
+    if (isFinished(task.state) && (task.finishedAt ?? task.createdAt) <= this.clearedBefore) {
+      this.removeTask(task.id, change);
+      return;
+    }
     const previous = this.taskMap.get(task.id);
     this.taskMap.set(task.id, task);
     if (previous === undefined || previous.state !== task.state) {

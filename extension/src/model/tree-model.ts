@@ -8,6 +8,7 @@ import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
 import { FIXED_CONTEXT_VALUES as CV, taskContextValue, taskGroupContextValue, workerContextValue } from "./context-values";
 import { coarseDuration, exactDuration, timestamp } from "./relative-time";
+import { taskMatches, type TaskFilter } from "./task-filter";
 
 export interface TreeIcon {
   /** A codicon id, e.g. "pass" or "loading~spin". */
@@ -110,7 +111,7 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
           icon: { id: "debug-disconnect", color: "list.warningForeground" },
           tooltip: `No answer from the admin endpoint ${input.admin ?? ""}; retrying. The views show the last known state.`,
         }),
-        ...(info ? infoGroups() : []),
+        ...(info ? [...clusterNodes(info), ...infoGroups()] : []),
       ];
     case "running":
     case "attached": {
@@ -128,6 +129,7 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
             ...(info.durable === undefined ? [] : [`Tasks: ${durability(info)}`]),
           ].join("\n"),
         }),
+        ...clusterNodes(info),
         ...infoGroups(),
       ];
     }
@@ -138,6 +140,61 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
 function durability(info: BrokerInfo): string {
   if (!info.durable) return "in memory (lost when the broker stops)";
   return info.fsync === undefined ? "durable journal" : `durable journal, fsync ${info.fsync}`;
+}
+
+/**
+ * SNAPSHOT `broker.cluster` (issue 11, present only when the broker runs with --cluster): the cluster it belongs to and
+ * each service's depth across the cluster. Read defensively: the member is optional and newer than this extension's
+ * copy of BrokerInfo may be.
+ */
+export interface ClusterInfo {
+  name: string;
+  broker: string;
+  connected: boolean;
+  services: Record<string, { waiting: number; running: number }>;
+}
+
+export function clusterOf(info: BrokerInfo): ClusterInfo | undefined {
+  const raw: unknown = (info as { cluster?: unknown }).cluster;
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const c = raw as Record<string, unknown>;
+  if (typeof c["name"] !== "string" || typeof c["broker"] !== "string" || typeof c["connected"] !== "boolean") return undefined;
+  const services: ClusterInfo["services"] = {};
+  if (typeof c["services"] === "object" && c["services"] !== null) {
+    for (const [name, depth] of Object.entries(c["services"] as Record<string, unknown>)) {
+      const d = (typeof depth === "object" && depth !== null ? depth : {}) as Record<string, unknown>;
+      services[name] = { waiting: typeof d["waiting"] === "number" ? d["waiting"] : 0, running: typeof d["running"] === "number" ? d["running"] : 0 };
+    }
+  }
+  return { name: c["name"], broker: c["broker"], connected: c["connected"], services };
+}
+
+function clusterNodes(info: BrokerInfo): TreeNode[] {
+  const cluster = clusterOf(info);
+  if (!cluster) return [];
+  const services = Object.keys(cluster.services).length;
+  return [
+    node("broker:cluster", `Cluster ${cluster.name} (${cluster.connected ? "connected" : "not connected"})`, CV.brokerSetting, {
+      description: `as ${cluster.broker} · ${services} service${services === 1 ? "" : "s"}`,
+      icon: cluster.connected ? { id: "organization", color: "testing.iconPassed" } : { id: "organization", color: "list.warningForeground" },
+      tooltip: `This broker is ${cluster.broker} in cluster ${cluster.name}, ${cluster.connected ? "connected to it" : "NOT connected to it (its depths below may be stale)"}.`,
+      collapsible: services > 0 ? "expanded" : "none",
+    }),
+  ];
+}
+
+function clusterChildNodes(info: BrokerInfo): TreeNode[] {
+  const cluster = clusterOf(info);
+  if (!cluster) return [];
+  return Object.entries(cluster.services)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, depth]) =>
+      node(`broker:cluster:${service}`, service, CV.brokerCounter, {
+        description: `${depth.waiting} waiting · ${depth.running} running`,
+        icon: { id: "layers" },
+        tooltip: `Service ${service} across cluster ${cluster.name}: ${depth.waiting} waiting, ${depth.running} running`,
+      }),
+    );
 }
 
 function infoGroups(): TreeNode[] {
@@ -153,6 +210,8 @@ export function brokerChildNodes(input: BrokerViewInput, parentId: string): Tree
   const counters = input.model.counters();
   if (!info) return [];
   switch (parentId) {
+    case "broker:cluster":
+      return clusterChildNodes(info);
     case "broker:endpoints": {
       const e = info.endpoints;
       const rows: [string, string | null][] = [
@@ -252,9 +311,10 @@ export function workerNode(w: WorkerView, now: number): TreeNode {
  * One group per state with its count; the broker's cumulative counter is shown when history dropped some. No groups
  * before the broker has had a task, so the view shows its welcome text (how to send one) instead of five empty groups.
  */
-export function taskGroupNodes(model: BrokerModel): TreeNode[] {
+export function taskGroupNodes(model: BrokerModel, filter?: TaskFilter): TreeNode[] {
   const counters = model.counters();
   if (model.taskCount === 0 && (counters?.requests ?? 0) === 0) return [];
+  if (filter) return filteredGroupNodes(model, filter);
   return TASK_GROUP_ORDER.map((state) => {
     const shown = model.countIn(state);
     const total = counters ? counters[state] : shown;
@@ -272,13 +332,57 @@ export function taskGroupNodes(model: BrokerModel): TreeNode[] {
   });
 }
 
+/** With a filter: only the groups that hold a matching task, each with "matching of held". */
+function filteredGroupNodes(model: BrokerModel, filter: TaskFilter): TreeNode[] {
+  const out: TreeNode[] = [];
+  for (const state of TASK_GROUP_ORDER) {
+    const held = model.countIn(state);
+    const matching = filteredTasks(model, state, filter).length;
+    if (matching === 0) continue;
+    out.push(
+      node(`group:${state}`, STATE_LABEL[state], taskGroupContextValue(state), {
+        description: `${matching} of ${held}`,
+        icon: STATE_ICON[state],
+        collapsible: "expanded",
+        tooltip: `${matching} of the ${held} ${state} tasks shown match the filter`,
+        state,
+      }),
+    );
+  }
+  return out;
+}
+
+function filteredTasks(model: BrokerModel, state: TaskState, filter: TaskFilter | undefined): TaskView[] {
+  const tasks = model.tasksIn(state);
+  if (!filter) return tasks;
+  return tasks.filter((t) => taskMatches(t, filter, taskLabel(t, model.titleOf(t.id)), t.worker === null ? undefined : model.workerName(t.worker)));
+}
+
+/**
+ * What a person recognises a task by: the block title of a request sent from a request file ("sample.ztb#1 Say
+ * hello"), else its first payload frame, shortened to one line.
+ */
+export function taskLabel(t: TaskView, title: string | undefined): string {
+  if (title !== undefined) return title;
+  const preview = t.preview;
+  if (!("text" in preview)) {
+    const hex = preview.hex.match(/../g) ?? [];
+    return hex.length === 0 ? "(empty frame)" : `hex ${hex.slice(0, 8).join(" ")}${hex.length > 8 || t.size > 8 ? " …" : ""}`;
+  }
+  const flat = preview.text.replace(/\s+/g, " ").trim();
+  if (flat === "") return "(empty frame)";
+  return flat.length > LABEL_CHARS ? `${flat.slice(0, LABEL_CHARS - 1)}…` : flat;
+}
+
+const LABEL_CHARS = 40;
+
 function isCumulative(state: TaskState): boolean {
   return state === "succeeded" || state === "failed" || state === "cancelled";
 }
 
 /** The first `limit` tasks of a group, newest first, then a "Load more…" node when there are more. */
-export function taskNodes(model: BrokerModel, state: TaskState, limit: number, now: number): TreeNode[] {
-  const tasks = model.tasksIn(state);
+export function taskNodes(model: BrokerModel, state: TaskState, limit: number, now: number, filter?: TaskFilter): TreeNode[] {
+  const tasks = filteredTasks(model, state, filter);
   const nodes = tasks.slice(0, limit).map((t) => taskNode(t, model, now));
   if (tasks.length > limit) {
     nodes.push(
@@ -300,7 +404,8 @@ export function taskNode(t: TaskView, model: BrokerModel, now: number): TreeNode
   if (workerName) parts.push(workerName);
   parts.push(taskTime(t, now));
   if (t.reason) parts.push(t.reason);
-  return node(taskNodeId(t.state, t.id), t.id, taskContextValue(t.state), {
+  parts.push(t.id);
+  return node(taskNodeId(t.state, t.id), taskLabel(t, model.titleOf(t.id)), taskContextValue(t.state), {
     description: parts.join(" · "),
     icon: STATE_ICON[t.state],
     tooltip: taskTooltip(t, workerName),

@@ -17,10 +17,13 @@ export class ReplyDocuments implements vscode.TextDocumentContentProvider, vscod
     return this.texts.get(uri.toString()) ?? "This reply is no longer available.\n";
   }
 
-  /** Stores `text` under a new URI named after `name` (e.g. "reply.txt", "request.ztb"). */
-  create(name: string, text: string): vscode.Uri {
+  /**
+   * Stores `text` under a new URI named after `name` (e.g. "reply.txt"). `kind` "sent" marks the reply to a request
+   * sent from the editor: its path then starts with /sent/, which the reply editor's title menus match.
+   */
+  create(name: string, text: string, kind: "sent" | "inspect" = "inspect"): vscode.Uri {
     const safe = name.replace(/[^\w.#-]+/g, "-");
-    const uri = vscode.Uri.from({ scheme: REPLY_SCHEME, path: `/${++this.counter}/${safe}` });
+    const uri = vscode.Uri.from({ scheme: REPLY_SCHEME, path: `/${kind}/${++this.counter}/${safe}` });
     this.texts.set(uri.toString(), text);
     while (this.texts.size > MAX_DOCUMENTS) {
       const oldest = this.texts.keys().next();

@@ -16,10 +16,16 @@
  *   - anything else — the line exactly as written (UTF-8, leading and trailing spaces kept).
  * - A frame cannot contain a newline; write such a frame as `hex:`.
  * - A block without frames is an error (there is nothing to send).
+ * - `@name = value` defines a variable for the whole file (anywhere; not an option, it opens no block); `{{name}}` in a
+ *   frame or an option value is replaced by it, or by the chosen environment's value (variables.ts). An unknown name
+ *   is an error.
  * Errors carry the 0-based line; messages show it 1-based ("line 4: …") as editors do.
  */
 import { frameView } from "../../../broker/src/codec/frame-view";
 import { MAX_NAME } from "../../../broker/src/protocol/limits";
+import { closestWords } from "./spelling";
+import { hasReference, parseDefinition, VariableScope, type FileVariable, type Substitution } from "./variables";
+
 
 export interface RequestOptions {
   service?: string;
@@ -32,6 +38,17 @@ export interface ParseError {
   /** 0-based line. */
   line: number;
   message: string;
+  /** Set on errors a quick fix can repair: the misspelt word's place on the line and what it could be. */
+  fix?: { code: "unknown-option" | "unknown-variable"; column: number; length: number; candidates: string[] };
+}
+
+/** The whole file: its blocks, its variable definitions and the errors that belong to no block. */
+export interface RequestDocument {
+  blocks: RequestBlock[];
+  variables: FileVariable[];
+  errors: ParseError[];
+  /** What `{{name}}` resolves against (file variables, then the environment). */
+  scope: VariableScope;
 }
 
 export interface RequestBlock {
@@ -50,6 +67,7 @@ export interface RequestBlock {
   errors: ParseError[];
 }
 
+export const KNOWN_OPTIONS = ["service", "timeout", "attempts"] as const;
 const MAX_SERVICE = MAX_NAME;
 const encoder = new TextEncoder();
 
@@ -61,15 +79,34 @@ export function blockHeaderLines(text: string): number[] {
     if (line.startsWith("###")) {
       headers.push(n);
       seenHeader = true;
-    } else if (!seenHeader && headers.length === 0 && line.trim() !== "" && !line.startsWith("#")) {
+    } else if (!seenHeader && headers.length === 0 && line.trim() !== "" && !line.startsWith("#") && !parseDefinition(line)) {
       headers.push(n);
     }
   });
   return headers;
 }
 
-export function parseRequestFile(text: string): RequestBlock[] {
+/** The blocks of a request file; `environment` holds the chosen environment's variables (variables.ts). */
+export function parseRequestFile(text: string, environment: Readonly<Record<string, string>> = {}): RequestBlock[] {
+  return parseRequestDocument(text, environment).blocks;
+}
+
+export function parseRequestDocument(text: string, environment: Readonly<Record<string, string>> = {}): RequestDocument {
   const lines = text.split(/\r?\n/);
+  const variables: FileVariable[] = [];
+  const errors: ParseError[] = [];
+  lines.forEach((line, n) => {
+    const definition = parseDefinition(line);
+    if (!definition) return;
+    const earlier = variables.find((v) => v.name === definition.name);
+    if (earlier) errors.push({ line: n, message: `variable @${definition.name} is already defined on line ${earlier.line + 1}` });
+    else variables.push({ ...definition, line: n });
+  });
+  const scope = new VariableScope(variables, environment);
+  for (const v of variables) {
+    const resolved = scope.substitute(v.value);
+    if (!resolved.ok) errors.push(variableError(scope, v.line, lines[v.line] ?? "", resolved));
+  }
   const blocks: RequestBlock[] = [];
   let current: RequestBlock | undefined;
   let implicitStart: number | undefined;
@@ -94,7 +131,7 @@ export function parseRequestFile(text: string): RequestBlock[] {
       current = open(line.slice(3).trim(), n);
       return;
     }
-    if (line.trim() === "" || line.startsWith("#")) {
+    if (line.trim() === "" || line.startsWith("#") || parseDefinition(line)) {
       if (current) current.endLine = n;
       return;
     }
@@ -103,14 +140,34 @@ export function parseRequestFile(text: string): RequestBlock[] {
       current = open("", implicitStart);
     }
     current.endLine = n;
-    if (line.startsWith("@")) parseOption(current, line, n);
-    else addFrame(current, line, n);
+    if (line.startsWith("@")) parseOption(current, line, n, scope);
+    else addFrame(current, line, n, scope);
   });
 
   for (const block of blocks) {
     if (block.frames.length === 0) block.errors.push({ line: block.headerLine, message: "the block has no frames to send" });
   }
-  return blocks;
+  return { blocks, variables, errors, scope };
+}
+
+/** Every error of the document, file-level ones first (for diagnostics). */
+export function allErrors(document: RequestDocument): ParseError[] {
+  return [...document.errors, ...document.blocks.flatMap((b) => b.errors)];
+}
+
+/** Substitutes variables in the part of `line` from `offset`; an error names the unknown variable's place. */
+function resolve(scope: VariableScope, line: string, n: number, offset: number): { text: string } | { error: ParseError } {
+  const result = scope.substitute(line.slice(offset));
+  return result.ok ? { text: result.text } : { error: variableError(scope, n, line, result, offset) };
+}
+
+function variableError(scope: VariableScope, n: number, line: string, failure: Extract<Substitution, { ok: false }>, offset = 0): ParseError {
+  const error: ParseError = { line: n, message: failure.message };
+  if (failure.message.startsWith("unknown")) {
+    const column = line.indexOf(failure.name, offset + failure.column);
+    error.fix = { code: "unknown-variable", column, length: failure.name.length, candidates: closestWords(failure.name, scope.names()) };
+  }
+  return error;
 }
 
 /** The block that contains `line` (0-based), if any. */
@@ -122,16 +179,27 @@ export function formatError(error: ParseError): string {
   return `line ${error.line + 1}: ${error.message}`;
 }
 
-function parseOption(block: RequestBlock, line: string, n: number): void {
+function parseOption(block: RequestBlock, line: string, n: number, scope: VariableScope): void {
   const match = /^@(\S*)\s*(.*?)\s*$/.exec(line);
   const name = match?.[1] ?? "";
-  const value = match?.[2] ?? "";
   const fail = (message: string): void => void block.errors.push({ line: n, message });
   if (block.frames.length > 0) return fail(`option @${name} after the first frame (write text:${line} to send it as a frame)`);
-  const known = ["service", "timeout", "attempts"] as const;
-  const key = known.find((k) => k === name);
-  if (key === undefined) return fail(`unknown option @${name} (known: @service, @timeout, @attempts)`);
+  const key = KNOWN_OPTIONS.find((k) => k === name);
+  if (key === undefined) {
+    const candidates = closestWords(name, KNOWN_OPTIONS);
+    const hint = candidates[0] === undefined ? "" : `did you mean @${candidates[0]}? `;
+    block.errors.push({
+      line: n,
+      message: `unknown option @${name} (${hint}known: @service, @timeout, @attempts)`,
+      fix: { code: "unknown-option", column: 1, length: name.length, candidates },
+    });
+    return;
+  }
   if (block.options[key] !== undefined) return fail(`@${key} given twice`);
+  const raw = match?.[2] ?? "";
+  const resolved = resolve(scope, line, n, line.indexOf(raw, 1 + name.length));
+  if ("error" in resolved) return void block.errors.push(resolved.error);
+  const value = resolved.text.trim();
   switch (key) {
     case "service":
       if (value === "" || /\s/.test(value) || value.length > MAX_SERVICE) {
@@ -155,20 +223,22 @@ function parseOption(block: RequestBlock, line: string, n: number): void {
   }
 }
 
-function addFrame(block: RequestBlock, line: string, n: number): void {
+function addFrame(block: RequestBlock, line: string, n: number, scope: VariableScope): void {
+  const offset = line.startsWith("hex:") ? 4 : line.startsWith("text:") ? 5 : 0;
+  const resolved = resolve(scope, line, n, offset);
+  if ("error" in resolved) return void block.errors.push(resolved.error);
+  const content = resolved.text;
   let frame: Uint8Array;
-  if (line.startsWith("hex:")) {
-    const digits = line.slice(4).replace(/\s+/g, "");
+  if (offset === 4) {
+    const digits = content.replace(/\s+/g, "");
     if (!/^([0-9a-fA-F]{2})*$/.test(digits)) {
       block.errors.push({ line: n, message: "hex: needs an even number of hex digits (0-9, a-f)" });
       return;
     }
     frame = new Uint8Array(digits.length / 2);
     for (let i = 0; i < frame.length; i++) frame[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  } else if (line.startsWith("text:")) {
-    frame = encoder.encode(line.slice(5));
   } else {
-    frame = encoder.encode(line);
+    frame = encoder.encode(content);
   }
   block.frames.push(frame);
   block.frameLines.push(n);
@@ -180,7 +250,8 @@ function addFrame(block: RequestBlock, line: string, n: number): void {
 /** One frame as a line that parses back to the same bytes: the codec's FrameView rule, and no line breaks. */
 export function formatFrameLine(frame: Uint8Array): string {
   const view = frameView(frame);
-  if ("hex" in view || /[\n\r]/.test(view.text)) return `hex:${toHex(frame)}`;
+  // A `{{name}}` would be read as a variable when the block is sent again: such a frame goes as hex too.
+  if ("hex" in view || /[\n\r]/.test(view.text) || hasReference(view.text)) return `hex:${toHex(frame)}`;
   const text = view.text;
   const needsEscape =
     text.trim() === "" || text.startsWith("#") || text.startsWith("@") || text.startsWith("hex:") || text.startsWith("text:");

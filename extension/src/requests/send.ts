@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import type { ReplyDocument } from "../api";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
 import type { BrokerSession } from "../broker/session";
+import { RequestHistory, type HistoryEntry } from "./history";
 import type { ReplyDocuments } from "./reply-provider";
 import { formatReply, replyDocumentName } from "./reply-document";
 import type { RequestOptions } from "./request-file";
@@ -17,19 +18,34 @@ export interface OutgoingRequest {
   options: RequestOptions;
 }
 
+const HISTORY_KEY = "ztb.requestHistory";
+/** Reply documents whose request is remembered for Send Again / Copy as ztb client send (as many as ReplyDocuments). */
+const MAX_REMEMBERED = 50;
+
 export class RequestSender {
   private last: ReplyDocument | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidSend = this.changed.event;
+  readonly history: RequestHistory;
+  /** The request behind each reply document (by URI string). */
+  private readonly requests = new Map<string, OutgoingRequest>();
 
   constructor(
     private readonly session: BrokerSession,
     private readonly bridge: MonitorBridge,
     private readonly documents: ReplyDocuments,
-  ) {}
+    private readonly state: vscode.Memento,
+  ) {
+    this.history = RequestHistory.fromJSON(state.get<unknown>(HISTORY_KEY));
+  }
 
   get lastReply(): ReplyDocument | undefined {
     return this.last;
+  }
+
+  /** The request a reply document answers, if it came from Send Request (not Show Reply). */
+  requestFor(uri: vscode.Uri): OutgoingRequest | undefined {
+    return this.requests.get(uri.toString());
   }
 
   async send(request: OutgoingRequest): Promise<ReplyDocument | undefined> {
@@ -43,6 +59,8 @@ export class RequestSender {
       if (choice === "Attach to Running Broker…") void vscode.commands.executeCommand("ztb.attachBroker");
       return undefined;
     }
+    const entry = this.history.add({ title: request.title, frames: request.frames, options: request.options, sentAt: Date.now() });
+    void this.state.update(HISTORY_KEY, this.history.toJSON());
     const endpoint = this.session.clientsEndpoint();
     const curve = this.session.curve;
     const deadline = readSettings().requestDeadline;
@@ -59,8 +77,11 @@ export class RequestSender {
         (_progress, token) => this.bridge.request(spec, token),
       );
       const text = formatReply({ title: request.title, detail: outcome.detail, frames: outcome.frames, roundTrip: outcome.roundTrip });
-      const uri = this.documents.create(replyDocumentName(request.title), text);
+      const uri = this.documents.create(replyDocumentName(request.title), text, "sent");
+      this.remember(uri, request);
       const d = outcome.detail;
+      this.settle(entry, d.status);
+      if (d.task !== undefined) this.session.model.setTitle(d.task, request.title);
       this.last = {
         uri: uri.toString(),
         title: request.title,
@@ -87,5 +108,19 @@ export class RequestSender {
 
   dispose(): void {
     this.changed.dispose();
+  }
+
+  private remember(uri: vscode.Uri, request: OutgoingRequest): void {
+    this.requests.set(uri.toString(), request);
+    while (this.requests.size > MAX_REMEMBERED) {
+      const oldest = this.requests.keys().next();
+      if (oldest.done === true) break;
+      this.requests.delete(oldest.value);
+    }
+  }
+
+  private settle(entry: HistoryEntry, status: "succeeded" | "failed"): void {
+    entry.status = status;
+    void this.state.update(HISTORY_KEY, this.history.toJSON());
   }
 }

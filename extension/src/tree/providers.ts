@@ -1,4 +1,5 @@
 /** The Broker, Workers and Tasks views: thin wrappers over model/tree-model.ts. */
+import * as vscode from "vscode";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
 import type { BrokerSession } from "../broker/session";
 import { isFinished, type ModelChange } from "../model/broker-model";
@@ -17,6 +18,7 @@ import {
 } from "../model/tree-model";
 import type { TaskState } from "../../../broker/src/protocol/messages";
 import { PAGE } from "../../../broker/src/protocol/limits";
+import type { TaskFilter } from "../model/task-filter";
 import { NodeProvider } from "./node-provider";
 
 export class BrokerProvider extends NodeProvider {
@@ -60,6 +62,25 @@ export class WorkersProvider extends NodeProvider {
 
 export class TasksProvider extends NodeProvider {
   private readonly limits = new Map<TaskState, number>();
+  private current: TaskFilter | undefined;
+  private readonly filterChanged = new vscode.EventEmitter<TaskFilter | undefined>();
+  /** Fires when the filter is set or cleared (the view shows it; a context key offers Clear Filter). */
+  readonly onDidChangeFilter = this.filterChanged.event;
+
+  get filter(): TaskFilter | undefined {
+    return this.current;
+  }
+
+  setFilter(filter: TaskFilter | undefined): void {
+    this.current = filter;
+    this.filterChanged.fire(filter);
+    this.refresh(undefined);
+  }
+
+  override dispose(): void {
+    this.filterChanged.dispose();
+    super.dispose();
+  }
 
   constructor(
     private readonly session: BrokerSession,
@@ -71,9 +92,9 @@ export class TasksProvider extends NodeProvider {
   protected build(parent: TreeNode | undefined): TreeNode[] {
     if (!this.session.hasBroker) return [];
     const model = this.session.model;
-    if (!parent) return taskGroupNodes(model);
+    if (!parent) return taskGroupNodes(model, this.current);
     if (parent.id.startsWith("group:") && parent.state) {
-      return taskNodes(model, parent.state, this.limits.get(parent.state) ?? TASK_PAGE_SIZE, Date.now());
+      return taskNodes(model, parent.state, this.limits.get(parent.state) ?? TASK_PAGE_SIZE, Date.now(), this.current);
     }
     return [];
   }
@@ -86,12 +107,13 @@ export class TasksProvider extends NodeProvider {
       // A task that left the group is no longer this row; its new group re-renders it under its new id.
       return task?.state === row.state ? taskNode(task, model, Date.now()) : undefined;
     }
-    if (id.startsWith("group:")) return taskGroupNodes(model).find((g) => g.id === id);
+    if (id.startsWith("group:")) return taskGroupNodes(model, this.current).find((g) => g.id === id);
     return undefined;
   }
 
   protected affected(change: ModelChange): string[] | undefined {
-    if (change.tasks === "all") return undefined;
+    // A filter decides which groups exist at all: re-read the view.
+    if (change.tasks === "all" || (this.current && change.groups.size > 0)) return undefined;
     const model = this.session.model;
     const rows: string[] = [];
     for (const id of change.tasks) {

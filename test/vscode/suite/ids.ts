@@ -25,6 +25,21 @@ export const COMMANDS = {
   deleteTask: "ztb.deleteTask",
   /** Args: a service name (or nothing: all services), then `true` to skip the confirmation. */
   deleteFailedTasks: "ztb.deleteFailedTasks",
+  /** Args: an environment name. */
+  selectEnvironment: "ztb.selectEnvironment",
+  rerunLastRequest: "ztb.rerunLastRequest",
+  /** Args: the reply document's URI. Returns the command it copied. */
+  copyAsCliCommand: "ztb.copyAsCliCommand",
+  /** Args: the reply document's URI. */
+  sendAgain: "ztb.sendAgain",
+  /** Args: the filter line. Returns the filter in force. */
+  filterTasks: "ztb.filterTasks",
+  clearTaskFilter: "ztb.clearTaskFilter",
+  clearFinishedTasks: "ztb.clearFinishedTasks",
+  /** Args: a task row, then the selected rows (as a multi-selection in the Tasks view passes them). */
+  retryTask: "ztb.retryTask",
+  showChart: "ztb.showChart",
+  openWalkthrough: "ztb.openWalkthrough",
 } as const;
 
 /** Arguments of `ztb.startTestWorkers` that skip its input boxes: worker count, then drop rate in percent. */
@@ -45,7 +60,13 @@ export const PALETTE = {
   startTestWorkers: "ZeroMQ Broker: Start Test Workers",
   stopTestWorkers: "ZeroMQ Broker: Stop Test Workers",
   stopBroker: "ZeroMQ Broker: Stop Broker",
+  showChart: "ZeroMQ Broker: Show Live Chart",
+  filterTasks: "ZeroMQ Broker: Filter Tasks",
+  getStarted: "ZeroMQ Broker: Get Started",
 } as const;
+
+/** The walkthrough's title (package.json contributes.walkthroughs), as its page shows it. */
+export const WALKTHROUGH_TITLE = "Get Started with the ZeroMQ Task Broker";
 
 /** The request file every test workspace contains (copied from test/vscode/fixtures). */
 export const SAMPLE_REQUEST_FILE = "sample.ztb";

@@ -16,7 +16,10 @@ export interface Load {
   stop(): void;
 }
 
-export function startLoad(workspace: string, options: { workers: number; delayMs: number; clients: number; count: number }): Load {
+export function startLoad(
+  workspace: string,
+  options: { workers: number; delayMs: number; clients: number; count: number; failRate?: number },
+): Load {
   const settings = JSON.parse(fs.readFileSync(path.join(workspace, ".vscode", "settings.json"), "utf8")) as Record<string, string>;
   const endpoint = (name: string): string => settings[`ztb.endpoints.${name}`] ?? "";
   const children: ChildProcess[] = [];
@@ -26,7 +29,8 @@ export function startLoad(workspace: string, options: { workers: number; delayMs
     return child;
   };
   for (let i = 1; i <= options.workers; i++) {
-    run(["worker", endpoint("workers"), endpoint("answers"), "--delay", `${options.delayMs}ms`, "--name", `load-${i}`, "--quiet"]);
+    const fail = options.failRate === undefined ? [] : ["--fail-rate", String(options.failRate)];
+    run(["worker", endpoint("workers"), endpoint("answers"), "--delay", `${options.delayMs}ms`, "--name", `load-${i}`, "--quiet", ...fail]);
   }
   const client = run(["client", "-n", String(options.clients), "--count", String(options.count), "--enveloped", "--quiet",
     endpoint("clients")]);

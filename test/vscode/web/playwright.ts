@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 export interface Locator {
   click(options?: { timeout?: number }): Promise<void>;
-  waitFor(options?: { state?: "attached" | "visible" | "hidden"; timeout?: number }): Promise<void>;
+  waitFor(options?: { state?: "attached" | "detached" | "visible" | "hidden"; timeout?: number }): Promise<void>;
   count(): Promise<number>;
   first(): Locator;
   last(): Locator;
@@ -18,6 +18,12 @@ export interface Locator {
   getAttribute(name: string): Promise<string | null>;
 }
 
+/** An iframe's document (webviews nest two). */
+export interface FrameLocator {
+  frameLocator(selector: string): FrameLocator;
+  locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
+}
+
 export interface Keyboard {
   press(key: string): Promise<void>;
   type(text: string, options?: { delay?: number }): Promise<void>;
@@ -27,6 +33,7 @@ export interface Page {
   goto(url: string, options?: { waitUntil?: "load" | "domcontentloaded"; timeout?: number }): Promise<unknown>;
   exposeFunction(name: string, callback: (...args: unknown[]) => unknown): Promise<void>;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
+  frameLocator(selector: string): FrameLocator;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   waitForTimeout(ms: number): Promise<void>;
   on(event: "console", listener: (message: { type(): string; text(): string }) => void): void;

@@ -11,14 +11,22 @@
  *      (no suggestion accepted, no line lost).
  *   5. Toggling Tasks › Succeeded while 1 200 tasks stream in (the issue's load, run with `ztb worker` and
  *      `ztb client` outside VS Code) raises no "already registered" error notification.
+ * Then the rest of issue 13:
+ *   6. Show Live Chart from the palette while a load runs (workers failing a share of attempts): the chart's summary
+ *      line reads non-zero succeeded, failed and retried rates.
+ *   7. Filter Tasks… "state:failed": the Tasks view shows only the Failed group, "N of N".
+ *   8. A Start Broker that fails (its port taken) shows a notification; a successful start after freeing the port
+ *      closes it (issue 13: the failed-start toast used to survive the restart).
+ *   9. Get Started opens the walkthrough (last: the Getting Started page keeps the keyboard focus).
  * Waits are on what the page shows (status bar text, list rows, editor text), never on fixed sleeps, except a short
  * settle before each screenshot so animations finish, and a person's typing pace in 4.
  */
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { startLoad } from "./load";
 import type { Browser, Page } from "./playwright";
-import { PALETTE, SAMPLE_REQUEST_FILE, TYPED_REQUEST_FILE } from "../suite/ids";
+import { PALETTE, SAMPLE_REQUEST_FILE, TYPED_REQUEST_FILE, WALKTHROUGH_TITLE } from "../suite/ids";
 
 export interface JourneyResult {
   title: string;
@@ -45,6 +53,8 @@ const sel = {
 };
 
 async function runCommand(page: Page, label: string): Promise<void> {
+  // F1 while the previous quick input is still closing can be swallowed: wait until it is gone.
+  await page.locator(sel.quickInput).waitFor({ state: "hidden", timeout: WAIT_MS });
   await page.keyboard.press("F1");
   await page.locator(sel.quickInput).waitFor({ state: "visible", timeout: WAIT_MS });
   await page.keyboard.type(label);
@@ -243,10 +253,85 @@ export async function runUiJourneys(
       return shot;
     });
 
-    // Not a journey of its own: leave the window as a person would, through the palette.
-    await runCommand(page, PALETTE.stopTestWorkers).then(() => page.keyboard.press("Enter")).catch(() => undefined);
-    await runCommand(page, PALETTE.stopBroker).then(() => page.keyboard.press("Enter")).catch(() => undefined);
+    await journey("Show Live Chart under load: non-zero succeeded, failed and retried rates", async () => {
+      await palette(page, PALETTE.showChart);
+      // The webview's document sits two frames down (VS Code's webview host, then the content frame).
+      const summary = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame").locator("#summary");
+      await summary.waitFor({ timeout: WAIT_MS });
+      const load = startLoad(options.folder, { workers: 4, delayMs: 20, clients: 6, count: 150, failRate: 0.4 });
+      try {
+        await statusBar(page, /4 workers/);
+        const nonZero = (what: string): RegExp => new RegExp(`(?:[1-9]\\d*\\.\\d|0\\.[1-9]) ${what}/s`);
+        for (const what of ["succeeded", "failed", "retried"]) {
+          await summary.filter({ hasText: nonZero(what) }).waitFor({ timeout: WAIT_MS });
+        }
+        const shot = await shoot(page, options.screenshots, "6-live-chart.png");
+        await load.done;
+        return shot;
+      } finally {
+        load.stop();
+      }
+    });
+
+    await journey("Filter Tasks… state:failed shows only the failed tasks", async () => {
+      await page.keyboard.press("Control+W"); // close the chart: the sidebar's Tasks view gets the room
+      await showSidebar(page);
+      await palette(page, PALETTE.filterTasks);
+      await answerInputBox(page, "state:failed", /state:/);
+      const failed = page.locator(sel.treeGroup, { hasText: /^Failed/ }).first();
+      await failed.waitFor({ timeout: WAIT_MS });
+      await page.locator(`${sel.sidebar} .pane-header`, { hasText: /filter: state:failed/ }).first().waitFor({ timeout: WAIT_MS });
+      const shot = await shoot(page, options.screenshots, "7-filtered-tasks.png");
+      const others = await page.locator(sel.treeGroup, { hasText: /^(Running|Queued|Cancelled|Succeeded)/ }).count();
+      if (others > 0) throw new Error(`the filtered Tasks view still shows ${others} other groups`);
+      const text = await failed.innerText();
+      if (!/(\d+) of \1/.test(text)) throw new Error(`the Failed group reads "${text}", not "N of N"`);
+      return shot;
+    });
+
+    // Stop the broker through the palette (the next journey starts its own). Its test workers went in journey 5, so
+    // Stop Test Workers is not offered; a command that is not offered must not leave the palette open.
+    await palette(page, PALETTE.stopBroker).catch(() => page.keyboard.press("Escape"));
     await statusBar(page, /ztb stopped/).catch(() => undefined);
+
+    await journey("a failed start's notification closes when the broker then starts", async () => {
+      await statusBar(page, /ztb stopped/);
+      const settings = JSON.parse(fs.readFileSync(path.join(options.folder, ".vscode", "settings.json"), "utf8")) as Record<string, string>;
+      const port = Number(/:(\d+)$/.exec(settings["ztb.endpoints.clients"] ?? "")?.[1]);
+      // A plain TCP listener takes the port; the extension's request socket reconnects to it, so close() must end
+      // those connections too.
+      const connections = new Set<net.Socket>();
+      const blocker = net.createServer((socket) => {
+        connections.add(socket);
+        socket.on("close", () => connections.delete(socket));
+      });
+      await new Promise<void>((resolve, reject) => blocker.once("error", reject).listen(port, "127.0.0.1", resolve));
+      const toast = page.locator(sel.errorToast, { hasText: /ZeroMQ Broker stopped/ });
+      try {
+        await palette(page, PALETTE.startBroker);
+        await toast.first().waitFor({ timeout: WAIT_MS });
+        await statusBar(page, /ztb error/);
+        await shoot(page, options.screenshots, "8a-failed-start-notification.png");
+      } finally {
+        await new Promise<void>((resolve) => {
+          blocker.close(() => resolve());
+          for (const socket of connections) socket.destroy();
+        });
+      }
+      await palette(page, PALETTE.startBroker);
+      await statusBar(page, /ztb running/);
+      await toast.first().waitFor({ state: "detached", timeout: WAIT_MS });
+      const shot = await shoot(page, options.screenshots, "8-restart-closes-failure.png");
+      await palette(page, PALETTE.stopBroker);
+      await statusBar(page, /ztb stopped/);
+      return shot;
+    });
+    await journey("Get Started opens the walkthrough", async () => {
+      await palette(page, PALETTE.getStarted);
+      await page.locator(".gettingStartedContainer", { hasText: WALKTHROUGH_TITLE }).first().waitFor({ timeout: WAIT_MS });
+      return shoot(page, options.screenshots, "9-walkthrough.png");
+    });
+
     return results;
   } finally {
     await page.close().catch(() => undefined);

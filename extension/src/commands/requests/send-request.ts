@@ -18,7 +18,7 @@ export async function sendRequest(s: Services, uriArg?: unknown, lineArg?: unkno
     return undefined;
   }
   const line = typeof lineArg === "number" ? lineArg : editor?.document === document ? editor.selection.active.line : 0;
-  const blocks = parseRequestFile(document.getText());
+  const blocks = parseRequestFile(document.getText(), s.environments.values());
   const block = blockAt(blocks, line) ?? blocks[0];
   return sendBlock(s, block, path.basename(document.uri.path));
 }

@@ -17,6 +17,6 @@ export async function sendSelection(s: Services): Promise<ReplyDocument | undefi
   }
   const text = editor.document.getText(editor.selection);
   const name = path.basename(editor.document.uri.path);
-  if (editor.document.languageId === "ztb-request") return sendBlock(s, parseRequestFile(text)[0], `${name} (selection)`);
+  if (editor.document.languageId === "ztb-request") return sendBlock(s, parseRequestFile(text, s.environments.values())[0], `${name} (selection)`);
   return s.sender.send({ title: `${name} (selection)`, frames: [new TextEncoder().encode(text)], options: {} });
 }
