@@ -150,6 +150,7 @@ class Worker {
     }
     jobs_.clear();
     registered_ = false;
+    broker_hb_ = 0;
     JsonWriter ready;
     ready.str("name", o_.name);
     std::string svcs = "[";
@@ -230,7 +231,7 @@ class Worker {
     if (cmd == "HEARTBEAT" && m.size() == 4) {
       if (!registered_) { registered_ = true; saved_backoff = backoff; backoff = 100; }
       long v = parse_interval(m[3]);
-      if (v >= 100 && v <= 60000) broker_hb = v;
+      if (v >= 100 && v <= 60000) broker_hb = broker_hb_ = v;
       else logf(0, "broker HEARTBEAT interval '%s' out of range or malformed; keeping %ld", m[3].c_str(), broker_hb);
       return false;
     }
@@ -306,7 +307,7 @@ class Worker {
     for (auto& kv : jobs_) {
       Job& j = kv.second;
       if (!needs_extend(j) || t < j.received_at + j.timeout / 2) continue;
-      int64_t want = std::min<int64_t>(MAX_TIMEOUT, std::max<int64_t>(j.timeout, j.due_at - t + 2500));
+      int64_t want = std::min<int64_t>(MAX_TIMEOUT, std::max<int64_t>(j.timeout, j.due_at - t + (broker_hb_ ? broker_hb_ : 2500)));
       send({"", SIG, "EXTEND", kv.first, JsonWriter().num("timeout", want).done()});
       logf(1, "EXTEND %s by %lld ms", show_id(kv.first).c_str(), (long long)want);
       j.received_at = t;
@@ -335,6 +336,7 @@ class Worker {
   std::map<std::string, Job> jobs_;
   int64_t last_send_ = 0;
   bool registered_ = false;
+  long broker_hb_ = 0;  // copy of the broker's valid interval, for the EXTEND margin
   bool leaving_ = false;
   int64_t leaving_since_ = 0;
 };
