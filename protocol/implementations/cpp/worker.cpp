@@ -268,11 +268,12 @@ class Worker {
       jobs_[id] = std::move(j);
       return false;
     }
-    if (cmd == "CANCEL" && m.size() == 5 && !m[3].empty()) {
+    // A CANCEL missing its JSON frame still names a task: read as `cancelled` (see GUESSES.md G12).
+    if (cmd == "CANCEL" && m.size() >= 4 && !m[3].empty()) {
       // Whatever the reason, even an unknown one or unreadable JSON (§JSON members): the slot is free.
       Json c;
       std::string err, reason = "?";
-      if (parse_json(m[4], c, err) && c.get("reason") && c.get("reason")->type == Json::Str) reason = c.get("reason")->s;
+      if (m.size() >= 5 && parse_json(m[4], c, err) && c.get("reason") && c.get("reason")->type == Json::Str) reason = c.get("reason")->s;
       logf(1, "CANCEL %s (%s)%s", show_id(m[3]).c_str(), reason.c_str(), jobs_.count(m[3]) ? "" : " for no held task");
       jobs_.erase(m[3]);
       return false;
