@@ -15,7 +15,7 @@ import { type BrokerCommandOptions, parseBrokerArgs, UsageError } from "./broker
 import { exposureWarning } from "./endpoint-exposure";
 import { openJournal } from "./journal-option";
 import { ClusterError } from "../cluster/errors";
-import { startCluster, type StartedCluster } from "./cluster-start";
+import type { StartedCluster } from "./cluster-start";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -68,6 +68,8 @@ export async function runBrokerCommand(
   let cluster: StartedCluster | undefined;
   if (options.cluster !== null) {
     try {
+      // Loaded only for --cluster: the NATS client is not needed (nor shipped in the extension's .vsix) otherwise.
+      const { startCluster } = await import("./cluster-start.js");
       cluster = await startCluster(options.cluster, options.tries, options.keepResults);
     } catch (err) {
       await security?.close();
