@@ -135,6 +135,8 @@ export async function runBrokerCommand(
       return EXIT_USAGE;
     }
   }
+  // Signals are handled from before the broker says where it listens: a supervisor may stop it the moment it reads that.
+  const signalled = runUntilSignalled(server, options.grace, logger);
   announce(logger, options, bound, security);
   if (metricsAddress !== undefined) {
     logger.announce("info", "metrics", `${PREFIX}metrics at http://${metricsAddress}/metrics`, { metrics: metricsAddress });
@@ -146,7 +148,7 @@ export async function runBrokerCommand(
     );
   };
   if (security) process.on("SIGHUP", reload);
-  await runUntilSignalled(server, options.grace, logger);
+  await signalled;
   // The shutdown's last give-backs (naks) are in the connection's buffer: send them before closing.
   await cluster?.conn.nc.flush().catch(() => undefined);
   await cluster?.conn.close();
