@@ -12,6 +12,7 @@ import { Dealer, Push } from "zeromq";
 import { type BrokerProcess, spawnBroker } from "../chaos/broker-process";
 import { freshClusterName } from "./fixtures";
 import { NatsCluster } from "./nats-harness";
+import { includes, parseJson, sameBytes, show, type JsonValue, type Matcher, type Scenario } from "../protocol/scenario-format";
 
 const DIR = path.resolve(__dirname, "../../../protocol/examples/scenarios");
 
@@ -40,51 +41,14 @@ const APPLY = [
   "worker-lost-redispatch",
 ];
 
-type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-type Matcher = { text: string } | { hex: string } | { json: JsonValue } | { ref: string } | { capture: string } | { jsonMatch: { [key: string]: JsonValue } };
-type Step =
-  | { at: number; peer: string; send: Matcher[] }
-  | { at: number; peer: string; disconnect: true }
-  | { at: number; expect: { peer: string; frames: Matcher[] }[] };
-interface Scenario {
-  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[]; deadline?: number };
-  steps: Step[];
-}
-
 const utf8 = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 const HEARTBEAT = utf8.encode("HEARTBEAT");
-
-function show(frame: Uint8Array): string {
-  try {
-    return JSON.stringify(decoder.decode(frame));
-  } catch {
-    return "0x" + Buffer.from(frame).toString("hex");
-  }
-}
-
-function json(frame: Uint8Array): JsonValue | undefined {
-  try {
-    return JSON.parse(decoder.decode(frame)) as JsonValue;
-  } catch {
-    return undefined;
-  }
-}
-
-function includes(actual: JsonValue | undefined, wanted: JsonValue): boolean {
-  if (wanted !== null && typeof wanted === "object" && !Array.isArray(wanted)) {
-    if (actual === null || actual === undefined || typeof actual !== "object" || Array.isArray(actual)) return false;
-    return Object.entries(wanted).every(([k, v]) => includes(actual[k], v));
-  }
-  return JSON.stringify(actual) === JSON.stringify(wanted);
-}
 
 function withoutElapsed(wanted: { [key: string]: JsonValue }): { [key: string]: JsonValue } {
   const { elapsed: _elapsed, ...rest } = wanted;
   return rest;
 }
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** One scripted peer: a DEALER that keeps every message it receives (HEARTBEATs aside), or the answers PUSH. */
@@ -95,7 +59,7 @@ class Peer {
     void (async () => {
       try {
         for await (const frames of socket) {
-          if (!same(frames[2] ?? new Uint8Array(), HEARTBEAT)) this.inbox.push(frames);
+          if (!sameBytes(frames[2] ?? new Uint8Array(), HEARTBEAT)) this.inbox.push(frames);
         }
       } catch {
         // closed
@@ -149,12 +113,12 @@ class ClusterReplay {
       if ("capture" in m) {
         const before = this.captures.get(m.capture);
         captured.set(m.capture, frame);
-        return before === undefined || same(before, frame);
+        return before === undefined || sameBytes(before, frame);
       }
-      if ("json" in m) return includes(json(frame), m.json);
+      if ("json" in m) return includes(parseJson(frame), m.json);
       // `elapsed` is the fake clock's to the millisecond; here it is real time, however the machine ran.
-      if ("jsonMatch" in m) return includes(json(frame), withoutElapsed(m.jsonMatch));
-      return same(frame, this.bytes(m));
+      if ("jsonMatch" in m) return includes(parseJson(frame), withoutElapsed(m.jsonMatch));
+      return sameBytes(frame, this.bytes(m));
     });
     if (ok) for (const [k, v] of captured) this.captures.set(k, v);
     return ok;

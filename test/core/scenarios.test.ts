@@ -21,6 +21,7 @@ import type { Endpoint, Input, Output } from "../../broker/src/core/api";
 import { BrokerCore } from "../../broker/src/core/broker-core";
 import type { Frame } from "../../broker/src/protocol/messages";
 import { config } from "./harness";
+import { includes, parseJson, sameBytes, show, type Matcher, type Scenario } from "../protocol/scenario-format";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const DIR = path.join(ROOT, "protocol/examples/scenarios");
@@ -44,25 +45,6 @@ const NAMES = [
   "request-deadline",
 ];
 
-type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-type Matcher =
-  | { text: string }
-  | { hex: string }
-  | { json: JsonValue }
-  | { ref: string }
-  | { capture: string }
-  | { jsonMatch: { [key: string]: JsonValue } };
-type Step =
-  | { at: number; peer: string; send: Matcher[] }
-  | { at: number; peer: string; disconnect: true }
-  | { at: number; expect: { peer: string; frames: Matcher[] }[] };
-interface Scenario {
-  description: string;
-  broker: { tries: number | null; timeout: number | null; heartbeat: number; maxQueue: number | null; services?: string[]; deadline?: number | null };
-  heartbeats?: boolean;
-  steps: Step[];
-}
-
 interface Emitted {
   peer: string;
   frames: Frame[];
@@ -70,41 +52,6 @@ interface Emitted {
 }
 
 const utf8 = new TextEncoder();
-const strict = new TextDecoder("utf-8", { fatal: true });
-
-function show(frame: Frame): string {
-  try {
-    return JSON.stringify(strict.decode(frame));
-  } catch {
-    return "0x" + Buffer.from(frame).toString("hex");
-  }
-}
-
-function sameBytes(a: Frame, b: Frame): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function parseJson(frame: Frame): JsonValue | undefined {
-  try {
-    return JSON.parse(strict.decode(frame)) as JsonValue;
-  } catch {
-    return undefined;
-  }
-}
-
-function includes(actual: JsonValue | undefined, wanted: JsonValue): boolean {
-  if (wanted !== null && typeof wanted === "object" && !Array.isArray(wanted)) {
-    if (actual === null || actual === undefined || typeof actual !== "object" || Array.isArray(actual)) return false;
-    return Object.entries(wanted).every(([k, v]) => includes(actual[k], v));
-  }
-  try {
-    assert.deepStrictEqual(actual, wanted);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 class Replay {
   readonly core: BrokerCore;
   readonly captures = new Map<string, Frame>();

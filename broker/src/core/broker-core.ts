@@ -121,6 +121,14 @@ interface Monitor {
 }
 
 type Phase = "running" | "draining" | "stopped";
+
+/** What a REQUEST may ask of its task (each capped by the broker's own limit). */
+interface RequestLimits {
+  timeout?: number;
+  attempts?: number;
+  key?: string;
+  deadline?: number;
+}
 type AttemptEnd = "timeout" | "worker-failed" | "worker-lost";
 
 /** A stable key for a routing path (peer plus the frames before the delimiter). */
@@ -455,7 +463,7 @@ export class BrokerCore implements BrokerCoreApi {
   private onRequest(
     client: ClientRef,
     service: string,
-    options: { timeout?: number; attempts?: number; key?: string; deadline?: number },
+    options: RequestLimits,
     payload: Frame[],
   ): void {
     if (this.phase !== "running") return this.reject(client, "shutdown", "the broker is shutting down");
@@ -478,6 +486,17 @@ export class BrokerCore implements BrokerCoreApi {
       this.maybeForget(svc);
       return this.reject(client, "queue-full", `no worker serves "${service}", and ${this.unserved} tasks already wait for services nobody serves`);
     }
+    const task = this.accepted(client, service, options, payload);
+    this.counters.queued++;
+    this.journal({ op: "accept", task: this.taskRecord(task) });
+    this.enqueue(task, svc, "back");
+  }
+
+  /**
+   * A client's request becomes a task: its limits clamped by the broker's, counted, findable by key and correlation
+   * id, and ended by its deadline (§Request deadlines) — on one broker and, in a cluster, on the broker holding the client.
+   */
+  private accepted(client: ClientRef, service: string, options: RequestLimits, payload: Frame[]): Task {
     const task = this.tasks.create({
       service,
       origin: client.enveloped ? "enveloped" : "plain",
@@ -489,14 +508,12 @@ export class BrokerCore implements BrokerCoreApi {
       key: options.key,
     });
     this.counters.requests++;
-    this.counters.queued++;
     this.heldBytes += task.size;
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     this.correlate(client, task);
     const deadline = clamp(options.deadline, this.config.deadline ?? null);
     if (deadline !== null) task.expiry = this.timers.add(this.now + deadline, { kind: "expiry", task });
-    this.journal({ op: "accept", task: this.taskRecord(task) });
-    this.enqueue(task, svc, "back");
+    return task;
   }
 
   private correlate(client: ClientRef, task: Task): void {
@@ -1731,7 +1748,7 @@ export class BrokerCore implements BrokerCoreApi {
   }
 
   /** A request of this broker's client becomes a task in the shared queue (it is accepted once stored). */
-  private publish(client: ClientRef, service: string, options: { timeout?: number; attempts?: number; key?: string; deadline?: number }, payload: Frame[], broker: string): void {
+  private publish(client: ClientRef, service: string, options: RequestLimits, payload: Frame[], broker: string): void {
     if (this.clusterLost !== null) {
       return this.reject(client, "unavailable", `the cluster is unreachable (NATS server ${this.clusterLost} lost): the request was not stored`);
     }
@@ -1739,25 +1756,9 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.config.maxQueue !== null && waiting >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${waiting} tasks waiting in the cluster`);
     }
-    const task = this.tasks.create({
-      service,
-      origin: client.enveloped ? "enveloped" : "plain",
-      client,
-      payload,
-      maxAttempts: clamp(options.attempts, this.config.tries),
-      timeout: clamp(options.timeout, this.config.timeout),
-      createdAt: this.now,
-      key: options.key,
-    });
-    this.counters.requests++;
-    this.heldBytes += task.size;
-    if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
+    const task = this.accepted(client, service, options, payload);
     // Bounded: a poll asks for at most this many services a client named (invented names cannot grow it).
     if (this.askedFor.size < CLUSTER.depthServices) this.askedFor.add(service);
-    this.correlate(client, task);
-    // §Request deadlines: the broker holding the client keeps the deadline (the broker running the task is told by a cancel).
-    const deadline = clamp(options.deadline, this.config.deadline ?? null);
-    if (deadline !== null) task.expiry = this.timers.add(this.now + deadline, { kind: "expiry", task });
     this.toCluster(task, broker);
   }
 
