@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { ClusterRequest } from "../../broker/src/core/api";
-import { Harness } from "./harness";
+import { Harness, tasksSent } from "./harness";
 
 function publishes(h: Harness): Extract<ClusterRequest, { kind: "cluster-publish" }>[] {
   return h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-publish" ? [o.request] : []));
@@ -46,5 +46,23 @@ describe("cluster mode: a publish the queue did not store", () => {
     assert.deepEqual(replies(h).map((d) => [d.id, d.status, d.reason]), [["1", "failed", "expired"]]);
     const cancels = h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-cancel" ? [o.request] : []));
     assert.deepEqual(cancels, [{ kind: "cluster-cancel", task: published.task.task, seq: 7 }]);
+  });
+
+  it("settles a task delivered again after it finished here with the outcome it had, without running it again", () => {
+    // Found by the cluster chaos under load: the second delivery threw ("task … is here already") inside the core,
+    // the turn's outputs were lost, and the task came back every lease, never answered.
+    const h = new Harness({ cluster: { name: "c", broker: "b1" } });
+    h.ready("w1", { capacity: 2 });
+    const spec = { task: "other-7", service: "default", key: "k7", timeout: null, attempts: 3, origin: "b0", client: "other-7", accepted: 0, payload: [Buffer.from("job")] };
+    h.in({ kind: "cluster", event: { kind: "cluster-fetched", service: "default", tasks: [{ lease: "9.1", deliveryCount: 1, task: spec }] } });
+    assert.deepEqual(tasksSent(h.log).map(([, id]) => id), ["other-7"], "run under the id its client sees");
+    h.result("w1", "other-7", "done");
+    const settles = () => h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-settle" ? [o.request] : []));
+    assert.deepEqual(settles().map((r) => [r.lease, r.ack]), [["9.1", true]]);
+    const again = h.in({ kind: "cluster", event: { kind: "cluster-fetched", service: "default", tasks: [{ lease: "9.2", deliveryCount: 2, task: spec }] } });
+    assert.deepEqual(tasksSent(again), [], "not run again");
+    assert.deepEqual(settles().map((r) => [r.lease, r.ack, r.keep?.key]), [["9.1", true, "k7"], ["9.2", true, "k7"]]);
+    const replies = h.log.flatMap((o) => (o.kind === "cluster" && o.request.kind === "cluster-reply" ? [o.request] : []));
+    assert.deepEqual(replies.map((r) => [r.origin, r.reply.task, r.reply.detail.status]), [["b0", "other-7", "succeeded"], ["b0", "other-7", "succeeded"]]);
   });
 });

@@ -1899,6 +1899,14 @@ export class BrokerCore implements BrokerCoreApi {
       held.cluster.lease = lease;
       return;
     }
+    // Delivered again after it finished here (its settlement was lost to a NATS or broker failure): it is settled
+    // again with the outcome it had, not run again.
+    const finished = this.tasks.foreignTask(spec.task);
+    if (finished !== undefined) {
+      if (finished.state === "succeeded" || finished.state === "failed" || finished.state === "cancelled") return this.settleFinished(finished, lease);
+      this.clusterOut({ kind: "cluster-nak", lease, delay: 0 });
+      return;
+    }
     const svc = this.services.get(spec.service);
     if (this.phase !== "running" || svc === undefined || svc.workers === 0) {
       this.clusterOut({ kind: "cluster-nak", lease, delay: 0 });
@@ -1958,12 +1966,19 @@ export class BrokerCore implements BrokerCoreApi {
       return;
     }
     this.leasedByRef.delete(`${hold.from}\n${hold.ref}`);
+    this.settleFinished(task, hold.lease);
+  }
+
+  /** A finished leased task's outcome: kept for its key, settled under `lease`, sent to the broker holding its client. */
+  private settleFinished(task: Task, lease: string): void {
+    const hold = task.cluster;
+    if (hold?.role !== "leased") return;
     const detail: ClusterReply["detail"] = { status: task.state === "succeeded" ? "succeeded" : "failed", attempts: task.attempts };
     if (task.reason !== undefined) detail.reason = task.reason;
     if (task.message !== undefined) detail.message = task.message;
     if (task.workerName !== undefined) detail.worker = task.workerName;
     const reply: ClusterReply = { task: hold.ref, service: task.service, detail, payload: task.reply ?? [] };
-    this.clusterOut({ kind: "cluster-settle", lease: hold.lease, ack: task.state === "succeeded", keep: hold.key === null ? undefined : { key: hold.key, reply } });
+    this.clusterOut({ kind: "cluster-settle", lease, ack: task.state === "succeeded", keep: hold.key === null ? undefined : { key: hold.key, reply } });
     this.replyToOrigin(hold.from, reply);
   }
 

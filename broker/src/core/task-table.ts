@@ -212,6 +212,11 @@ export class TaskTable {
     return task;
   }
 
+  /** Cluster mode: the task with an id another broker gave it (or this broker's own request, run here), if still here. */
+  foreignTask(id: string): Task | undefined {
+    return this.foreign.get(id);
+  }
+
   private foreignByFrame(frame: Frame): Task | undefined {
     if (this.foreign.size === 0) return undefined;
     let id = "";
