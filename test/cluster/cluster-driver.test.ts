@@ -167,4 +167,31 @@ describe("cluster: the driver between a core's requests and JetStream", function
       a.driver.close();
     }
   });
+
+  it("keeps waiting for a kept result across a NATS restart (a failed watch is started again)", async () => {
+    const [a, b] = await brokers("watch", 3);
+    try {
+      a.driver.perform({ kind: "cluster-await-result", service: "default", key: "k-restart" });
+      await nats.kill(0);
+      await waitFor(() => a.events.some((e) => e.kind === "cluster-warning"), 15_000, () => "the watch never failed");
+      nats.node(0).start();
+      await nats.waitReady();
+      await waitFor(() => connB.nc.isClosed() === false && connB.nc.info !== undefined, 15_000, () => "B never reconnected");
+      const reply: ClusterReply = { task: "a-9", service: "default", detail: { status: "succeeded", attempts: 1 }, payload: [Buffer.from("late")] };
+      await waitFor(
+        async () => {
+          b.driver.perform({ kind: "cluster-keep", key: "k-restart", reply });
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return a.events.some((e) => e.kind === "cluster-result");
+        },
+        20_000,
+        () => `no cluster-result after NATS came back (had ${a.events.map((e) => e.kind).join(", ")})`,
+      );
+      const result = await a.next("cluster-result");
+      assert.deepEqual([result.key, text(result.reply.payload[0])], ["k-restart", "late"]);
+    } finally {
+      a.driver.close();
+      b.driver.close();
+    }
+  });
 });

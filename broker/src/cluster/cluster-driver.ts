@@ -18,6 +18,9 @@ import { decodeReply, encodeReply } from "./reply-record";
 import type { ClusterEvent, ClusterReply, ClusterRequest, LeaseId } from "./seam";
 import type { WorkQueue } from "./work-queue";
 
+/** A failed watch of a kept result is started again after this long, ms. */
+export const WATCH_RETRY_MS = 1000;
+
 export interface ClusterDriverOptions {
   conn: ClusterConnection;
   queue: WorkQueue;
@@ -140,20 +143,7 @@ export class ClusterDriver {
         return;
       case "cluster-await-result": {
         const key = scopedKey(request.service, request.key);
-        if (this.watches.has(key)) return;
-        const stop = results.watch(
-          key,
-          (bytes) => {
-            this.watches.delete(key);
-            const reply = this.decode(bytes, "kept result");
-            if (reply !== undefined) this.emit({ kind: "cluster-result", service: request.service, key: request.key, reply });
-          },
-          (error) => {
-            this.watches.delete(key);
-            this.emit({ kind: "cluster-warning", message: error.message });
-          },
-        );
-        this.watches.set(key, stop);
+        if (!this.watches.has(key)) this.awaitResult(request.service, request.key, key);
         return;
       }
       case "cluster-stop-awaiting": {
@@ -186,6 +176,30 @@ export class ClusterDriver {
     this.watches.clear();
     for (const leased of this.leases.values()) leased.nak();
     this.leases.clear();
+  }
+
+  /**
+   * Watches the kept result of a key until it comes or the core stops waiting. A watch that fails (NATS lost, a leader
+   * re-elected) is started again a moment later: the request waiting for it has no other way to its reply.
+   */
+  private awaitResult(service: string, clientKey: string, key: string): void {
+    const stop = this.options.results.watch(
+      key,
+      (bytes) => {
+        this.watches.delete(key);
+        const reply = this.decode(bytes, "kept result");
+        if (reply !== undefined) this.emit({ kind: "cluster-result", service, key: clientKey, reply });
+      },
+      (error) => {
+        this.emit({ kind: "cluster-warning", message: error.message });
+        const retry = setTimeout(() => {
+          if (this.watches.get(key) === cancel) this.awaitResult(service, clientKey, key);
+        }, WATCH_RETRY_MS);
+        retry.unref();
+      },
+    );
+    const cancel = (): void => stop();
+    this.watches.set(key, cancel);
   }
 
   private emit(event: ClusterEvent): void {

@@ -93,6 +93,8 @@ export class KeptResults {
             onValue(entry.value);
           }
         }
+        // Ended by the connection, not by us or a value: the waiting request still needs its reply.
+        if (!stopped) onError(new KeptResultsError(`the watch of key ${JSON.stringify(key)} ended without its result`));
       },
       (error: unknown) => onError(new KeptResultsError(`cannot watch the result of key ${JSON.stringify(key)}: ${(error as Error).message}`, { cause: error })),
     );
