@@ -76,6 +76,26 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
     return w;
   }
 
+  /** A worker "wa" that never answers: it notes each task it starts, and each the broker cancels. */
+  function hangingWorker(broker: BrokerProcess, started: string[], cancelled: string[]): Worker {
+    const w = new Worker({
+      endpoint: broker.endpoints.workers,
+      name: "wa",
+      heartbeat: 200,
+      handler: (task) =>
+        new Promise((_, reject) => {
+          started.push(text(task.payload[0]));
+          task.signal.addEventListener("abort", () => {
+            cancelled.push(text(task.payload[0]));
+            reject(task.signal.reason as Error);
+          });
+        }),
+    });
+    w.start();
+    closers.push(() => w.close());
+    return w;
+  }
+
   function client(broker: BrokerProcess): Client {
     const c = new Client({ endpoint: broker.endpoints.clients, deadline: 30_000 });
     closers.push(() => c.close());
@@ -131,21 +151,7 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
     const [a, b] = await cluster("cancel", ["-t", "3"]);
     const started: string[] = [];
     const cancelled: string[] = [];
-    const w = new Worker({
-      endpoint: a.endpoints.workers,
-      name: "wa",
-      heartbeat: 200,
-      handler: (task) =>
-        new Promise((_, reject) => {
-          started.push(text(task.payload[0]));
-          task.signal.addEventListener("abort", () => {
-            cancelled.push(text(task.payload[0]));
-            reject(task.signal.reason as Error);
-          });
-        }),
-    });
-    w.start();
-    closers.push(() => w.close());
+    hangingWorker(a, started, cancelled);
     const controller = new AbortController();
     const pending = client(b).request(["hang-cancel"], { signal: controller.signal });
     await waitFor(() => started.includes("hang-cancel"), 15_000, () => "the worker never got the task");
@@ -213,18 +219,7 @@ describe("cluster mode: several brokers over one JetStream queue", function () {
   it("hands a task a leaving worker gives back to a worker of the other broker when none is left on its own", async () => {
     const [a, b] = await cluster("leave", ["-t", "3"]);
     const started: string[] = [];
-    const wa = new Worker({
-      endpoint: a.endpoints.workers,
-      name: "wa",
-      heartbeat: 200,
-      handler: (task) =>
-        new Promise((_, reject) => {
-          started.push(text(task.payload[0]));
-          task.signal.addEventListener("abort", () => reject(task.signal.reason as Error));
-        }),
-    });
-    wa.start();
-    closers.push(() => wa.close());
+    const wa = hangingWorker(a, started, []);
     const pending = client(b).request(["given-back"]);
     await waitFor(() => started.length === 1, 15_000, () => "A's worker never got the task");
     const seen = new Map<string, number>();
