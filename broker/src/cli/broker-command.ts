@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BrokerSecurity, brokerSecurityFromOptions, SecurityOptionError } from "../security";
-import { BindError } from "../server/bind-error";
+import { BindError, BudgetError } from "../server/bind-error";
+import type { OctetBounds } from "../core/memory-budget";
 import { BrokerServer, type EndpointSet } from "../server/broker-server";
 import { Logger, type LogSink } from "../server/logger";
 import { BROKER_USAGE } from "./broker-usage";
@@ -114,7 +115,7 @@ export async function runBrokerCommand(
     journal?.close();
     await cluster?.conn.close();
     await security?.close();
-    if (!(err instanceof BindError)) throw err;
+    if (!(err instanceof BindError) && !(err instanceof BudgetError)) throw err;
     io.stderr.write(`${PREFIX}${err.message}\n`);
     return EXIT_USAGE;
   }
@@ -137,7 +138,7 @@ export async function runBrokerCommand(
   }
   // Signals are handled from before the broker says where it listens: a supervisor may stop it the moment it reads that.
   const signalled = runUntilSignalled(server, options.grace, logger);
-  announce(logger, options, bound, security);
+  announce(logger, options, bound, server.octetBounds, security);
   if (metricsAddress !== undefined) {
     logger.announce("info", "metrics", `${PREFIX}metrics at http://${metricsAddress}/metrics`, { metrics: metricsAddress });
   }
@@ -158,7 +159,7 @@ export async function runBrokerCommand(
   return EXIT_OK;
 }
 
-function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, security?: BrokerSecurity): void {
+function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, kept: OctetBounds | undefined, security?: BrokerSecurity): void {
   const deadline = options.deadline === null ? "" : `, deadline ${options.deadline / 1000}s`;
   const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}${deadline}`;
   const durable =
@@ -167,9 +168,15 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
       : options.data === null
         ? "in memory"
         : `journal in ${options.data}, fsync ${options.fsync}`;
+  const mib = (n: number): string => `${Math.round((10 * n) / 2 ** 20) / 10} MiB`;
+  // With --max-memory the octet bounds the operator left out are shares of it: say what they came to.
+  const memory =
+    options.maxMemory === undefined || kept === undefined
+      ? ""
+      : `; memory budget ${mib(options.maxMemory)}: histories ${mib(kept.historyBytes)} each, unsent ${mib(kept.maxUnsentTotal)}, ${mib(kept.maxUnsent)} per peer, unserved tasks ${mib(kept.unservedBytes ?? 0)}, kept results ${mib(kept.keptBytes ?? 0)}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
-    `admin ${bound.admin ?? "off"} (${limits}; ${durable})`;
+    `admin ${bound.admin ?? "off"} (${limits}; ${durable}${memory})`;
   logger.announce("info", "listening", text, {
     clients: bound.clients,
     workers: bound.workers,
@@ -182,6 +189,8 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     cluster: options.cluster?.name ?? null,
     brokerId: options.cluster?.brokerId ?? null,
     fsync: options.data === null ? null : options.fsync,
+    maxMemory: options.maxMemory ?? null,
+    ...(kept === undefined ? {} : kept),
     openFiles: openFileLimit(),
   });
   if (security) {

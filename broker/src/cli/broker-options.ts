@@ -10,12 +10,10 @@ import { LOG_FORMATS, LOG_LEVELS } from "../server/logger";
 import type { LogLevel } from "../core/api";
 import type { BrokerSecurityConfig } from "../security";
 import { FSYNC_POLICIES, type FsyncPolicy } from "../protocol/messages";
-import { HISTORY_BYTES, KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
+import { KEEP_FAILED, KEEP_RESULTS_MS } from "../core/retention";
 import {
   DEFAULT_MAX_FRAMES,
   DEFAULT_MAX_MESSAGE,
-  DEFAULT_MAX_UNSENT,
-  DEFAULT_MAX_UNSENT_TOTAL,
   HEARTBEAT,
   MAX_NAME,
   MAX_TIMEOUT,
@@ -48,17 +46,20 @@ export interface BrokerCommandOptions {
   maxQueue: number | null;
   maxMessage: number;
   maxFrames: number;
-  /** Octets held for one peer that does not read, beyond libzmq's own (§Limits). */
-  maxUnsent: number;
+  /**
+   * Octets held for one peer that does not read, beyond libzmq's own (§Limits); undefined = the default, or with
+   * --max-memory its share of the budget (core/memory-budget.ts), as for maxUnsentTotal and historyBytes.
+   */
+  maxUnsent: number | undefined;
   /** --metrics HOST:PORT of the Prometheus endpoint; undefined = none. */
   metrics: { host: string; port: number } | undefined;
   /** --max-memory bytes; undefined = no budget. */
   maxMemory: number | undefined;
   /** Octets held for all peers together. */
-  maxUnsentTotal: number;
+  maxUnsentTotal: number | undefined;
   history: number;
   /** --history-bytes: octets of payload and reply frames each history keeps (§Limits). */
-  historyBytes: number;
+  historyBytes: number | undefined;
   services: string[];
   grace: number;
   logLevel: LogLevel;
@@ -131,12 +132,12 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     maxQueue: null,
     maxMessage: DEFAULT_MAX_MESSAGE,
     maxFrames: DEFAULT_MAX_FRAMES,
-    maxUnsent: DEFAULT_MAX_UNSENT,
+    maxUnsent: undefined,
     maxMemory: undefined,
     metrics: undefined,
-    maxUnsentTotal: DEFAULT_MAX_UNSENT_TOTAL,
+    maxUnsentTotal: undefined,
     history: DEFAULT_HISTORY,
-    historyBytes: HISTORY_BYTES,
+    historyBytes: undefined,
     services: [],
     grace: DEFAULT_GRACE_MS,
     logLevel: "warn",
@@ -188,26 +189,22 @@ export function parseBrokerArgs(argv: string[]): BrokerCommandOptions {
     heartbeat: values.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : integer("--heartbeat", values.heartbeat, HEARTBEAT.min, HEARTBEAT.max),
     maxQueue: values["max-queue"] === undefined ? null : integer("--max-queue", values["max-queue"], 1, 2 ** 31 - 1),
     maxMessage:
-      values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : integer("--max-message", values["max-message"], 1, 2 ** 53 - 1),
+      values["max-message"] === undefined ? DEFAULT_MAX_MESSAGE : size("--max-message", values["max-message"], 1),
     maxFrames:
       values["max-frames"] === undefined ? DEFAULT_MAX_FRAMES : integer("--max-frames", values["max-frames"], MIN_MAX_FRAMES, 2 ** 31 - 1),
     metrics: values.metrics === undefined ? undefined : hostPort("--metrics", values.metrics),
     maxMemory: values["max-memory"] === undefined ? undefined : size("--max-memory", values["max-memory"], 64 * 1024 * 1024),
-    maxUnsent:
-      values["max-unsent"] === undefined ? DEFAULT_MAX_UNSENT : integer("--max-unsent", values["max-unsent"], 1, 2 ** 53 - 1),
-    maxUnsentTotal:
-      values["max-unsent-total"] === undefined
-        ? DEFAULT_MAX_UNSENT_TOTAL
-        : integer("--max-unsent-total", values["max-unsent-total"], 1, 2 ** 53 - 1),
+    maxUnsent: values["max-unsent"] === undefined ? undefined : size("--max-unsent", values["max-unsent"], 1),
+    maxUnsentTotal: values["max-unsent-total"] === undefined ? undefined : size("--max-unsent-total", values["max-unsent-total"], 1),
     history: values.history === undefined ? DEFAULT_HISTORY : integer("--history", values.history, 0, 10_000_000),
-    historyBytes: values["history-bytes"] === undefined ? HISTORY_BYTES : size("--history-bytes", values["history-bytes"], 1024 * 1024),
+    historyBytes: values["history-bytes"] === undefined ? undefined : size("--history-bytes", values["history-bytes"], 1024 * 1024),
     services: [...new Set(services)],
     grace: values.grace === undefined ? DEFAULT_GRACE_MS : integer("--grace", values.grace, 0, 3_600_000),
     logLevel: oneOf("--log-level", values["log-level"] ?? "warn", LOG_LEVELS),
     logFormat: oneOf("--log-format", values["log-format"] ?? "text", LOG_FORMATS),
     data,
     fsync: oneOf("--fsync", values.fsync ?? "always", FSYNC_POLICIES),
-    maxJournal: values["max-journal"] === undefined ? undefined : integer("--max-journal", values["max-journal"], 65536, 2 ** 53 - 1),
+    maxJournal: values["max-journal"] === undefined ? undefined : size("--max-journal", values["max-journal"], 65536),
     keepResults: values["keep-results"] === undefined ? KEEP_RESULTS_MS : duration("--keep-results", values["keep-results"]),
     keepFailed: values["keep-failed"] === undefined ? KEEP_FAILED : integer("--keep-failed", values["keep-failed"], 0, 10_000_000),
     cluster,
@@ -251,14 +248,22 @@ function hostPort(option: string, text: string): { host: string; port: number } 
 
 const UNIT_OCTETS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** A size in octets: 512M, 2G, 65536 (K, M, G are powers of 1024); at least `min`. */
+/** A size in octets: 512M, 2G, 64K, 65536 (K, M, G are powers of 1024); at least `min`. */
 function size(option: string, text: string, min: number): number {
   const match = /^(\d+)([kmg]?)i?b?$/i.exec(text);
   const value = match === null ? NaN : Number(match[1]) * (UNIT_OCTETS[(match[2] ?? "").toLowerCase()] ?? NaN);
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`${option} must be a size like 512M or 2G, at least ${min / 1024 / 1024} MiB, not "${text}"`);
+    throw new UsageError(`${option} must be a size like 64K, 512M or 2G (or octets), at least ${showSize(min)}, not "${text}"`);
   }
   return value;
+}
+
+/** 67108864 -> "64M", 65536 -> "64K", 1 -> "1". */
+function showSize(octets: number): string {
+  for (const [unit, scale] of [["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]] as const) {
+    if (octets >= scale && octets % scale === 0) return `${octets / scale}${unit}`;
+  }
+  return String(octets);
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -35,7 +35,7 @@ Options:
   --history N            succeeded and cancelled tasks kept for monitors, per state (default: 1000)
   --history-bytes SIZE   octets of request and reply frames each history (succeeded, cancelled,
                          failed) keeps, each frame counted with ${FRAME_COST} more; the oldest go first
-                         beyond it, e.g. 256M (default: ${bytes(HISTORY_BYTES)})
+                         beyond it, e.g. 256M (default: ${bytes(HISTORY_BYTES)}; with --max-memory a share)
   --keep-failed N        failed tasks kept, with their payload, until a monitor retries or deletes
                          them; the oldest go first beyond N (default: 10000)
   --keep-results TIME    how long a finished task with an idempotency key answers resends with the
@@ -45,7 +45,7 @@ Options:
                          One broker per DIR. Without --data the broker keeps nothing across restarts.
   --fsync POLICY         with --data, when commits reach the disk: always (survives power loss),
                          batch (survives a crash of the broker, not of the OS), off (default: always)
-  --max-journal BYTES    with --data, refuse to grow the journal beyond BYTES: the broker stops with
+  --max-journal SIZE     with --data, refuse to grow the journal beyond SIZE: the broker stops with
                          an error instead of filling the disk (default: no limit)
   --cluster URL[,URL...] cluster mode: share one task queue with every broker started with the same
                          NATS JetStream (nats://HOST:PORT of one or more nats-server nodes); workers
@@ -63,22 +63,25 @@ Options:
                          --nats-token T
   --nats-tls-ca FILE     TLS to NATS: CA to verify the servers; --nats-tls-cert/--nats-tls-key FILE
                          for a client certificate
-  --max-message BYTES    largest message accepted from any peer, all its frames together (default:
+  --max-message SIZE     largest message accepted from any peer, all its frames together (default:
                          ${bytes(DEFAULT_MAX_MESSAGE)}); a bigger message is refused with ZTB_ERR_TOO_LARGE, and a
                          peer sending a single bigger frame is disconnected by libzmq
   --max-frames N         most frames in one message from any peer, at least ${MIN_MAX_FRAMES} (default: ${DEFAULT_MAX_FRAMES}); more is
                          refused with ZTB_ERR_TOO_LARGE
-  --max-unsent BYTES     outgoing bytes held for one peer that does not read its messages, beyond the
+  --max-unsent SIZE      outgoing octets held for one peer that does not read its messages, beyond the
                          ${ROUTER_SEND_HWM} messages libzmq keeps per peer; past it messages to that peer are dropped,
-                         counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)})
+                         counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)}; with --max-memory a share)
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (requests, replies by
                          status and reason, retries, queues and running tasks per service, workers by
                          state, attempt durations, connections per endpoint); e.g. 127.0.0.1:9464
                          (default: off)
   --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
-                         queue-full while its resident memory (plus what it just took in) is above 80 %
-                         of SIZE, and taken again below 70 % (default: no budget)
-  --max-unsent-total BYTES  the same for all peers together (default: ${bytes(DEFAULT_MAX_UNSENT_TOTAL)})
+                         queue-full while the memory it holds reaches 80 % of SIZE or its resident memory
+                         90 %, until both stay under for a second; --history-bytes, --max-unsent and
+                         --max-unsent-total default to shares of it, and tasks for services no worker
+                         serves get one too (the start line says what they came to; default: no budget)
+  --max-unsent-total SIZE  the same for all peers together (default: ${bytes(DEFAULT_MAX_UNSENT_TOTAL)};
+                         with --max-memory a share)
   --service NAME         accept only this service (repeatable; default: any service)
   --grace MS             on SIGINT/SIGTERM, time running tasks get before pending clients are failed
                          (default: 5000; a second signal exits at once)

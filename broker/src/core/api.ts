@@ -54,12 +54,19 @@ export interface CoreConfig {
    * FRAME_COST; the oldest leave first beyond it, as beyond `history`; default HISTORY_BYTES.
    */
   historyBytes?: number;
+  /**
+   * Octets (as `historyBytes`) the tasks of services no worker serves may hold together, beside their shared
+   * `maxQueue`; absent = no byte bound. Set from `--max-memory` (core/memory-budget.ts).
+   */
+  unservedBytes?: number;
   /** Failed tasks kept (dead letters, with their payload) until a monitor deletes or retries them; default KEEP_FAILED. */
   keepFailed?: number;
   /** How long a finished task with an idempotency key answers resends, in ms; default KEEP_RESULTS_MS; 0 = not at all. */
   keepResults?: number;
   /** At most this many finished tasks kept for their key (the oldest expire early); default MAX_KEPT. */
   maxKept?: number;
+  /** Octets (as `historyBytes`) the finished tasks kept for their key may hold; absent = no byte bound. From `--max-memory`. */
+  keptBytes?: number;
   /**
    * `--max-memory`, bytes: new requests are refused with queue-full while the broker's resident memory (sampled by
    * the shell) plus what it took in since the sample nears this (§Limits, load shedding); undefined = no budget.
@@ -97,8 +104,11 @@ export type Input =
   | { kind: "shutdown"; grace: number }
   /** Durable mode, first input only: the journal's content; the core applies the recovery rules (§Durability). */
   | { kind: "recover"; state: RecoveredState }
-  /** The broker's resident memory in bytes, sampled by the shell (with `maxMemory`; §Limits, load shedding). */
-  | { kind: "memory"; rss: number }
+  /**
+   * With `maxMemory` (§Limits, load shedding), sampled by the shell: the broker's resident memory in bytes, and the
+   * memory it holds — resident memory less what the allocator and libzmq keep beside it (core/memory-budget.ts).
+   */
+  | { kind: "memory"; rss: number; live?: number }
   /** Cluster mode: an outcome of a `cluster` output, or news from the shared queue. */
   | { kind: "cluster"; event: ClusterEvent }
   /**

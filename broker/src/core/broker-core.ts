@@ -53,8 +53,9 @@ import { copyCounters, malformedKey, newCounters } from "./counters";
 import { Deque, LruSet } from "./queues";
 import type { ClientRecord, FinishRecord, JournalRecord, RecoveredState, TaskRecord } from "./journal";
 import { type CoreMetrics, copyMetrics, newMetrics, observeAttempt } from "./metrics";
+import { MEMORY } from "./memory-budget";
 import { HISTORY_BYTES, KEEP_FAILED, KEEP_RESULTS_MS, MAX_KEPT } from "./retention";
-import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame } from "./task-table";
+import { type Attempt, type ClientRef, type Task, TaskTable, asciiFrame, framesCost, keptCost, payloadCost } from "./task-table";
 import { TimerHeap } from "./timer-heap";
 import { expiredMessage, limitsOf } from "./request-limits";
 import { LEASE, LIVENESS, PAGE, inHeartbeatRange } from "../protocol/limits";
@@ -65,13 +66,6 @@ export const EVENT_INTERVAL = 100;
 /** Task views per EVENT (decision: bounds one EVENT; the rest follow in the next). */
 export const EVENT_TASKS = 1000;
 export { LEASE, LIVENESS, PAGE };
-/**
- * §Limits, load shedding: new requests are refused once the estimated resident memory reaches `shedAt` of
- * `--max-memory`, and taken again below `resumeAt` (so the broker does not flap at the line). Payload octets taken in
- * since the last sample count `heldFactor` times: a frame costs its octets plus zeromq.js's and V8's bookkeeping, and
- * the margin below the budget absorbs what arrives between samples.
- */
-export const MEMORY = { shedAt: 0.8, resumeAt: 0.7, heldFactor: 2 } as const;
 /** Rule 11: attempt timeouts in a row that quarantine a worker, and its first and longest quarantine in ms. */
 export const QUARANTINE = { after: 3, first: 1000, max: 60_000 } as const;
 /** §Durability: replies of tasks that finished this long before a crash are sent again to enveloped clients. */
@@ -107,6 +101,8 @@ interface Service {
   /** May hold stale entries (tasks that left "queued" other than by dispatch); `queued` is the true count. */
   readonly queue: Deque<Task>;
   queued: number;
+  /** What the `queued` tasks' payloads cost (payloadCost), for the unserved bound. */
+  queuedBytes: number;
   readonly idle: LruSet<Worker>;
   /** Registered workers serving it; a service with no workers and no queue is forgotten. */
   workers: number;
@@ -248,11 +244,15 @@ export class BrokerCore implements BrokerCoreApi {
   private readonly keys = new Map<string, Task>();
   /** Tasks waiting in services that no registered worker serves (rule 9: bounded together by --max-queue). */
   private unserved = 0;
+  /** Their payload octets, as `Service.queuedBytes`. */
+  private unservedBytes = 0;
   /** Finished tasks kept for their key, in order of expiry (one duration for all: finishing order). */
   private readonly kept = new Deque<Task>();
   private keptTimer: ReturnType<TimerHeap<CoreTimer>["add"]> | undefined;
   /** Tasks with keptUntil > 0 (the deque may also hold stale entries). */
   private keptCount = 0;
+  /** What the kept tasks' frames cost (keptCost), for `config.keptBytes`. */
+  private keptBytes = 0;
   private readonly keepFailed: number;
   private readonly keepResults: number;
   private readonly maxKept: number;
@@ -265,11 +265,16 @@ export class BrokerCore implements BrokerCoreApi {
    * client reconnects (ZMQ_ROUTER_NOTIFY's connect notice, or any message), for at most `keepResults`.
    */
   private readonly unseen = new Set<PeerKey>();
-  /** Load shedding (§Limits): the last RSS sample, payload bytes the broker holds now and at that sample. */
+  /**
+   * Load shedding (§Limits): the last sample of the resident memory and of the memory the broker holds (undefined when
+   * the shell does not tell it), and the octets taken in since (tasks and replies, with their bookkeeping).
+   */
   private rss = 0;
-  private heldBytes = 0;
-  private heldAtSample = 0;
+  private live: number | undefined;
+  private intake = 0;
   private shedding = false;
+  /** While shedding: since when the estimate has been below the line (undefined: not below it now). */
+  private calmSince: number | undefined;
   private readonly parked = new Map<PeerKey, Output[]>();
   /** Cluster mode: this broker's id in the cluster (undefined: not in a cluster). */
   private readonly clusterId: string | undefined;
@@ -335,7 +340,7 @@ export class BrokerCore implements BrokerCoreApi {
         this.recover(input.state);
         break;
       case "memory":
-        this.onMemory(input.rss);
+        this.onMemory(input.rss, input.live);
         break;
       case "cluster":
         this.onCluster(input.event);
@@ -383,7 +388,7 @@ export class BrokerCore implements BrokerCoreApi {
         deadline: this.config.deadline ?? null,
         ...(this.config.maxMemory === undefined
           ? {}
-          : { memory: { budget: this.config.maxMemory, rss: this.rss, shedding: this.shedding } }),
+          : { memory: { budget: this.config.maxMemory, rss: this.rss, ...(this.live === undefined ? {} : { live: this.live }), shedding: this.shedding } }),
         ...(this.config.cluster === undefined
           ? {}
           : {
@@ -473,8 +478,7 @@ export class BrokerCore implements BrokerCoreApi {
     const existing = options.key === undefined ? undefined : this.keys.get(keyOf(service, options.key));
     if (existing !== undefined) return this.attach(existing, client);
     if (this.overBudget()) {
-      const budget = this.config.maxMemory ?? 0;
-      return this.reject(client, "queue-full", `the broker is at ${Math.round((100 * this.estimatedMemory()) / budget)} % of its memory budget (--max-memory)`);
+      return this.reject(client, "queue-full", this.sheddingMessage(this.config.maxMemory ?? 0));
     }
     if (this.clusterId !== undefined) return this.publish(client, service, options, payload, this.clusterId);
     const svc = this.service(service);
@@ -485,6 +489,12 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.config.maxQueue !== null && svc.workers === 0 && this.unserved >= this.config.maxQueue) {
       this.maybeForget(svc);
       return this.reject(client, "queue-full", `no worker serves "${service}", and ${this.unserved} tasks already wait for services nobody serves`);
+    }
+    // With --max-memory they share a byte bound too: shedding frees nothing they hold while no worker comes.
+    const unservedBytes = this.config.unservedBytes;
+    if (unservedBytes !== undefined && svc.workers === 0 && this.unservedBytes + framesCost(payload) > unservedBytes) {
+      this.maybeForget(svc);
+      return this.reject(client, "queue-full", `no worker serves "${service}", and tasks for services nobody serves already hold ${this.unservedBytes} octets`);
     }
     const task = this.accepted(client, service, options, payload);
     this.counters.queued++;
@@ -508,7 +518,7 @@ export class BrokerCore implements BrokerCoreApi {
       key: options.key,
     });
     this.counters.requests++;
-    this.heldBytes += task.size;
+    this.took(payloadCost(task) + MEMORY.taskCost);
     if (task.key !== undefined) this.keys.set(keyOf(service, task.key), task);
     this.correlate(client, task);
     const deadline = clamp(options.deadline, this.config.deadline ?? null);
@@ -539,25 +549,49 @@ export class BrokerCore implements BrokerCoreApi {
     this.reply(client, { ...this.outcome(task), duplicate: true }, task.reply ?? []);
   }
 
-  /** The last RSS sample plus what the broker took in since (§Limits, load shedding). */
-  private estimatedMemory(): number {
-    return this.rss + Math.max(0, this.heldBytes - this.heldAtSample) * MEMORY.heldFactor;
+  /** Octets taken in since the last memory sample (§Limits, load shedding). */
+  private took(octets: number): void {
+    this.intake += octets;
+  }
+
+  /**
+   * What shedding compares with its two lines (§Limits, load shedding): the memory the broker holds and its resident
+   * memory, each as sampled plus twice what it took in since.
+   */
+  private memoryEstimate(): { held: number; resident: number } {
+    const since = this.intake * MEMORY.heldFactor;
+    return { held: (this.live ?? this.rss) + since, resident: this.rss + since };
   }
 
   private overBudget(): boolean {
     const budget = this.config.maxMemory;
     if (budget === undefined) return false;
-    const used = this.estimatedMemory();
+    const { held, resident } = this.memoryEstimate();
     const was = this.shedding;
-    if (!this.shedding && used >= MEMORY.shedAt * budget) this.shedding = true;
-    else if (this.shedding && used < MEMORY.resumeAt * budget) this.shedding = false;
-    if (this.shedding !== was) this.log("warn", this.shedding ? "shedding-load" : "load-shedding-ended", { rss: this.rss, estimated: Math.round(used), budget });
+    if (held >= MEMORY.shedAt * budget || resident >= MEMORY.residentAt * budget) {
+      this.shedding = true;
+      this.calmSince = undefined;
+    } else if (this.shedding) {
+      this.calmSince ??= this.now;
+      if (this.now - this.calmSince >= MEMORY.calmFor) this.shedding = false;
+    }
+    if (this.shedding !== was) {
+      this.log("warn", this.shedding ? "shedding-load" : "load-shedding-ended", { rss: this.rss, held: Math.round(held), budget });
+    }
     return this.shedding;
   }
 
-  private onMemory(rss: number): void {
+  /** The queue-full message of a request refused by shedding: where the broker stands against its budget. */
+  private sheddingMessage(budget: number): string {
+    const { held, resident } = this.memoryEstimate();
+    const percent = (octets: number): number => Math.round((100 * octets) / budget);
+    return `the broker holds ${percent(held)} % of its memory budget (--max-memory), resident ${percent(resident)} %: new requests are refused until it holds under ${100 * MEMORY.shedAt} % and is resident under ${100 * MEMORY.residentAt} % for ${MEMORY.calmFor / 1000} s`;
+  }
+
+  private onMemory(rss: number, live: number | undefined): void {
     this.rss = rss;
-    this.heldAtSample = this.heldBytes;
+    this.live = live;
+    this.intake = 0;
     this.overBudget();
   }
 
@@ -592,7 +626,7 @@ export class BrokerCore implements BrokerCoreApi {
   private service(name: string): Service {
     let svc = this.services.get(name);
     if (svc === undefined) {
-      svc = { name, queue: new Deque(), queued: 0, idle: new LruSet(), workers: 0 };
+      svc = { name, queue: new Deque(), queued: 0, queuedBytes: 0, idle: new LruSet(), workers: 0 };
       this.services.set(name, svc);
     }
     return svc;
@@ -607,7 +641,11 @@ export class BrokerCore implements BrokerCoreApi {
     if (end === "front") svc.queue.pushFront(task);
     else svc.queue.pushBack(task);
     svc.queued++;
-    if (svc.workers === 0) this.unserved++;
+    svc.queuedBytes += payloadCost(task);
+    if (svc.workers === 0) {
+      this.unserved++;
+      this.unservedBytes += payloadCost(task);
+    }
     this.markTask(task);
     this.pump(svc);
   }
@@ -737,7 +775,11 @@ export class BrokerCore implements BrokerCoreApi {
       const svc = this.services.get(task.service);
       if (svc !== undefined) {
         svc.queued--;
-        if (svc.workers === 0) this.unserved--;
+        svc.queuedBytes -= payloadCost(task);
+        if (svc.workers === 0) {
+          this.unserved--;
+          this.unservedBytes -= payloadCost(task);
+        }
         // Stale entries are dropped at the head; compact when they dominate a long queue.
         if (svc.queue.length > 2 * svc.queued + 64) svc.queue.retain((t) => t.state === "queued" && t !== task);
       }
@@ -871,8 +913,6 @@ export class BrokerCore implements BrokerCoreApi {
     this.unkeep(task);
     this.dropKey(task);
     this.tasks.forget(task);
-    this.heldBytes -= task.size;
-    for (const frame of task.reply ?? []) this.heldBytes -= frame.length;
     this.journal({ op: "forget", seq: task.seq });
   }
 
@@ -881,19 +921,19 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.keepResults <= 0) return this.dropKey(task);
     task.keptUntil = this.now + this.keepResults;
     this.keptCount++;
+    this.keptBytes += keptCost(task);
     this.kept.pushBack(task);
-    if (this.keptCount > this.maxKept) this.expireKept(this.now, this.keptCount - this.maxKept);
+    this.expireKept(this.now);
     this.scheduleKept();
   }
 
-  /** Stops keeping the oldest kept tasks: every one due by `now`, and at least `atLeast` of them. */
-  private expireKept(now: number, atLeast: number): void {
-    let expired = 0;
+  /** Stops keeping the oldest kept tasks: every one due by `now`, and more while over the count or octet bound. */
+  private expireKept(now: number): void {
+    const over = (): boolean => this.keptCount > this.maxKept || this.keptBytes > (this.config.keptBytes ?? Infinity);
     for (let task = this.kept.peekFront(); task !== undefined; task = this.kept.peekFront()) {
-      if (task.keptUntil !== 0 && task.keptUntil > now && expired >= atLeast) break;
+      if (task.keptUntil !== 0 && task.keptUntil > now && !over()) break;
       this.kept.popFront();
       if (task.keptUntil === 0) continue; // deleted since it was kept: a stale entry
-      expired++;
       this.unkeep(task);
       if (!task.listed) this.forgetTask(task);
     }
@@ -903,6 +943,7 @@ export class BrokerCore implements BrokerCoreApi {
     if (task.keptUntil === 0) return;
     task.keptUntil = 0;
     this.keptCount--;
+    this.keptBytes -= keptCost(task);
     this.dropKey(task);
   }
 
@@ -958,7 +999,7 @@ export class BrokerCore implements BrokerCoreApi {
       this.markWorker(worker);
     }
     task.reply = payload;
-    for (const frame of payload) this.heldBytes += frame.length;
+    this.took(framesCost(payload));
     this.finish(task, "succeeded");
     if (other !== undefined && other.worker !== worker) this.offer(other.worker);
   }
@@ -1072,7 +1113,10 @@ export class BrokerCore implements BrokerCoreApi {
     this.counters.workers++;
     for (const name of worker.services) {
       const svc = this.service(name);
-      if (svc.workers++ === 0) this.unserved -= svc.queued;
+      if (svc.workers++ === 0) {
+        this.unserved -= svc.queued;
+        this.unservedBytes -= svc.queuedBytes;
+      }
     }
     this.markWorker(worker);
     this.log("info", "worker-ready", {
@@ -1097,7 +1141,10 @@ export class BrokerCore implements BrokerCoreApi {
       const svc = this.services.get(name);
       if (svc === undefined) continue;
       svc.idle.delete(worker);
-      if (--svc.workers === 0) this.unserved += svc.queued;
+      if (--svc.workers === 0) {
+        this.unserved += svc.queued;
+        this.unservedBytes += svc.queuedBytes;
+      }
     }
     this.dirtyWorkers.delete(worker);
     if (this.monitors.size > 0) this.removedWorkers.push(worker.id);
@@ -1377,7 +1424,7 @@ export class BrokerCore implements BrokerCoreApi {
         });
         this.counters.requests++;
         this.counters.queued++;
-        this.heldBytes += retry.size;
+        this.took(payloadCost(retry) + MEMORY.taskCost);
         this.journal({ op: "accept", task: this.taskRecord(retry) });
         this.log("info", "task-admin-retry", { task: task.id, retry: retry.id });
         this.toAdmin(peer, { type: "ack", path, body: { task: retry.id } });
@@ -1541,7 +1588,7 @@ export class BrokerCore implements BrokerCoreApi {
         return this.release(timer.worker);
       case "kept":
         this.keptTimer = undefined;
-        this.expireKept(this.now, 0);
+        this.expireKept(this.now);
         return this.scheduleKept();
       case "expiry":
         timer.task.expiry = undefined;
@@ -1933,7 +1980,7 @@ export class BrokerCore implements BrokerCoreApi {
       if (before.avoid !== undefined && !before.avoid.gone) task.avoid = before.avoid;
     }
     this.counters.queued++;
-    this.heldBytes += task.size;
+    this.took(payloadCost(task) + MEMORY.taskCost);
     this.enqueue(task, svc, "back");
   }
 
@@ -1952,7 +1999,6 @@ export class BrokerCore implements BrokerCoreApi {
     this.setState(task, "cancelled");
     this.markRemovedTask(task);
     this.tasks.forget(task);
-    this.heldBytes -= task.size;
   }
 
   /** The terminal transition's cluster half: a leased task's outcome is kept, settled, and sent to its origin. */
@@ -2010,7 +2056,7 @@ export class BrokerCore implements BrokerCoreApi {
     task.attempts = detail.attempts;
     task.workerName = detail.worker;
     task.reply = [...reply.payload];
-    for (const frame of task.reply) this.heldBytes += frame.length;
+    this.took(framesCost(task.reply));
     const state = detail.status === "succeeded" ? "succeeded" : detail.reason === "cancelled" ? "cancelled" : "failed";
     this.finish(task, state, detail.reason, detail.message);
   }
@@ -2074,8 +2120,7 @@ export class BrokerCore implements BrokerCoreApi {
       });
       const waiters = record.waiters?.filter((waiter) => !madeUpId(waiter.peer)) ?? [];
       if (waiters.length > 0) task.waiters = waiters.map(clientRef);
-      this.heldBytes += task.size;
-      for (const frame of record.reply ?? []) this.heldBytes += frame.length;
+      this.took(payloadCost(task) + MEMORY.taskCost + framesCost(record.reply ?? []));
       if (wasLive) {
         // Any attempt made is one the crash may have interrupted: its worker is unknown from now on.
         task.orphan = record.attempts > 0;
@@ -2101,6 +2146,7 @@ export class BrokerCore implements BrokerCoreApi {
       if (task.key !== undefined && keptUntil > this.now) {
         task.keptUntil = keptUntil;
         this.keptCount++;
+        this.keptBytes += keptCost(task);
         this.kept.pushBack(task);
         this.keys.set(keyOf(task.service, task.key), task);
       }

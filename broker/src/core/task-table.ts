@@ -381,9 +381,19 @@ export class TaskTable {
   }
 }
 
-/** What a task's frames cost to keep: their octets plus FRAME_COST each (§Limits, history). */
-function keptCost(task: Task): number {
-  let cost = task.size + task.payload.length * FRAME_COST;
-  for (const frame of task.reply ?? []) cost += frame.length + FRAME_COST;
+/** What frames cost to keep: their octets plus FRAME_COST each (§Limits). */
+export function framesCost(frames: readonly Uint8Array[]): number {
+  let cost = frames.length * FRAME_COST;
+  for (const frame of frames) cost += frame.length;
   return cost;
+}
+
+/** What a task's payload costs to keep (as framesCost, from the task's size). */
+export function payloadCost(task: Task): number {
+  return task.size + task.payload.length * FRAME_COST;
+}
+
+/** What a task's payload and reply cost to keep (§Limits, history and kept results). */
+export function keptCost(task: Task): number {
+  return payloadCost(task) + framesCost(task.reply ?? []);
 }

@@ -246,8 +246,11 @@ export interface BrokerInfo {
   keepResults?: number;
   /** Since 1.1: `--deadline` in ms, the longest request deadline; null = none. */
   deadline?: number | null;
-  /** With `--max-memory`: the budget, the last resident-memory sample, and whether new requests are being shed. */
-  memory?: { budget: number; rss: number; shedding: boolean };
+  /**
+   * With `--max-memory`: the budget, the last samples of the resident memory and of the memory the broker holds
+   * (`live`, absent from brokers that do not tell it), and whether new requests are being shed.
+   */
+  memory?: { budget: number; rss: number; live?: number; shedding: boolean };
   /** Since 1.1, from this broker's sockets: connected peers and connections still in the ZeroMQ handshake, per endpoint. */
   connections?: ConnectionCounts;
   /** Since 1.1, in cluster mode (§Cluster mode): the cluster, this broker's id in it, and the shared queue's depth per service. */

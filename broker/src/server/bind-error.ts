@@ -18,6 +18,11 @@ export class BindError extends Error {
   }
 }
 
+/** `--max-memory` leaves no room beside what the broker uses idle; `message` is the one line the CLI prints. */
+export class BudgetError extends Error {
+  override readonly name = "BudgetError";
+}
+
 /** libzmq's errno names (as zeromq.js reports them in `code`) in words a user can act on. */
 function describeBindFailure(err: unknown): string {
   switch (errorCode(err)) {

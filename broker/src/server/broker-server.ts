@@ -4,15 +4,15 @@
  * Every scheduling rule lives in the core; this file only moves bytes and time.
  */
 import { randomBytes } from "node:crypto";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import type { Pull } from "zeromq";
 import type { BrokerCoreApi, ClusterEvent, ClusterRequest, CoreConfig, Endpoint, Input, Output, SchedulingConfig } from "../core/api";
 import type { AdminReply, ConnectionCounts, FsyncPolicy } from "../protocol/messages";
-import { BrokerCore, MEMORY } from "../core/broker-core";
+import { BrokerCore } from "../core/broker-core";
+import { budgetProblem, type OctetBounds, octetBounds } from "../core/memory-budget";
+import { MEMORY_SAMPLE_MS, MemorySampler } from "./memory-sampler";
 import { encodeAdminReply, encodeClientReply, encodeToWorker, PEER_GONE_FRAME } from "../codec";
 import { type AllowListSizes, applyServerSecurity, type BrokerSecurity } from "../security";
-import { BindError } from "./bind-error";
+import { BindError, BudgetError } from "./bind-error";
 import { DeadlineTimer } from "./deadline-timer";
 import { GroupCommit, type JournalStore } from "./group-commit";
 import { Logger } from "./logger";
@@ -23,7 +23,7 @@ import { ConnectionCounter } from "./connection-counts";
 import { SendBudget, type SendCounters, SendQueue, errorMessage } from "./send-queue";
 import { createPull, createRouter, type NotifyingRouter, watchAcceptFailures } from "./sockets";
 import { RateLimitedLog } from "./rate-limited-log";
-import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_UNSENT, DEFAULT_MAX_UNSENT_TOTAL, type MessageBounds } from "../protocol/limits";
+import { DEFAULT_MAX_FRAMES, type MessageBounds } from "../protocol/limits";
 
 export interface EndpointSet {
   clients: string;
@@ -40,9 +40,12 @@ export interface BrokerServerOptions extends SchedulingConfig {
   maxMessage: number;
   /** The most frames one message may have (§Limits); DEFAULT_MAX_FRAMES when absent. */
   maxFrames?: number;
-  /** Octets the send queues may hold for one peer beyond libzmq's own (§Limits); DEFAULT_MAX_UNSENT when absent. */
+  /**
+   * Octets the send queues may hold for one peer beyond libzmq's own (§Limits); when absent, DEFAULT_MAX_UNSENT or,
+   * with `maxMemory`, its share of the budget (core/memory-budget.ts).
+   */
   maxUnsent?: number;
-  /** Octets the send queues may hold for all peers together; DEFAULT_MAX_UNSENT_TOTAL when absent. */
+  /** Octets the send queues may hold for all peers together; when absent as `maxUnsent`. */
   maxUnsentTotal?: number;
   version: string;
   logger?: Logger;
@@ -79,9 +82,6 @@ export interface ClusterShell {
   close(): void;
 }
 
-/** How often the resident memory is sampled for `--max-memory` (the core adds what it took in since). */
-export const MEMORY_SAMPLE_MS = 100;
-
 /** After `shutdown(grace)`, sockets close at the latest this long after the grace period even if the core has not stopped. */
 export const SHUTDOWN_MARGIN_MS = 2000;
 /** ZMQ_LINGER at close: long enough to flush the final replies and DISCONNECTs, short enough not to hang an exit. */
@@ -113,6 +113,7 @@ export class BrokerServer {
   private commit: GroupCommit | undefined;
   private store: JournalStore | undefined;
   private memorySampler: NodeJS.Timeout | undefined;
+  private bounds: OctetBounds | undefined;
   private cluster: ClusterShell | undefined;
   /** With CURVE: connections whose key a reload revoked are no longer served (protocol/spec.md §Security). */
   private revocation: Revocation | undefined;
@@ -128,6 +129,11 @@ export class BrokerServer {
     return this.core === undefined ? undefined : { core: this.core, now: Date.now(), connections: this.connections.counts() };
   }
 
+  /** The octet bounds in force since `start` (given, or shares of `maxMemory`: core/memory-budget.ts). */
+  get octetBounds(): OctetBounds | undefined {
+    return this.bounds;
+  }
+
   /** Messages the send queues could not deliver, per endpoint. */
   sendCounters(): Partial<Record<Endpoint, SendCounters>> {
     const counters: Partial<Record<Endpoint, SendCounters>> = {};
@@ -139,6 +145,15 @@ export class BrokerServer {
   async start(options: BrokerServerOptions): Promise<EndpointSet> {
     if (this.core !== undefined) throw new Error("BrokerServer.start called twice");
     this.logger = options.logger ?? this.logger;
+    const inUseAtStart = process.memoryUsage.rss();
+    const problem = options.maxMemory === undefined ? undefined : budgetProblem(options.maxMemory, inUseAtStart);
+    if (problem !== undefined) throw new BudgetError(problem);
+    const given: Parameters<typeof octetBounds>[0] = {};
+    if (options.historyBytes !== undefined) given.historyBytes = options.historyBytes;
+    if (options.maxUnsent !== undefined) given.maxUnsent = options.maxUnsent;
+    if (options.maxUnsentTotal !== undefined) given.maxUnsentTotal = options.maxUnsentTotal;
+    const kept = octetBounds(given, options.maxMemory, inUseAtStart);
+    this.bounds = kept;
     const socketOptions = { maxMessageSize: options.maxMessage, peerGoneFrame: PEER_GONE_FRAME };
     const clients = createRouter({ ...socketOptions, notifyConnect: true });
     // With CURVE every ROUTER reports connects: that is how a connection learns its key (ConnectionKeys).
@@ -146,7 +161,7 @@ export class BrokerServer {
     const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat, notifyConnect });
     const answers = createPull(socketOptions);
     const admin = options.endpoints.admin === null ? undefined : createRouter({ ...socketOptions, notifyConnect });
-    const budget = new SendBudget(options.maxUnsent ?? DEFAULT_MAX_UNSENT, options.maxUnsentTotal ?? DEFAULT_MAX_UNSENT_TOTAL);
+    const budget = new SendBudget(kept.maxUnsent, kept.maxUnsentTotal);
     this.clientsQueue = new SendQueue(clients, "clients", this.logger, budget);
     this.workersQueue = new SendQueue(workers, "workers", this.logger, budget);
     this.adminQueue = admin && new SendQueue(admin, "admin", this.logger, budget);
@@ -192,7 +207,9 @@ export class BrokerServer {
       bootNonce: options.journal?.store.prefix ?? options.bootNonce ?? randomNonce(),
       info: { version: options.version, endpoints: { ...bound } },
     };
-    if (options.historyBytes !== undefined) config.historyBytes = options.historyBytes;
+    config.historyBytes = kept.historyBytes;
+    if (kept.unservedBytes !== null) config.unservedBytes = kept.unservedBytes;
+    if (kept.keptBytes !== null) config.keptBytes = kept.keptBytes;
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.deadline !== undefined) config.deadline = options.deadline;
@@ -224,17 +241,8 @@ export class BrokerServer {
     ];
     if (admin) this.loops.push(receiveLoop(admin, "admin", this.logger, (f) => this.receive("admin", (g) => (this.noticed("admin", g) ? undefined : adminInput(g, bounds)), f)));
     if (options.maxMemory !== undefined) {
-      const budget = options.maxMemory;
-      const collect = garbageCollector();
-      const sample = (): void => {
-        let rss = process.memoryUsage.rss();
-        // Near the budget, most of what grows is garbage: refused requests' payloads that V8 has not collected yet.
-        if (rss >= MEMORY.shedAt * budget && collect !== undefined) {
-          collect();
-          rss = process.memoryUsage.rss();
-        }
-        this.feed({ kind: "memory", rss });
-      };
+      const sampler = new MemorySampler(options.maxMemory);
+      const sample = (): void => this.feed({ kind: "memory", ...sampler.sample() });
       sample();
       this.memorySampler = setInterval(sample, MEMORY_SAMPLE_MS);
       this.memorySampler.unref();
@@ -403,17 +411,6 @@ export class BrokerServer {
     if (queue === undefined) return;
     frames.unshift(routingId(peer));
     queue.push(frames, peer);
-  }
-}
-
-/** V8's collector as a function (`--expose-gc`, set at run time), or undefined where the flag cannot be set. */
-function garbageCollector(): (() => void) | undefined {
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc: unknown = runInNewContext("gc");
-    return typeof gc === "function" ? () => void gc() : undefined;
-  } catch {
-    return undefined;
   }
 }
 
