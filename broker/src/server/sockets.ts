@@ -8,8 +8,12 @@
  *   counts messages, not bytes, so its share is kept small: 64 messages per peer. That does not slow a peer that
  *   reads: its messages wait in the backlog only until libzmq notices that it read (it learns that every 32 messages),
  *   and throughput measured the same as with 100 000 (16 B and 64 KiB requests, 400 in flight).
- * - receive HWM 10 000 per peer on every socket: the receive loops drain sockets as fast as the core runs; beyond
- *   that libzmq stops reading that peer's connection (harmless back-pressure on a flooding peer, memory stays bounded).
+ * - receive HWM 1000 per peer on every socket: the receive loops drain sockets as fast as the core runs; beyond that
+ *   libzmq stops reading that peer's connection (back-pressure on a peer that sends faster than the broker reads).
+ *   What libzmq holds is memory the broker cannot refuse or count (§Limits, load shedding): 10 000 small requests from
+ *   one flooding client took a broker with --max-memory 136M to 148 MiB; with 1000 it peaked at 124 MiB
+ *   (test/limits/max-memory). No honest peer is slowed: a client has at most its window in flight (the bench's 256),
+ *   a worker at most its capacity of results.
  * Every socket has ZMQ_MAXMSGSIZE = `--max-message`: libzmq drops the connection of a peer sending a bigger frame
  * (the codec bounds the whole message), and ZMQ_HANDSHAKE_IVL = HANDSHAKE_TIMEOUT_MS (below).
  */
@@ -32,7 +36,7 @@ export const HANDSHAKE_TIMEOUT_MS = 3000;
 
 export const ROUTER_SEND_HWM = 64;
 
-export const RECEIVE_HWM = 10_000;
+export const RECEIVE_HWM = 1000;
 
 export interface SocketOptions {
   /** ZMQ_MAXMSGSIZE in bytes. */
