@@ -43,6 +43,8 @@ export const ATTACK_OPTIONS: AttackOptions = {
 
 /** How long a canary request may wait for its reply before it counts as lost (a cap, far above any honest latency). */
 const CANARY_DEADLINE_MS = 30_000;
+/** How long after the attack the canary tries to get a request served before the broker counts as not recovered. */
+const RECOVERY_MS = 10_000;
 
 export interface AttackSummary {
   seconds: number;
@@ -60,6 +62,11 @@ export interface AttackSummary {
    */
   stuck: number;
   attackers: { name: string; sent: number }[];
+  /**
+   * ms from the attackers' end (and the broker's tasks finished) to the canary's first succeeded reply; -1 when none
+   * came within RECOVERY_MS (the broker still shedding load, say).
+   */
+  recovery: number;
   counters: Counters | undefined;
   brokerExit: string | undefined;
   brokerLogLines: Record<string, number>;
@@ -94,6 +101,17 @@ async function startAttackers(config: AttackPeersConfig): Promise<{ stop(): Prom
       return JSON.parse(line) as { name: string; sent: number }[];
     },
   };
+}
+
+/** ms until a canary request succeeds again (tried every 50 ms), or -1 after RECOVERY_MS. */
+async function recovered(canary: Client): Promise<number> {
+  const from = Date.now();
+  while (Date.now() - from < RECOVERY_MS) {
+    const reply = await canary.request("canary after the attack").catch(() => undefined);
+    if (reply?.status === "succeeded") return Date.now() - from;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return -1;
 }
 
 /** Tasks still queued or running for services some worker serves (invented services' tasks wait for one, by rule 9). */
@@ -161,6 +179,7 @@ export async function runAttack(options: AttackOptions): Promise<AttackSummary> 
       await new Promise((resolve) => setTimeout(resolve, 100));
       last = await snapshot(admin);
     }
+    const recovery = brokerExit === undefined ? await recovered(canaryClient) : -1;
     clearInterval(sampler);
     const rssPeak = peakResidentBytes(broker.pid) ?? rssSampledPeak;
     return {
@@ -173,6 +192,7 @@ export async function runAttack(options: AttackOptions): Promise<AttackSummary> 
       lost,
       stuck: last === undefined ? -1 : unfinished(last),
       attackers: sent,
+      recovery,
       counters: last?.counters,
       brokerExit,
       brokerLogLines: Object.fromEntries(broker.events),
@@ -211,6 +231,7 @@ export function attackViolations(s: AttackSummary, checkBudget: boolean): string
   if (s.canary.answered !== s.canary.sent - s.lost || s.canary.answered === 0) found.push(`canary answered ${s.canary.answered} of ${s.canary.sent}`);
   if (s.stuck > 0) found.push(`${s.stuck} tasks left queued or running`);
   if (s.stuck < 0) found.push("the broker did not answer SNAPSHOT after the attack");
+  if (s.recovery < 0) found.push(`the canary was not served within ${RECOVERY_MS / 1000} s after the attack`);
   if (s.brokerExit !== undefined) found.push(s.brokerExit);
   if (checkBudget && s.rssPeak > s.budget) found.push(`broker peak RSS ${mib(s.rssPeak)} over the --max-memory budget ${mib(s.budget)}`);
   return found;
@@ -227,6 +248,7 @@ export function formatAttackSummary(s: AttackSummary): string {
     `  broker RSS         idle ${mib(s.rssIdle)}, sampled peak ${mib(s.rssSampledPeak)}, peak (VmHWM) ${mib(s.rssPeak)} = ` +
       `${((100 * s.rssPeak) / s.budget).toFixed(0)} % of --max-memory ${mib(s.budget)}`,
     `  tasks left         ${s.stuck}`,
+    `  after the attack   ${s.recovery < 0 ? `canary not served within ${RECOVERY_MS / 1000} s` : `canary served after ${s.recovery} ms`}`,
   ];
   if (c !== undefined) {
     lines.push(
