@@ -93,7 +93,9 @@ export function formatStatus(s: Snapshot): string {
         ? `durable (fsync ${b.fsync ?? "?"})`
         : "in memory";
   const limits = `tries ${b.tries ?? "unlimited"}, timeout ${b.timeout === null ? "unlimited" : ago(b.timeout)}`;
-  const memory = b.memory === undefined ? "" : `, memory ${Math.round(b.memory.rss / 2 ** 20)} of ${Math.round(b.memory.budget / 2 ** 20)} MiB${b.memory.shedding ? " (shedding load)" : ""}`;
+  const mib = (octets: number): number => Math.round(octets / 2 ** 20);
+  const held = b.memory?.live === undefined ? "" : ` (holds ${mib(b.memory.live)})`;
+  const memory = b.memory === undefined ? "" : `, memory ${mib(b.memory.rss)}${held} of ${mib(b.memory.budget)} MiB${b.memory.shedding ? ", SHEDDING LOAD: new requests refused" : ""}`;
   const c = s.counters;
   const lines = [
     `broker    ${b.state}, ${durability}, ztb ${b.version}, up ${ago(s.time - b.startedAt)}; ${limits}${memory}`,

@@ -104,11 +104,16 @@ export function brokerRegistry(source: MetricsSource): Registry {
     }
     for (const [state, count] of states) g.set({ state }, count);
   });
-  gauge(registry, "ztb_memory_bytes", "Resident memory at the last sample, and the --max-memory budget.", ["kind"], (g) => {
+  gauge(registry, "ztb_memory_bytes", "Resident memory and the memory the broker holds at the last sample, and the --max-memory budget.", ["kind"], (g) => {
     const memory = snapshot?.broker.memory;
     if (memory === undefined) return;
     g.set({ kind: "resident" }, memory.rss);
+    if (memory.live !== undefined) g.set({ kind: "held" }, memory.live);
     g.set({ kind: "budget" }, memory.budget);
+  });
+  gauge(registry, "ztb_load_shedding", "1 while new requests are refused with queue-full for the --max-memory budget, else 0.", [], (g) => {
+    const memory = snapshot?.broker.memory;
+    if (memory !== undefined) g.set(memory.shedding ? 1 : 0);
   });
   gauge(registry, "ztb_connections", "Connections per endpoint: connected peers, and connections still in the ZeroMQ handshake.", ["endpoint", "state"], (g) => {
     for (const [endpoint, count] of Object.entries(connections ?? {})) {
