@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { BrokerInfo, Snapshot } from "../../broker/src/protocol/messages";
 import { BrokerModel } from "../../extension/src/model/broker-model";
-import { connectionsOf, memoryOf } from "../../extension/src/model/broker-resources";
+import { connectionsOf, memoryOf, sheddingChange, sheddingWarning } from "../../extension/src/model/broker-resources";
 import { allContextValues } from "../../extension/src/model/context-values";
 import { brokerRootNodes, type BrokerViewInput, type TreeNode } from "../../extension/src/model/tree-model";
 import { snapshot } from "./fixtures";
@@ -101,5 +101,46 @@ describe("extension broker resources: connections", () => {
     const all = new Set(allContextValues());
     const nodes = roots(withBroker({ memory: { budget: MiB, rss: 0, shedding: true }, connections: { admin: { peers: 1, handshakes: 0 } } }));
     for (const node of nodes) assert.ok(all.has(node.contextValue), node.contextValue);
+  });
+});
+
+describe("extension broker resources: load shedding episodes", () => {
+  const budget = 192 * MiB;
+  const reading = (shedding: boolean, over: Record<string, unknown> = {}): Snapshot => withBroker({ memory: { budget, rss: (shedding ? 160 : 100) * MiB, shedding }, ...over });
+
+  /** Feeds snapshots to a model as the session does, and says what each one changed about shedding. */
+  function episodes(readings: Snapshot[], model = new BrokerModel(100)): string[] {
+    return readings.map((s) => {
+      const before = model.broker();
+      model.applySnapshot(s);
+      return sheddingChange(before, model.broker())?.kind ?? "-";
+    });
+  }
+
+  it("reports a start once per episode, not per snapshot, and its end", () => {
+    assert.deepEqual(
+      episodes([false, true, true, true, false, false, true, false].map((shedding) => reading(shedding))),
+      ["-", "started", "-", "-", "ended", "-", "started", "ended"],
+    );
+  });
+
+  it("counts a broker found shedding at attach as a start, and a broker restarted behind the endpoint as a new one", () => {
+    assert.deepEqual(episodes([reading(true), reading(true)]), ["started", "-"]);
+    assert.deepEqual(episodes([reading(true), reading(true, { startedAt: snapshot().broker.startedAt + 5000 })]), ["started", "started"]);
+  });
+
+  it("reports nothing for a broker without --max-memory, or one that lost it across a restart", () => {
+    assert.deepEqual(episodes([snapshot(), snapshot()]), ["-", "-"]);
+    assert.deepEqual(episodes([reading(true), withBroker({ startedAt: 1 })]), ["started", "-"]);
+    assert.equal(sheddingChange(undefined, undefined), undefined);
+  });
+
+  it("carries the memory reading that started it, for the warning's text", () => {
+    const change = sheddingChange(reading(false).broker, reading(true).broker);
+    assert.deepEqual(change, { kind: "started", memory: { budget, rss: 160 * MiB, shedding: true } });
+    assert.equal(
+      sheddingWarning(change.memory),
+      "ZeroMQ Broker is over 80 % of its memory budget (--max-memory 192 MiB): new requests are refused with queue-full",
+    );
   });
 });

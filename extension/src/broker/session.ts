@@ -15,16 +15,19 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
+import type { BrokerInfo } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
 import type { CurveFiles, FromChild } from "../bridge/ipc";
 import { BrokerModel, fullChange, type ModelChange } from "../model/broker-model";
+import { mib, sheddingChange, sheddingWarning } from "../model/broker-resources";
 import { readSettings } from "../settings";
 import { ZtbChild, type ChildExit } from "./child-process";
 import { attachCurve, ownBrokerCurve } from "./curve";
 import { brokerArgs, connectAddress, ztbLaunch } from "./launch";
 
 const START_TIMEOUT_MS = 20_000;
+const SHOW_LOG = "Show Broker Log";
 
 export class BrokerSession implements vscode.Disposable {
   readonly model: BrokerModel;
@@ -198,12 +201,15 @@ export class BrokerSession implements vscode.Disposable {
 
   private onBridge(message: FromChild): void {
     switch (message.type) {
-      case "snapshot":
+      case "snapshot": {
         if (!this.hasBroker) return;
         this.lastUpdate = Date.now();
+        const before = this.model.broker();
         this.modelEmitter.fire(this.model.applySnapshot(message.snapshot));
         this.setState(this.child ? "running" : "attached");
+        this.noticeShedding(before);
         return;
+      }
       case "event": {
         if (!this.hasBroker) return;
         this.lastUpdate = Date.now();
@@ -226,6 +232,25 @@ export class BrokerSession implements vscode.Disposable {
       default:
         return;
     }
+  }
+
+  /**
+   * Load shedding (--max-memory) makes the broker refuse requests with queue-full, which a person sending them would
+   * otherwise take for a full queue: say so once per episode, not at every snapshot, and log when it ends.
+   */
+  private noticeShedding(before: BrokerInfo | undefined): void {
+    const change = sheddingChange(before, this.model.broker());
+    if (!change) return;
+    const { memory } = change;
+    if (change.kind === "ended") {
+      this.log.info(`load shedding ended: resident memory ${mib(memory.rss)} of ${mib(memory.budget)}`);
+      return;
+    }
+    const text = sheddingWarning(memory);
+    this.log.warn(`${text} (resident memory ${mib(memory.rss)})`);
+    void vscode.window.showWarningMessage(text, SHOW_LOG).then((choice) => {
+      if (choice === SHOW_LOG) void vscode.commands.executeCommand("ztb.showLog");
+    });
   }
 
   private onCurveError(cause: Extract<FromChild, { type: "curve-error" }>["cause"], message: string): void {

@@ -46,6 +46,31 @@ export function connectionsOf(info: BrokerInfo): Connections | undefined {
   return out;
 }
 
+export type SheddingChange = { kind: "started" | "ended"; memory: MemoryInfo };
+
+/**
+ * Whether load shedding started or ended between two readings of the broker's info (snapshots or refreshes), so a
+ * person is told once per episode, not once per reading. Attaching to a broker that is shedding already counts as a
+ * start; so does a broker restarted behind the same endpoint (another `startedAt`), whose episode is a new one.
+ */
+export function sheddingChange(before: BrokerInfo | undefined, after: BrokerInfo | undefined): SheddingChange | undefined {
+  const now = after && memoryOf(after);
+  if (!now) return undefined;
+  const sameBroker = before !== undefined && before.startedAt === after.startedAt;
+  const was = sameBroker ? memoryOf(before)?.shedding === true : false;
+  if (now.shedding && !was) return { kind: "started", memory: now };
+  if (!now.shedding && was) return { kind: "ended", memory: now };
+  return undefined;
+}
+
+/** The warning shown when shedding starts (and logged). */
+export function sheddingWarning(memory: MemoryInfo): string {
+  return (
+    `ZeroMQ Broker is over ${percent(SHED_AT)} of its memory budget (--max-memory ${mib(memory.budget)}): ` +
+    `new requests are refused with queue-full`
+  );
+}
+
 /** Whole MiB, as `ztb status` prints them. */
 export function mib(bytes: number): string {
   return `${Math.round(bytes / 2 ** 20)} MiB`;
