@@ -48,7 +48,7 @@ describe("extension broker resources: memory", () => {
 
   it("mentions the memory the broker holds when a newer broker says (live), and works without it", () => {
     const withLive = row(roots(withBroker({ memory: { budget, rss: 150 * MiB, live: 60 * MiB, shedding: false } })), "broker:memory");
-    assert.match(withLive?.tooltip ?? "", /The broker holds 60 MiB of it/);
+    assert.match(withLive?.tooltip ?? "", /Of it, the broker holds 60 MiB \(live/);
     assert.equal(withLive?.description, "150 of 192 MiB (78 %)");
     const without = row(roots(withBroker({ memory: { budget, rss: 150 * MiB, shedding: false } })), "broker:memory");
     assert.doesNotMatch(without?.tooltip ?? "", /holds/);

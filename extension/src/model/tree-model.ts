@@ -214,7 +214,7 @@ function memoryNodes(info: BrokerInfo): TreeNode[] {
       icon: memory.shedding ? { id: "warning", color: "list.warningForeground" } : { id: "dashboard" },
       tooltip: [
         `Resident memory ${mib(memory.rss)} of the ${mib(memory.budget)} budget (--max-memory), at the broker's last sample.`,
-        ...(memory.live === undefined ? [] : [`The broker holds ${mib(memory.live)} of it; the rest is memory the process keeps for reuse.`]),
+        ...(memory.live === undefined ? [] : [`Of it, the broker holds ${mib(memory.live)} (live, at the same sample).`]),
         `From ${percent(SHED_AT)} of the budget, new requests get queue-full until memory stays below ${percent(SHED_AT)} for a second.`,
         ...(memory.shedding ? ["Shedding load now: new requests are refused with queue-full."] : []),
       ].join("\n"),
