@@ -142,4 +142,24 @@ describe("extension broker model", () => {
     assert.equal(model.workers().length, 0);
     assert.equal(model.counters(), undefined);
   });
+
+  it("takes the broker's info read on its own, keeping tasks, workers, counters and seq; older or unchanged readings change nothing", () => {
+    const model = new BrokerModel(100);
+    const info = snapshot().broker;
+    const memory = { budget: 1 << 30, rss: 1 << 28, shedding: false };
+    assert.equal(model.applyBrokerInfo({ ...info, memory }, T0).broker, false, "nothing before the first snapshot");
+    assert.equal(model.broker(), undefined);
+    model.applySnapshot(snapshot({ workers: [worker("w1")], tasks: { total: 1, offset: 0, items: [task("a")] } }));
+    model.applyEvent(event(11, { counters: counters({ queued: 1 }) }));
+
+    const change = model.applyBrokerInfo({ ...info, memory: { ...memory, shedding: true } }, T0 + 2000);
+    assert.equal(change.broker, true);
+    assert.equal(change.counters, false);
+    assert.equal(model.broker()?.memory?.shedding, true);
+    assert.deepEqual([model.seq, model.counters()?.queued, model.workers().length, model.taskCount], [11, 1, 1, 1]);
+
+    assert.equal(model.applyBrokerInfo({ ...info, memory }, T0 + 1000).broker, false, "an answer that crossed a newer one");
+    assert.equal(model.broker()?.memory?.shedding, true);
+    assert.equal(model.applyBrokerInfo({ ...info, memory: { ...memory, shedding: true } }, T0 + 4000).broker, false, "the same info");
+  });
 });

@@ -3,65 +3,21 @@
  * extension forks it, driven over Node IPC with the messages of bridge/ipc.ts, no VS Code.
  */
 import assert from "node:assert/strict";
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { CurveKeyPair } from "../../broker/src/security";
 import { BrokerSecurity, generateKeyPair, writeKeyPair } from "../../broker/src/security";
 import { Worker } from "../../broker/src/worker";
-import type { CurveFiles, FromChild, ToChild } from "../../extension/src/bridge/ipc";
+import type { CurveFiles } from "../../extension/src/bridge/ipc";
 import { ownBrokerCurve } from "../../extension/src/broker/curve";
 import { brokerArgs, workerArgs } from "../../extension/src/broker/launch";
 import { startBroker, type RunningBroker } from "../server/harness";
 import { within } from "../security/curve-helpers";
+import { CAP, ChildUnderTest, isCurveError, isReply, isSnapshot } from "./monitor-child-harness";
 
-const CHILD = path.join(__dirname, "..", "..", "extension", "src", "bridge", "monitor-child.js");
 const CLI = path.join(__dirname, "..", "..", "broker", "src", "cli", "main.js");
-const CAP = 4000;
-
-/** A forked monitor child and every message it sent so far. */
-class ChildUnderTest {
-  readonly process: ChildProcess;
-  readonly messages: FromChild[] = [];
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<void>;
-
-  constructor() {
-    this.process = fork(CHILD, [], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    this.process.on("message", (message: FromChild) => {
-      this.messages.push(message);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    this.exited = new Promise((resolve) => this.process.once("exit", () => resolve()));
-  }
-
-  send(message: ToChild): void {
-    this.process.send(message);
-  }
-
-  /** The first message (already received or to come) that `match` accepts. */
-  next<T extends FromChild>(what: string, match: (m: FromChild) => m is T): Promise<T> {
-    const found = new Promise<T>((resolve) => {
-      const check = (): void => {
-        const hit = this.messages.find(match);
-        if (hit !== undefined) resolve(hit);
-        else this.waiters.push(check);
-      };
-      check();
-    });
-    return within(found, CAP, what);
-  }
-
-  async kill(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill();
-    await this.exited;
-  }
-}
-
-const isSnapshot = (m: FromChild): m is Extract<FromChild, { type: "snapshot" }> => m.type === "snapshot";
-const isCurveError = (m: FromChild): m is Extract<FromChild, { type: "curve-error" }> => m.type === "curve-error";
-const isReply = (m: FromChild): m is Extract<FromChild, { type: "reply" }> => m.type === "reply";
 
 describe("the extension's monitor child with a CURVE broker", () => {
   let dir: string;

@@ -5,6 +5,7 @@
  */
 import type {
   AdminEvent,
+  BrokerInfo,
   DeleteTarget,
   FrameView,
   ReplyDetail,
@@ -22,12 +23,16 @@ export type AdminAction =
   /** §Admin DELETE (ZTB/1.1): one finished task, or every failed task (of one service). */
   | { kind: "delete"; target: DeleteTarget }
   /** A page of tasks for "Load more…" (§Admin SNAPSHOT tasks query). */
-  | { kind: "page"; state: TaskState; offset: number; limit: number };
+  | { kind: "page"; state: TaskState; offset: number; limit: number }
+  /** SNAPSHOT `broker` alone (a one-task SNAPSHOT): what changes without an EVENT, such as memory and connections. */
+  | { kind: "broker" };
 
 export type ActionResult =
   | { kind: "inspect"; inspection: TaskInspection }
   | { kind: "ack"; body: Record<string, unknown> }
-  | { kind: "page"; total: number; tasks: TaskView[] };
+  | { kind: "page"; total: number; tasks: TaskView[] }
+  /** `time`: the broker's clock when it answered (SNAPSHOT `time`). */
+  | { kind: "broker"; broker: BrokerInfo; time: number };
 
 /**
  * CURVE key sources (protocol/spec.md §Security): paths, or the broker's Z85 public key, never a secret key. The child

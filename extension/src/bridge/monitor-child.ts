@@ -334,6 +334,9 @@ function toRequest(action: AdminAction): AdminRequest {
       return { type: "delete", path, target: action.target };
     case "page":
       return { type: "snapshot", path, query: { tasks: { state: action.state, offset: action.offset, limit: action.limit } } };
+    case "broker":
+      // The query cannot ask for no task: one is the least.
+      return { type: "snapshot", path, query: { tasks: { limit: 1 } } };
   }
 }
 
@@ -346,7 +349,10 @@ function toResult(p: PendingAction, reply: AdminReply): FromChild {
       result = { kind: "inspect", inspection: reply.inspection };
       break;
     case "snapshot":
-      result = { kind: "page", total: reply.snapshot.tasks.total, tasks: reply.snapshot.tasks.items };
+      result =
+        p.action.kind === "broker"
+          ? { kind: "broker", broker: reply.snapshot.broker, time: reply.snapshot.time }
+          : { kind: "page", total: reply.snapshot.tasks.total, tasks: reply.snapshot.tasks.items };
       break;
     case "ack":
       result = { kind: "ack", body: reply.body };

@@ -12,19 +12,27 @@
  * child fails a pending start or attach at once with its one-line message (shown once otherwise); an unreadable
  * certificate ends the connection (nothing can connect with it), the other causes keep it trying, since the broker's
  * allow-lists can be fixed and re-read (SIGHUP) while the monitor retries.
+ *
+ * Load shedding (--max-memory): the broker's memory and connections are read again every BROKER_INFO_MS, since no
+ * EVENT carries them, and a warning says when the broker starts refusing requests, once per episode.
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
+import type { BrokerInfo } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { MonitorBridge } from "../bridge/monitor-bridge";
 import type { CurveFiles, FromChild } from "../bridge/ipc";
 import { BrokerModel, fullChange, type ModelChange } from "../model/broker-model";
+import { connectionsOf, memoryOf, mib, sheddingChange, sheddingWarning } from "../model/broker-resources";
 import { readSettings } from "../settings";
 import { ZtbChild, type ChildExit } from "./child-process";
 import { attachCurve, ownBrokerCurve } from "./curve";
 import { brokerArgs, connectAddress, ztbLaunch } from "./launch";
 
 const START_TIMEOUT_MS = 20_000;
+const SHOW_LOG = "Show Broker Log";
+/** How often the broker's info is read again while it reports memory or connections (refreshBrokerInfo). */
+const BROKER_INFO_MS = 2000;
 
 export class BrokerSession implements vscode.Disposable {
   readonly model: BrokerModel;
@@ -36,6 +44,9 @@ export class BrokerSession implements vscode.Disposable {
   private failStart: ((error: Error) => void) | undefined;
   private error: string | undefined;
   private lastUpdate = 0;
+  /** Counts connections made and ended, so an answer for an earlier one is recognised and dropped. */
+  private connection = 0;
+  private brokerInfoAsked = false;
   /** Closes the "broker stopped" notification, while one is shown. */
   private closeFailure: (() => void) | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
@@ -58,6 +69,8 @@ export class BrokerSession implements vscode.Disposable {
         if (e.affectsConfiguration("ztb.historySize")) this.modelEmitter.fire(this.model.setHistorySize(readSettings().historySize));
       }),
     );
+    const refresh = setInterval(() => this.refreshBrokerInfo(), BROKER_INFO_MS);
+    this.disposables.push({ dispose: () => clearInterval(refresh) });
   }
 
   get state(): ConnectionState {
@@ -155,6 +168,7 @@ export class BrokerSession implements vscode.Disposable {
   }
 
   private connect(admin: string, curve: CurveFiles | undefined): void {
+    this.connection++;
     this.adminEndpoint = admin;
     this.curveFiles = curve;
     this.setState("starting");
@@ -162,6 +176,7 @@ export class BrokerSession implements vscode.Disposable {
   }
 
   private disconnect(): void {
+    this.connection++;
     this.bridge.detach();
     this.adminEndpoint = undefined;
     this.curveFiles = undefined;
@@ -198,12 +213,15 @@ export class BrokerSession implements vscode.Disposable {
 
   private onBridge(message: FromChild): void {
     switch (message.type) {
-      case "snapshot":
+      case "snapshot": {
         if (!this.hasBroker) return;
         this.lastUpdate = Date.now();
+        const before = this.model.broker();
         this.modelEmitter.fire(this.model.applySnapshot(message.snapshot));
         this.setState(this.child ? "running" : "attached");
+        this.noticeShedding(before);
         return;
+      }
       case "event": {
         if (!this.hasBroker) return;
         this.lastUpdate = Date.now();
@@ -226,6 +244,54 @@ export class BrokerSession implements vscode.Disposable {
       default:
         return;
     }
+  }
+
+  /**
+   * SNAPSHOT `broker` is the only news of memory, load shedding and connections: EVENTs do not carry it, and the
+   * monitor snapshots again only after a gap or a quiet spell — never under a steady load, which is when a broker
+   * sheds. So while the broker reports either, a one-task SNAPSHOT on the actions socket reads it again.
+   */
+  private refreshBrokerInfo(): void {
+    const info = this.model.broker();
+    if (this.brokerInfoAsked || (this.current !== "running" && this.current !== "attached") || info === undefined) return;
+    if (memoryOf(info) === undefined && connectionsOf(info) === undefined) return;
+    const connection = this.connection;
+    this.brokerInfoAsked = true;
+    void this.bridge
+      .action({ kind: "broker" })
+      .then(
+        (result) => {
+          if (connection !== this.connection || result.kind !== "broker") return;
+          const before = this.model.broker();
+          const change = this.model.applyBrokerInfo(result.broker, result.time);
+          if (change.broker) this.modelEmitter.fire(change);
+          this.noticeShedding(before);
+        },
+        // The monitor reports a broker that stopped answering; one missed reading is not news.
+        (error: unknown) => this.log.debug(`broker info not read again: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => {
+        this.brokerInfoAsked = false;
+      });
+  }
+
+  /**
+   * Load shedding (--max-memory) makes the broker refuse requests with queue-full, which a person sending them would
+   * otherwise take for a full queue: say so once per episode, not at every snapshot, and log when it ends.
+   */
+  private noticeShedding(before: BrokerInfo | undefined): void {
+    const change = sheddingChange(before, this.model.broker());
+    if (!change) return;
+    const { memory } = change;
+    if (change.kind === "ended") {
+      this.log.info(`load shedding ended: resident memory ${mib(memory.rss)} of ${mib(memory.budget)}`);
+      return;
+    }
+    const text = sheddingWarning(memory);
+    this.log.warn(`${text} (resident memory ${mib(memory.rss)})`);
+    void vscode.window.showWarningMessage(text, SHOW_LOG).then((choice) => {
+      if (choice === SHOW_LOG) void vscode.commands.executeCommand("ztb.showLog");
+    });
   }
 
   private onCurveError(cause: Extract<FromChild, { type: "curve-error" }>["cause"], message: string): void {

@@ -64,6 +64,8 @@ export function mergeChanges(a: ModelChange, b: ModelChange): ModelChange {
 
 export class BrokerModel {
   private info: BrokerInfo | undefined;
+  /** The broker's clock when `info` was read (SNAPSHOT `time`). */
+  private infoTime = -Infinity;
   private counterValues: Counters | undefined;
   private lastSeq = 0;
   private readonly workerMap = new Map<string, WorkerView>();
@@ -175,6 +177,7 @@ export class BrokerModel {
   /** Forget everything (detached, broker stopped). */
   clear(): ModelChange {
     this.info = undefined;
+    this.infoTime = -Infinity;
     this.counterValues = undefined;
     this.lastSeq = 0;
     this.workerMap.clear();
@@ -194,6 +197,7 @@ export class BrokerModel {
   applySnapshot(snapshot: Snapshot): ModelChange {
     this.clear();
     this.info = snapshot.broker;
+    this.infoTime = snapshot.time;
     this.counterValues = snapshot.counters;
     this.lastSeq = snapshot.seq;
     for (const worker of snapshot.workers) this.workerMap.set(worker.id, worker);
@@ -211,6 +215,22 @@ export class BrokerModel {
     const change = emptyChange();
     for (const task of tasks) if (!this.taskMap.has(task.id)) this.putTask(task, change);
     this.evict(change);
+    return change;
+  }
+
+  /**
+   * Replaces only the broker's info, from a SNAPSHOT taken for it alone (what changes without an EVENT: memory,
+   * connections): tasks, workers, counters and seq stay what the events made them. Nothing before the first snapshot
+   * (which brings the info itself) or from before the info held (the two sockets' answers can cross), and no change
+   * when the info is the same.
+   */
+  applyBrokerInfo(info: BrokerInfo, time: number): ModelChange {
+    const change = emptyChange();
+    if (this.info === undefined || time < this.infoTime) return change;
+    this.infoTime = time;
+    if (JSON.stringify(info) === JSON.stringify(this.info)) return change;
+    this.info = info;
+    change.broker = true;
     return change;
   }
 

@@ -15,6 +15,10 @@ export const FIXED_CONTEXT_VALUES = {
   brokerEndpoint: "brokerEndpoint",
   brokerCounter: "brokerCounter",
   brokerSetting: "brokerSetting",
+  /** The broker's memory against --max-memory (and whether it sheds load). */
+  brokerMemory: "brokerMemory",
+  /** The broker's connections per endpoint. */
+  brokerConnections: "brokerConnections",
   loadMoreTasks: "loadMoreTasks",
   message: "message",
 } as const;

@@ -6,6 +6,7 @@
 import type { BrokerInfo, FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
+import { connectionsOf, memoryOf, mib, percent, SHED_AT } from "./broker-resources";
 import { FIXED_CONTEXT_VALUES as CV, taskContextValue, taskGroupContextValue, workerContextValue } from "./context-values";
 import { coarseDuration, exactDuration, timestamp } from "./relative-time";
 import { taskMatches, type TaskFilter } from "./task-filter";
@@ -111,7 +112,7 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
           icon: { id: "debug-disconnect", color: "list.warningForeground" },
           tooltip: `No answer from the admin endpoint ${input.admin ?? ""}; retrying. The views show the last known state.`,
         }),
-        ...(info ? [...clusterNodes(info), ...infoGroups()] : []),
+        ...(info ? [...clusterNodes(info), ...resourceNodes(info), ...infoGroups()] : []),
       ];
     case "running":
     case "attached": {
@@ -130,6 +131,7 @@ export function brokerRootNodes(input: BrokerViewInput): TreeNode[] {
           ].join("\n"),
         }),
         ...clusterNodes(info),
+        ...resourceNodes(info),
         ...infoGroups(),
       ];
     }
@@ -195,6 +197,46 @@ function clusterChildNodes(info: BrokerInfo): TreeNode[] {
         tooltip: `Service ${service} across cluster ${cluster.name}: ${depth.waiting} waiting, ${depth.running} running`,
       }),
     );
+}
+
+/** What the broker uses of what it may (issue 14: the memory budget and load shedding, visible in the extension). */
+function resourceNodes(info: BrokerInfo): TreeNode[] {
+  return [...memoryNodes(info), ...connectionNodes(info)];
+}
+
+function memoryNodes(info: BrokerInfo): TreeNode[] {
+  const memory = memoryOf(info);
+  if (!memory) return [];
+  const used = `${Math.round(memory.rss / 2 ** 20)} of ${mib(memory.budget)} (${percent(memory.rss / memory.budget)})`;
+  return [
+    node("broker:memory", "Memory", CV.brokerMemory, {
+      description: memory.shedding ? `${used} · shedding load` : used,
+      icon: memory.shedding ? { id: "warning", color: "list.warningForeground" } : { id: "dashboard" },
+      tooltip: [
+        `Resident memory ${mib(memory.rss)} of the ${mib(memory.budget)} budget (--max-memory), at the broker's last sample.`,
+        ...(memory.live === undefined ? [] : [`Of it, the broker holds ${mib(memory.live)} (live, at the same sample).`]),
+        `From ${percent(SHED_AT)} of the budget, new requests get queue-full until memory stays below ${percent(SHED_AT)} for a second.`,
+        ...(memory.shedding ? ["Shedding load now: new requests are refused with queue-full."] : []),
+      ].join("\n"),
+    }),
+  ];
+}
+
+function connectionNodes(info: BrokerInfo): TreeNode[] {
+  const connections = connectionsOf(info);
+  if (!connections) return [];
+  const handshakes = connections.reduce((sum, c) => sum + c.handshakes, 0);
+  const counts = connections.map((c) => `${c.endpoint} ${c.peers}`);
+  return [
+    node("broker:connections", "Connections", CV.brokerConnections, {
+      description: [...counts, ...(handshakes > 0 ? [`${handshakes} in handshake`] : [])].join(" · ") || "none counted",
+      icon: { id: "radio-tower" },
+      tooltip: [
+        "Connected peers per endpoint (this window's monitor is among the admin ones):",
+        ...connections.map((c) => `${c.endpoint}: ${c.peers} connected${c.handshakes > 0 ? `, ${c.handshakes} still in the ZeroMQ handshake` : ""}`),
+      ].join("\n"),
+    }),
+  ];
 }
 
 function infoGroups(): TreeNode[] {
