@@ -34,7 +34,7 @@ describe("extension broker resources: memory", () => {
     assert.equal(memory?.contextValue, "brokerMemory");
     assert.deepEqual(memory?.icon, { id: "dashboard" });
     assert.match(memory?.tooltip ?? "", /--max-memory/);
-    assert.match(memory?.tooltip ?? "", /From 80 % of the budget, new requests get queue-full until memory stays below 80 % for a second/);
+    assert.match(memory?.tooltip ?? "", /New requests get queue-full while the broker holds 80 % of the budget or its resident memory reaches 90 %, until both stay under for a second/);
     assert.doesNotMatch(memory?.tooltip ?? "", /Shedding load now/);
     assert.deepEqual(nodes.map((n) => n.id), ["broker:status", "broker:memory", "broker:counters", "broker:endpoints", "broker:settings"]);
   });
@@ -51,7 +51,7 @@ describe("extension broker resources: memory", () => {
     assert.match(withLive?.tooltip ?? "", /Of it, the broker holds 60 MiB \(live/);
     assert.equal(withLive?.description, "150 of 192 MiB (78 %)");
     const without = row(roots(withBroker({ memory: { budget, rss: 150 * MiB, shedding: false } })), "broker:memory");
-    assert.doesNotMatch(without?.tooltip ?? "", /holds/);
+    assert.doesNotMatch(without?.tooltip ?? "", /Of it, the broker holds/);
   });
 
   it("has no row without --max-memory, from an older broker, or with a malformed member", () => {
@@ -140,7 +140,7 @@ describe("extension broker resources: load shedding episodes", () => {
     assert.deepEqual(change, { kind: "started", memory: { budget, rss: 160 * MiB, shedding: true } });
     assert.equal(
       sheddingWarning(change.memory),
-      "ZeroMQ Broker is over 80 % of its memory budget (--max-memory 192 MiB): new requests are refused with queue-full",
+      "ZeroMQ Broker is near its memory budget (--max-memory 192 MiB): new requests are refused with queue-full",
     );
   });
 });

@@ -5,9 +5,11 @@
  * or malformed member is no row, not an error. Pure: no vscode.
  */
 import type { BrokerInfo, ConnectionCounts } from "../../../broker/src/protocol/messages";
+import { MEMORY } from "../../../broker/src/core/memory-budget";
 
-/** §Limits: load shedding starts at this share of --max-memory (the broker does not say; the spec fixes it). */
-export const SHED_AT = 0.8;
+/** §Memory budget: the shares of --max-memory where shedding starts, for held and for resident memory (not in SNAPSHOT). */
+export const SHED_AT = MEMORY.shedAt;
+export const RESIDENT_AT = MEMORY.residentAt;
 
 export interface MemoryInfo {
   /** --max-memory, bytes. */
@@ -66,7 +68,7 @@ export function sheddingChange(before: BrokerInfo | undefined, after: BrokerInfo
 /** The warning shown when shedding starts (and logged). */
 export function sheddingWarning(memory: MemoryInfo): string {
   return (
-    `ZeroMQ Broker is over ${percent(SHED_AT)} of its memory budget (--max-memory ${mib(memory.budget)}): ` +
+    `ZeroMQ Broker is near its memory budget (--max-memory ${mib(memory.budget)}): ` +
     `new requests are refused with queue-full`
   );
 }

@@ -6,7 +6,7 @@
 import type { BrokerInfo, FrameView, TaskState, TaskView, WorkerView } from "../../../broker/src/protocol/messages";
 import type { ConnectionState } from "../api";
 import type { BrokerModel } from "./broker-model";
-import { connectionsOf, memoryOf, mib, percent, SHED_AT } from "./broker-resources";
+import { connectionsOf, memoryOf, mib, percent, RESIDENT_AT, SHED_AT } from "./broker-resources";
 import { FIXED_CONTEXT_VALUES as CV, taskContextValue, taskGroupContextValue, workerContextValue } from "./context-values";
 import { coarseDuration, exactDuration, timestamp } from "./relative-time";
 import { taskMatches, type TaskFilter } from "./task-filter";
@@ -215,7 +215,7 @@ function memoryNodes(info: BrokerInfo): TreeNode[] {
       tooltip: [
         `Resident memory ${mib(memory.rss)} of the ${mib(memory.budget)} budget (--max-memory), at the broker's last sample.`,
         ...(memory.live === undefined ? [] : [`Of it, the broker holds ${mib(memory.live)} (live, at the same sample).`]),
-        `From ${percent(SHED_AT)} of the budget, new requests get queue-full until memory stays below ${percent(SHED_AT)} for a second.`,
+        `New requests get queue-full while the broker holds ${percent(SHED_AT)} of the budget or its resident memory reaches ${percent(RESIDENT_AT)}, until both stay under for a second.`,
         ...(memory.shedding ? ["Shedding load now: new requests are refused with queue-full."] : []),
       ].join("\n"),
     }),
