@@ -5,23 +5,12 @@
  */
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import * as net from "node:net";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ViewNode, ZtbExtensionApi } from "../../../extension/src/api";
 import { COMMANDS, EXTENSION_ID, testWorkersArgs } from "./ids";
+import { freePort } from "./free-port";
 import { waitFor } from "./wait";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 describe("ztb extension: a broker with a memory budget", function () {
   let api: ZtbExtensionApi;
