@@ -85,6 +85,24 @@ describe("cli: ztb broker --metrics", function () {
     assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b));
   });
 
+  it("with --max-memory, reports the budget, the resident and held memory, and whether it sheds load", async () => {
+    broker = await spawnBroker(["--metrics", "127.0.0.1:0", "--max-memory", "256M", "--log-level", "info"]);
+    const address = await metricsAddress(broker);
+    const metrics = parse(await scrape(address));
+    assert.equal(metrics.get('ztb_memory_bytes{kind="budget"}'), 256 * 1024 * 1024);
+    const resident = metrics.get('ztb_memory_bytes{kind="resident"}') ?? 0;
+    const held = metrics.get('ztb_memory_bytes{kind="held"}') ?? 0;
+    assert.ok(resident > 16 * 1024 * 1024 && resident < 256 * 1024 * 1024, `resident ${resident}`);
+    assert.ok(held > 0 && held < 256 * 1024 * 1024, `held ${held}`);
+    assert.equal(metrics.get('ztb_load_shedding{cause="memory"}'), 0);
+  });
+
+  it("has no memory metrics without --max-memory", async () => {
+    broker = await spawnBroker(["--metrics", "127.0.0.1:0", "--log-level", "info"]);
+    const metrics = parse(await scrape(await metricsAddress(broker)));
+    assert.equal([...metrics.keys()].filter((k) => k.startsWith("ztb_memory_bytes") || k.startsWith("ztb_load_shedding")).length, 0);
+  });
+
   it("refuses an address it cannot serve on in one line, exit 2", async () => {
     broker = await spawnBroker(["--metrics", "127.0.0.1:0", "--log-level", "info"]);
     const taken = await metricsAddress(broker);

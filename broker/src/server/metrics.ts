@@ -111,9 +111,10 @@ export function brokerRegistry(source: MetricsSource): Registry {
     if (memory.live !== undefined) g.set({ kind: "held" }, memory.live);
     g.set({ kind: "budget" }, memory.budget);
   });
-  gauge(registry, "ztb_load_shedding", "1 while new requests are refused with queue-full for the --max-memory budget, else 0.", [], (g) => {
+  // Labelled, so that a broker without --max-memory reports no sample at all (an unlabelled gauge always has one).
+  gauge(registry, "ztb_load_shedding", "1 while new requests are refused with queue-full, by cause (memory: the --max-memory budget), else 0.", ["cause"], (g) => {
     const memory = snapshot?.broker.memory;
-    if (memory !== undefined) g.set(memory.shedding ? 1 : 0);
+    if (memory !== undefined) g.set({ cause: "memory" }, memory.shedding ? 1 : 0);
   });
   gauge(registry, "ztb_connections", "Connections per endpoint: connected peers, and connections still in the ZeroMQ handshake.", ["endpoint", "state"], (g) => {
     for (const [endpoint, count] of Object.entries(connections ?? {})) {
