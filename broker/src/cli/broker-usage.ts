@@ -73,7 +73,8 @@ Options:
                          counted and logged (default: ${bytes(DEFAULT_MAX_UNSENT)}; with --max-memory a share)
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (requests, replies by
                          status and reason, retries, queues and running tasks per service, workers by
-                         state, attempt durations, connections per endpoint); e.g. 127.0.0.1:9464
+                         state, attempt durations, connections per endpoint, and with --max-memory the
+                         memory and load shedding); e.g. 127.0.0.1:9464
                          (default: off)
   --max-memory SIZE      memory budget of the broker, e.g. 512M or 2G: new requests are refused with
                          queue-full while the memory it holds reaches 80 % of SIZE or its resident memory
