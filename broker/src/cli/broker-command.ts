@@ -159,7 +159,7 @@ export async function runBrokerCommand(
   return EXIT_OK;
 }
 
-function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, kept: OctetBounds | undefined, security?: BrokerSecurity): void {
+function announce(logger: Logger, options: BrokerCommandOptions, bound: EndpointSet, octets: OctetBounds | undefined, security?: BrokerSecurity): void {
   const deadline = options.deadline === null ? "" : `, deadline ${options.deadline / 1000}s`;
   const limits = `tries ${options.tries ?? "unlimited"}, timeout ${options.timeout === null ? "unlimited" : `${options.timeout / 1000}s`}${deadline}`;
   const durable =
@@ -171,9 +171,9 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
   const mib = (n: number): string => `${Math.round((10 * n) / 2 ** 20) / 10} MiB`;
   // With --max-memory the octet bounds the operator left out are shares of it: say what they came to.
   const memory =
-    options.maxMemory === undefined || kept === undefined
+    options.maxMemory === undefined || octets === undefined
       ? ""
-      : `; memory budget ${mib(options.maxMemory)}: histories ${mib(kept.historyBytes)} each, unsent ${mib(kept.maxUnsentTotal)}, ${mib(kept.maxUnsent)} per peer, unserved tasks ${mib(kept.unservedBytes ?? 0)}, kept results ${mib(kept.keptBytes ?? 0)}`;
+      : `; memory budget ${mib(options.maxMemory)}: histories ${mib(octets.historyBytes)} each, unsent ${mib(octets.maxUnsentTotal)}, ${mib(octets.maxUnsent)} per peer, unserved tasks ${mib(octets.unservedBytes ?? 0)}, kept results ${mib(octets.keptBytes ?? 0)}`;
   const text =
     `${PREFIX}clients ${bound.clients}, workers ${bound.workers}, answers ${bound.answers}, ` +
     `admin ${bound.admin ?? "off"} (${limits}; ${durable}${memory})`;
@@ -190,7 +190,7 @@ function announce(logger: Logger, options: BrokerCommandOptions, bound: Endpoint
     brokerId: options.cluster?.brokerId ?? null,
     fsync: options.data === null ? null : options.fsync,
     maxMemory: options.maxMemory ?? null,
-    ...(kept === undefined ? {} : kept),
+    ...(octets === undefined ? {} : octets),
     openFiles: openFileLimit(),
   });
   if (security) {

@@ -68,8 +68,9 @@ export interface CoreConfig {
   /** Octets (as `historyBytes`) the finished tasks kept for their key may hold; absent = no byte bound. From `--max-memory`. */
   keptBytes?: number;
   /**
-   * `--max-memory`, bytes: new requests are refused with queue-full while the broker's resident memory (sampled by
-   * the shell) plus what it took in since the sample nears this (§Limits, load shedding); undefined = no budget.
+   * `--max-memory`, bytes: new requests are refused with queue-full while the memory the broker holds or its resident
+   * memory (sampled by the shell, plus what it took in since) nears this (core/memory-budget.ts MEMORY); undefined =
+   * no budget.
    */
   maxMemory?: number;
   /** Present in durable mode: the core then emits `journal` outputs (§Durability). */

@@ -485,21 +485,31 @@ export class BrokerCore implements BrokerCoreApi {
     if (this.config.maxQueue !== null && svc.queued >= this.config.maxQueue) {
       return this.reject(client, "queue-full", `service "${service}" has ${svc.queued} tasks waiting`);
     }
-    // Rule 9: services nobody serves share one --max-queue, so inventing service names queues no more than that.
-    if (this.config.maxQueue !== null && svc.workers === 0 && this.unserved >= this.config.maxQueue) {
+    const unservedFull = svc.workers === 0 ? this.unservedFull(payload) : undefined;
+    if (unservedFull !== undefined) {
       this.maybeForget(svc);
-      return this.reject(client, "queue-full", `no worker serves "${service}", and ${this.unserved} tasks already wait for services nobody serves`);
-    }
-    // With --max-memory they share a byte bound too: shedding frees nothing they hold while no worker comes.
-    const unservedBytes = this.config.unservedBytes;
-    if (unservedBytes !== undefined && svc.workers === 0 && this.unservedBytes + framesCost(payload) > unservedBytes) {
-      this.maybeForget(svc);
-      return this.reject(client, "queue-full", `no worker serves "${service}", and tasks for services nobody serves already hold ${this.unservedBytes} octets`);
+      return this.reject(client, "queue-full", `no worker serves "${service}", and ${unservedFull}`);
     }
     const task = this.accepted(client, service, options, payload);
     this.counters.queued++;
     this.journal({ op: "accept", task: this.taskRecord(task) });
     this.enqueue(task, svc, "back");
+  }
+
+  /**
+   * Rule 9: tasks for services nobody serves share one --max-queue, so inventing service names queues no more than
+   * that; with --max-memory they share a byte bound too, as shedding frees nothing they hold while no worker comes.
+   * Why one more such task does not fit, or undefined when it does.
+   */
+  private unservedFull(payload: readonly Frame[]): string | undefined {
+    if (this.config.maxQueue !== null && this.unserved >= this.config.maxQueue) {
+      return `${this.unserved} tasks already wait for services nobody serves`;
+    }
+    const bound = this.config.unservedBytes;
+    if (bound !== undefined && this.unservedBytes + framesCost(payload) > bound) {
+      return `tasks for services nobody serves already hold ${this.unservedBytes} octets`;
+    }
+    return undefined;
   }
 
   /**
@@ -640,11 +650,12 @@ export class BrokerCore implements BrokerCoreApi {
   private enqueue(task: Task, svc: Service, end: "front" | "back"): void {
     if (end === "front") svc.queue.pushFront(task);
     else svc.queue.pushBack(task);
+    const cost = payloadCost(task);
     svc.queued++;
-    svc.queuedBytes += payloadCost(task);
+    svc.queuedBytes += cost;
     if (svc.workers === 0) {
       this.unserved++;
-      this.unservedBytes += payloadCost(task);
+      this.unservedBytes += cost;
     }
     this.markTask(task);
     this.pump(svc);
@@ -774,11 +785,12 @@ export class BrokerCore implements BrokerCoreApi {
       this.counters.queued--;
       const svc = this.services.get(task.service);
       if (svc !== undefined) {
+        const cost = payloadCost(task);
         svc.queued--;
-        svc.queuedBytes -= payloadCost(task);
+        svc.queuedBytes -= cost;
         if (svc.workers === 0) {
           this.unserved--;
-          this.unservedBytes -= payloadCost(task);
+          this.unservedBytes -= cost;
         }
         // Stale entries are dropped at the head; compact when they dominate a long queue.
         if (svc.queue.length > 2 * svc.queued + 64) svc.queue.retain((t) => t.state === "queued" && t !== task);

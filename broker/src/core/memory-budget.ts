@@ -1,7 +1,7 @@
 /**
- * `--max-memory` (protocol/spec.md §Limits, memory budget): where load shedding starts and ends, and how the bounds
- * that hold octets for a long time — the histories and the send backlogs — are sized from the budget when the
- * operator did not size them, so that what they may keep fits under the line where shedding starts. Shedding refuses
+ * `--max-memory` (protocol/spec.md §Memory budget): where load shedding starts and ends, and how the bounds that
+ * hold octets for a long time — the histories, the send backlogs, the tasks for services nobody serves and the kept
+ * results — are sized from the budget when the operator did not size them, so that what they may keep fits under the line where shedding starts. Shedding refuses
  * new requests, which frees nothing those bounds hold: were they bigger than the room below that line, a broker that
  * filled them (a client that never reads, a history of large replies) would refuse every request for ever.
  */
@@ -26,8 +26,7 @@ import { HISTORY_BYTES } from "./retention";
 export const MEMORY = { shedAt: 0.8, residentAt: 0.9, calmFor: 1000, plannedAt: 0.7, heldFactor: 2, taskCost: 1024 } as const;
 
 /**
- * Of the room between the memory in use at start and `plannedAt` of the budget: the share each of the three histories keeps
- * by default, the share of all send backlogs, how many peers' worth one backlog is, the share of the tasks of services
+ * Of the room below `plannedAt` of the budget (roomBelowPlanned): the share each of the three histories keeps by default, the share of all send backlogs, how many peers' worth one backlog is, the share of the tasks of services
  * nobody serves, and that of the finished tasks kept for their idempotency key. Together 11/16 of the room; the rest
  * is for queued and running tasks, V8's heap and libzmq's buffers, which shedding does bound.
  */
@@ -86,7 +85,7 @@ export function budgetProblem(budget: number, inUseAtStart: number): string | un
  * The octet bounds in force: each one the operator gave, else with a budget its share of the room below `plannedAt`
  * (never more than the default without a budget), else the default.
  */
-export function octetBounds(given: Partial<Omit<OctetBounds, "unservedBytes" | "keptBytes">>, budget: number | undefined, inUseAtStart: number): OctetBounds {
+export function octetBounds(given: Partial<Pick<OctetBounds, "historyBytes" | "maxUnsent" | "maxUnsentTotal">>, budget: number | undefined, inUseAtStart: number): OctetBounds {
   const room = budget === undefined ? Infinity : Math.max(0, roomBelowPlanned(budget, inUseAtStart));
   const share = (fraction: number, fallback: number): number => Math.min(fallback, Math.floor(room * fraction));
   const maxUnsentTotal = given.maxUnsentTotal ?? share(SHARES.unsentTotal, DEFAULT_OCTET_BOUNDS.maxUnsentTotal);

@@ -148,12 +148,8 @@ export class BrokerServer {
     const inUseAtStart = process.memoryUsage.rss();
     const problem = options.maxMemory === undefined ? undefined : budgetProblem(options.maxMemory, inUseAtStart);
     if (problem !== undefined) throw new BudgetError(problem);
-    const given: Parameters<typeof octetBounds>[0] = {};
-    if (options.historyBytes !== undefined) given.historyBytes = options.historyBytes;
-    if (options.maxUnsent !== undefined) given.maxUnsent = options.maxUnsent;
-    if (options.maxUnsentTotal !== undefined) given.maxUnsentTotal = options.maxUnsentTotal;
-    const kept = octetBounds(given, options.maxMemory, inUseAtStart);
-    this.bounds = kept;
+    const octets = octetBounds(options, options.maxMemory, inUseAtStart);
+    this.bounds = octets;
     const socketOptions = { maxMessageSize: options.maxMessage, peerGoneFrame: PEER_GONE_FRAME };
     const clients = createRouter({ ...socketOptions, notifyConnect: true });
     // With CURVE every ROUTER reports connects: that is how a connection learns its key (ConnectionKeys).
@@ -161,7 +157,7 @@ export class BrokerServer {
     const workers = createRouter({ ...socketOptions, zmtpHeartbeat: options.heartbeat, notifyConnect });
     const answers = createPull(socketOptions);
     const admin = options.endpoints.admin === null ? undefined : createRouter({ ...socketOptions, notifyConnect });
-    const budget = new SendBudget(kept.maxUnsent, kept.maxUnsentTotal);
+    const budget = new SendBudget(octets.maxUnsent, octets.maxUnsentTotal);
     this.clientsQueue = new SendQueue(clients, "clients", this.logger, budget);
     this.workersQueue = new SendQueue(workers, "workers", this.logger, budget);
     this.adminQueue = admin && new SendQueue(admin, "admin", this.logger, budget);
@@ -207,9 +203,9 @@ export class BrokerServer {
       bootNonce: options.journal?.store.prefix ?? options.bootNonce ?? randomNonce(),
       info: { version: options.version, endpoints: { ...bound } },
     };
-    config.historyBytes = kept.historyBytes;
-    if (kept.unservedBytes !== null) config.unservedBytes = kept.unservedBytes;
-    if (kept.keptBytes !== null) config.keptBytes = kept.keptBytes;
+    config.historyBytes = octets.historyBytes;
+    if (octets.unservedBytes !== null) config.unservedBytes = octets.unservedBytes;
+    if (octets.keptBytes !== null) config.keptBytes = octets.keptBytes;
     if (options.keepFailed !== undefined) config.keepFailed = options.keepFailed;
     if (options.keepResults !== undefined) config.keepResults = options.keepResults;
     if (options.deadline !== undefined) config.deadline = options.deadline;

@@ -3,7 +3,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 
 const INSTALL_SCRIPT = path.join(__dirname, "..", "..", "..", "..", "test", "vscode", "install-code-server.sh");
@@ -17,16 +16,8 @@ export function ensureCodeServer(): string {
   return cache;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+/** The suite's helper, one home for both (the web runner and the suite inside VS Code). */
+export { freePort } from "../suite/free-port";
 
 function entry(cache: string): string {
   return path.join(cache, "node_modules", "code-server", "out", "node", "entry.js");
